@@ -1,0 +1,177 @@
+//! The analyzer stage: reads raw mentions, adds enrichment, writes them to the enriched topic.
+//!
+//! Delivery is at least once: offsets are committed only after the enriched batch was
+//! acknowledged by the log. A crash re-analyzes the uncommitted batch; the indexer's unique key
+//! makes that harmless. A record that is not a valid mention is logged and skipped.
+#![warn(missing_docs)]
+
+use simak_bus::{Bus, BusError, Offsets, Record};
+use simak_core::{Config, Mention};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Adds enrichment to mentions. The same code serves the pipeline and `simak classify`.
+#[derive(Debug, Clone, Default)]
+pub struct Analyzer {}
+
+impl Analyzer {
+    /// Builds the analyzer.
+    pub fn new() -> Analyzer {
+        Analyzer {}
+    }
+
+    /// Enriches one mention in place: language.
+    pub fn enrich(&self, m: &mut Mention) {
+        let text = match &m.title {
+            Some(t) if m.text.len() < 40 => format!("{t}. {}", m.text),
+            _ => m.text.clone(),
+        };
+        m.lang = Some(simak_text::detect_language(&text).to_string());
+    }
+}
+
+/// Counters of one analyzer run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AnalyzeStats {
+    /// Mentions enriched and forwarded.
+    pub forwarded: u64,
+    /// Records that were not valid mentions.
+    pub rejected: u64,
+}
+
+/// Enriches a batch of raw records: the records to forward and the number rejected.
+pub fn analyze_batch(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
+    let mut out = Vec::with_capacity(records.len());
+    let mut rejected = 0;
+    for r in records {
+        match Mention::from_json(&r.value) {
+            Ok(mut m) => {
+                analyzer.enrich(&mut m);
+                out.push(Record {
+                    key: m.id.clone(),
+                    value: m.to_json(),
+                });
+            }
+            Err(e) => {
+                rejected += 1;
+                tracing::warn!(key = %r.key, partition = r.partition, offset = r.offset, error = %e,
+                    "analyzer: skipping a record that is not a valid mention");
+            }
+        }
+    }
+    (out, rejected)
+}
+
+/// Runs the analyzer stage until `shutdown`.
+pub async fn run_analyzer(
+    cfg: &Config,
+    bus: &Bus,
+    shutdown: CancellationToken,
+) -> Result<AnalyzeStats, BusError> {
+    let (input, output) = (&cfg.bus.topics.mentions, &cfg.bus.topics.enriched);
+    bus.ensure_topic(input).await?;
+    bus.ensure_topic(output).await?;
+    let mut consumer = bus.group_consumer(input, &cfg.bus.groups.analyzer)?;
+    let producer = bus.producer(output)?;
+    let analyzer = Analyzer::new();
+    let mut stats = AnalyzeStats::default();
+    tracing::info!(log = %bus.describe(), input, output, "analyzer started");
+    let mut failures = 0u32;
+    loop {
+        let records = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = consumer.poll(cfg.analyzer.batch.max(1), Duration::from_millis(500)) => r,
+        };
+        let records = match records {
+            Ok(r) if r.is_empty() => continue,
+            Ok(r) => r,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "analyzer: reading the log failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25)))).await;
+                continue;
+            }
+        };
+        failures = 0;
+        let mut offsets = Offsets::new();
+        simak_bus::advance(&mut offsets, &records);
+        let a = analyzer.clone();
+        let (out, rejected) = tokio::task::spawn_blocking(move || analyze_batch(&a, &records))
+            .await
+            .expect("analyze task");
+        stats.rejected += rejected;
+        let n = out.len() as u64;
+        // Never drop an enriched batch: retry until the log takes it (or shutdown, in which case
+        // the offsets stay uncommitted and the batch is analyzed again on restart).
+        let mut attempt = 0u32;
+        loop {
+            match producer.send(out.clone()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "analyzer: writing enriched mentions failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(stats),
+                        _ = tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt.min(20)))) => {}
+                    }
+                }
+            }
+        }
+        stats.forwarded += n;
+        if let Err(e) = consumer.commit(&offsets).await {
+            tracing::warn!(error = %e, "analyzer: committing offsets failed; the batch may be analyzed again");
+        }
+    }
+    tracing::info!(
+        forwarded = stats.forwarded,
+        rejected = stats.rejected,
+        "analyzer stopped"
+    );
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enrich_sets_language() {
+        let mut m: Mention = serde_json::from_value(serde_json::json!({
+            "id": "import:1", "source": "import",
+            "text": "Warga mengeluhkan jalan rusak di depan kantor kecamatan yang belum diperbaiki",
+            "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+        }))
+        .unwrap();
+        Analyzer::new().enrich(&mut m);
+        assert_eq!(m.lang.as_deref(), Some("id"));
+    }
+
+    #[test]
+    fn bad_records_are_counted_not_forwarded() {
+        let good = serde_json::json!({
+            "id": "import:1", "source": "import", "text": "halo",
+            "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+        });
+        let recs = vec![
+            simak_bus::Consumed {
+                partition: 0,
+                offset: 0,
+                next_offset: 1,
+                key: "a".into(),
+                value: b"garbage".to_vec(),
+                timestamp_ms: 0,
+            },
+            simak_bus::Consumed {
+                partition: 0,
+                offset: 1,
+                next_offset: 2,
+                key: "import:1".into(),
+                value: serde_json::to_vec(&good).unwrap(),
+                timestamp_ms: 0,
+            },
+        ];
+        let (out, rejected) = analyze_batch(&Analyzer::new(), &recs);
+        assert_eq!((out.len(), rejected), (1, 1));
+        assert_eq!(out[0].key, "import:1");
+    }
+}

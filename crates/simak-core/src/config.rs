@@ -1,0 +1,453 @@
+//! Configuration: one TOML file, every field overridable from the environment.
+//!
+//! Layers, later wins: built-in defaults, the TOML file (`--config`, else `$SIMAK_CONFIG`, else
+//! `config/simak.toml` when it exists), environment variables `SIMAK_<SECTION>__<FIELD>` (for
+//! example `SIMAK_BUS__BROKERS=kafka1:9092` or `SIMAK_SERVER__ADDR=0.0.0.0:8080`), and the global
+//! `--data-dir` option. Unknown keys are errors that name the key and the file.
+//!
+//! Secrets never live here: they are read from environment variables named `SIMAK_SECRET_*`
+//! (see [`secret`]), which the override layer skips, and they are never logged.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Environment variables with the `SIMAK_` prefix that are not configuration overrides.
+const NOT_OVERRIDES: &[&str] = &["config", "log", "log_format"];
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory for everything Simak stores: the embedded log, the index, source cursors.
+    /// Relative paths are relative to the working directory. Default `data`.
+    pub data_dir: PathBuf,
+    /// The log between stages.
+    pub bus: BusConfig,
+    /// The full-text index.
+    pub index: IndexConfig,
+    /// The analyzer stage.
+    pub analyzer: AnalyzerConfig,
+    /// The HTTP server (API and web UI).
+    pub server: ServerConfig,
+    /// Sources to collect from.
+    pub sources: SourcesConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            bus: BusConfig::default(),
+            index: IndexConfig::default(),
+            analyzer: AnalyzerConfig::default(),
+            server: ServerConfig::default(),
+            sources: SourcesConfig::default(),
+        }
+    }
+}
+
+/// The log: Kafka when `brokers` is set, otherwise the embedded log under the data directory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// Kafka bootstrap servers, comma separated (`host:port,host:port`). Empty: embedded log.
+    pub brokers: String,
+    /// Partitions per topic: used when Simak creates a topic (Kafka) or a new embedded log.
+    pub partitions: u32,
+    /// Replication factor for topics Simak creates on Kafka.
+    pub replication_factor: u16,
+    /// Topic names.
+    pub topics: TopicsConfig,
+    /// Consumer group ids, one per stage.
+    pub groups: GroupsConfig,
+    /// Embedded log settings.
+    pub embedded: EmbeddedConfig,
+    /// Extra librdkafka properties passed to every Kafka client (for example
+    /// `"security.protocol" = "SASL_SSL"`). Put no secret here: a SASL password is read from
+    /// `SIMAK_SECRET_KAFKA_PASSWORD`.
+    pub kafka_properties: BTreeMap<String, String>,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig {
+            brokers: String::new(),
+            partitions: 4,
+            replication_factor: 1,
+            topics: TopicsConfig::default(),
+            groups: GroupsConfig::default(),
+            embedded: EmbeddedConfig::default(),
+            kafka_properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl BusConfig {
+    /// True when a Kafka cluster is configured.
+    pub fn is_kafka(&self) -> bool {
+        !self.brokers.trim().is_empty()
+    }
+}
+
+/// Topic names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopicsConfig {
+    /// Raw mentions from the sources.
+    pub mentions: String,
+    /// Mentions enriched by the analyzer.
+    pub enriched: String,
+}
+
+impl Default for TopicsConfig {
+    fn default() -> Self {
+        TopicsConfig {
+            mentions: "simak.mentions".into(),
+            enriched: "simak.enriched".into(),
+        }
+    }
+}
+
+/// Consumer group ids.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupsConfig {
+    /// The analyzer's group. Several analyzer processes share the work.
+    pub analyzer: String,
+    /// The indexer's group. Each indexer+API replica needs its own group id: each holds a full
+    /// index (its offsets live in the index itself; the group only reports lag).
+    pub indexer: String,
+}
+
+impl Default for GroupsConfig {
+    fn default() -> Self {
+        GroupsConfig {
+            analyzer: "simak-analyzer".into(),
+            indexer: "simak-indexer".into(),
+        }
+    }
+}
+
+/// Embedded log settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedConfig {
+    /// fsync each appended batch before acknowledging it. Off survives a process crash
+    /// (kill -9) but not a power cut.
+    pub fsync: bool,
+    /// How often a consumer looks for records appended by another process, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        EmbeddedConfig {
+            fsync: true,
+            poll_ms: 50,
+        }
+    }
+}
+
+/// The full-text index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    /// Index directory. Default `<data_dir>/index`.
+    pub path: Option<PathBuf>,
+    /// Commit after this many documents...
+    pub commit_docs: usize,
+    /// ...or this many milliseconds after the first uncommitted document, whichever comes first.
+    /// Search sees a mention after the commit that holds it.
+    pub commit_ms: u64,
+    /// Memory for the index writer, in MiB (split among its threads).
+    pub writer_memory_mb: usize,
+    /// Indexing threads (0: one per core, at most 4).
+    pub writer_threads: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            path: None,
+            commit_docs: 20_000,
+            commit_ms: 1_000,
+            writer_memory_mb: 256,
+            writer_threads: 0,
+        }
+    }
+}
+
+impl IndexConfig {
+    /// The commit interval as a duration.
+    pub fn commit_interval(&self) -> Duration {
+        Duration::from_millis(self.commit_ms)
+    }
+}
+
+/// The analyzer stage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyzerConfig {
+    /// Records per batch taken from the log.
+    pub batch: usize,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig { batch: 1000 }
+    }
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address. Default `127.0.0.1:8080`: only this machine. Put a TLS reverse proxy in
+    /// front before listening on a public address.
+    pub addr: String,
+    /// Largest page size the search API returns.
+    pub max_limit: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: "127.0.0.1:8080".into(),
+            max_limit: 1000,
+        }
+    }
+}
+
+/// Sources to collect from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    /// News feeds (RSS, Atom, JSON Feed).
+    pub rss: RssConfig,
+    /// How many recent mention ids each source remembers to drop repeats.
+    pub dedupe_window: Option<usize>,
+}
+
+/// News feeds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RssConfig {
+    /// Poll interval for feeds that set none, in seconds.
+    pub interval_secs: u64,
+    /// Longest wait after repeated failures, in seconds.
+    pub max_backoff_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// Largest feed body accepted, in bytes.
+    pub max_bytes: usize,
+    /// User-Agent sent with each request.
+    pub user_agent: String,
+    /// The feeds.
+    pub feeds: Vec<FeedConfig>,
+}
+
+impl Default for RssConfig {
+    fn default() -> Self {
+        RssConfig {
+            interval_secs: 300,
+            max_backoff_secs: 3600,
+            timeout_secs: 30,
+            max_bytes: 10 * 1024 * 1024,
+            user_agent: concat!("Simak/", env!("CARGO_PKG_VERSION"), " (+self-hosted)").into(),
+            feeds: Vec::new(),
+        }
+    }
+}
+
+/// One feed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// A short unique name (letters, digits, `-`, `_`): names the cursor file and the metrics.
+    pub name: String,
+    /// The feed URL.
+    pub url: String,
+    /// Poll interval in seconds; default `sources.rss.interval_secs`.
+    #[serde(default)]
+    pub interval_secs: Option<u64>,
+}
+
+/// Errors loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file named with `--config` or `SIMAK_CONFIG` does not exist.
+    #[error("config file {0} does not exist (pass --config FILE or set SIMAK_CONFIG)")]
+    Missing(PathBuf),
+    /// A key is unknown or a value has the wrong type; the message names the key and the file.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` (or the default file lookup), then the
+    /// environment, then `data_dir` if given.
+    pub fn load(file: Option<&Path>, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        let env_file = std::env::var_os("SIMAK_CONFIG").map(PathBuf::from);
+        let file = match file.map(Path::to_path_buf).or(env_file) {
+            Some(f) if !f.exists() => return Err(ConfigError::Missing(f)),
+            Some(f) => Some(f),
+            None => {
+                let default = PathBuf::from("config/simak.toml");
+                default.exists().then_some(default)
+            }
+        };
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = &file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig.merge(
+            Env::prefixed("SIMAK_")
+                .filter(|k| {
+                    let k = k.as_str().to_ascii_lowercase();
+                    !NOT_OVERRIDES.contains(&k.as_str()) && !k.starts_with("secret_")
+                })
+                .split("__"),
+        );
+        let mut cfg: Config = fig.extract().map_err(|e| {
+            let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            ConfigError::Invalid(msgs.join("; "))
+        })?;
+        if let Some(d) = data_dir {
+            cfg.data_dir = d.to_path_buf();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.bus.partitions == 0 {
+            return bad("bus.partitions must be at least 1".into());
+        }
+        if self.index.commit_docs == 0 {
+            return bad("index.commit_docs must be at least 1".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for f in &self.sources.rss.feeds {
+            if f.name.is_empty()
+                || !f
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return bad(format!(
+                    "sources.rss.feeds: name {:?} must be letters, digits, '-' or '_'",
+                    f.name
+                ));
+            }
+            if !names.insert(&f.name) {
+                return bad(format!(
+                    "sources.rss.feeds: name {:?} is used twice",
+                    f.name
+                ));
+            }
+            if url::Url::parse(&f.url).is_err() {
+                return bad(format!(
+                    "sources.rss.feeds.{}: url {:?} is not a valid URL",
+                    f.name, f.url
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The index directory.
+    pub fn index_path(&self) -> PathBuf {
+        self.index
+            .path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("index"))
+    }
+
+    /// The embedded log directory.
+    pub fn log_path(&self) -> PathBuf {
+        self.data_dir.join("log")
+    }
+
+    /// The directory of source cursors.
+    pub fn cursor_path(&self) -> PathBuf {
+        self.data_dir.join("sources")
+    }
+}
+
+/// Reads a secret from the environment variable `SIMAK_SECRET_<NAME>`, or from the file named
+/// by `SIMAK_SECRET_<NAME>_FILE` (for Docker/Kubernetes secrets). Never log the result.
+pub fn secret(name: &str) -> Option<String> {
+    let var = format!("SIMAK_SECRET_{}", name.to_ascii_uppercase());
+    if let Ok(v) = std::env::var(&var) {
+        return Some(v);
+    }
+    let path = std::env::var_os(format!("{var}_FILE"))?;
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(content: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let cfg = Config::default();
+        assert!(!cfg.bus.is_kafka());
+        assert_eq!(cfg.server.addr, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let f = write("[bus]\nbrokerz = \"x\"\n");
+        let err = Config::load(Some(f.path()), None).unwrap_err().to_string();
+        assert!(err.contains("brokerz"), "{err}");
+        assert!(
+            err.contains(&f.path().display().to_string()),
+            "error names the file: {err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let f = write("[bus]\npartitions = \"many\"\n");
+        let err = Config::load(Some(f.path()), None).unwrap_err().to_string();
+        assert!(err.contains("partitions"), "{err}");
+    }
+
+    #[test]
+    fn file_and_data_dir_override() {
+        let f = write("data_dir = \"/var/lib/simak\"\n[index]\ncommit_docs = 5\n");
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.data_dir, PathBuf::from("/var/lib/simak"));
+        assert_eq!(cfg.index.commit_docs, 5);
+        let cfg = Config::load(Some(f.path()), Some(Path::new("/tmp/x"))).unwrap();
+        assert_eq!(cfg.index_path(), PathBuf::from("/tmp/x/index"));
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/simak.toml")), None).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn bad_feed_is_an_error() {
+        let f = write("[[sources.rss.feeds]]\nname = \"a b\"\nurl = \"https://x.id/rss\"\n");
+        let err = Config::load(Some(f.path()), None).unwrap_err().to_string();
+        assert!(err.contains("a b"), "{err}");
+    }
+}

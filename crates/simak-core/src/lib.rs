@@ -1,0 +1,9 @@
+//! Simak's shared vocabulary: the [`Mention`] wire format and the [`Config`].
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod mention;
+pub mod time;
+
+pub use config::{Config, ConfigError};
+pub use mention::{canonical_url, mention_id, url_mention_id, Author, Mention, Metrics};

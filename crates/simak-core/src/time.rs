@@ -1,0 +1,65 @@
+//! Parsing the times users type: `--since 2026-11-01`, `since=24h`.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+/// Parses an RFC 3339 time (`2026-11-20T08:00:00+07:00`), a date (`2026-11-20`, midnight
+/// Asia/Jakarta), or an age before `now` (`30m`, `24h`, `7d`).
+pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let wib = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
+        let t = wib
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            .single()
+            .expect("fixed offsets are unambiguous");
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Some(unit) = s.chars().last() {
+        if let Ok(n) = s[..s.len() - unit.len_utf8()].parse::<i64>() {
+            let d = match unit {
+                'm' => Some(Duration::minutes(n)),
+                'h' => Some(Duration::hours(n)),
+                'd' => Some(Duration::days(n)),
+                _ => None,
+            };
+            if let Some(d) = d.filter(|_| n >= 0) {
+                return Ok(now - d);
+            }
+        }
+    }
+    Err(format!(
+        "{s:?} is not a time: use RFC 3339 (2026-11-20T08:00:00+07:00), a date (2026-11-20, \
+         midnight WIB) or an age (30m, 24h, 7d)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let now: DateTime<Utc> = "2026-11-23T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            parse_time("2026-11-20", now).unwrap().to_rfc3339(),
+            "2026-11-19T17:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-20T08:00:00+07:00", now)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-20T01:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("24h", now).unwrap().to_rfc3339(),
+            "2026-11-22T00:00:00+00:00"
+        );
+        assert!(parse_time("kemarin", now)
+            .unwrap_err()
+            .contains("is not a time"));
+        assert!(parse_time("-3d", now).is_err());
+    }
+}

@@ -1,0 +1,349 @@
+//! The indexer: enriched mentions from the log into tantivy, exactly once.
+//!
+//! # Exactly once
+//!
+//! Auto-commit is off. The offsets of the records whose documents a tantivy commit holds are
+//! written into that same commit's payload (Quickwit's design), so the index and its position in
+//! the log change together or not at all. On start the indexer reads the payload and seeks every
+//! partition there. A crash loses only uncommitted documents, and they are read again.
+//!
+//! Each document is keyed by the mention id: adding a mention first deletes any document with
+//! the same id, in the same commit. A replay (after a crash, or a mention delivered twice by an
+//! at-least-once stage upstream) therefore replaces a document, never duplicates it, and the
+//! newest version of a mention wins.
+//!
+//! The payload also names the log the offsets belong to. Pointed at another log (the embedded
+//! log after Kafka, another cluster, another topic), the indexer starts that log from the
+//! beginning, which is safe because of the unique key.
+
+use crate::schema::{build_schema, register_tokenizers, to_document, Fields};
+use crate::IndexError;
+use serde::{Deserialize, Serialize};
+use simak_bus::{Consumed, Offsets};
+use simak_core::config::IndexConfig;
+use simak_core::Mention;
+use std::path::Path;
+use std::time::Instant;
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexWriter, Term};
+
+/// What a commit's payload records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Checkpoint {
+    /// Identifies the log and topic the offsets belong to (`embedded:<topic>`,
+    /// `kafka:<brokers>:<topic>`).
+    pub log: String,
+    /// Next offset to read, per partition.
+    pub offsets: Offsets,
+}
+
+/// Opens the index at `path`, creating it with Simak's schema if it does not exist.
+pub fn open_or_create(path: &Path) -> Result<(Index, Fields), IndexError> {
+    std::fs::create_dir_all(path).map_err(|e| IndexError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let dir = MmapDirectory::open(path).map_err(|e| IndexError::Open {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let (schema, fields) = build_schema();
+    let index = Index::open_or_create(dir, schema).map_err(|e| IndexError::Open {
+        path: path.to_path_buf(),
+        message: format!(
+            "{e} (an index made by another version of Simak? move it away to rebuild from the log)"
+        ),
+    })?;
+    register_tokenizers(&index);
+    Ok((index, fields))
+}
+
+/// Writes mentions into the index with offset checkpoints.
+pub struct Indexer {
+    index: Index,
+    writer: IndexWriter,
+    fields: Fields,
+    log: String,
+    /// Offsets covering every document added so far (committed or not).
+    offsets: Offsets,
+    pending: usize,
+    first_pending: Option<Instant>,
+    offsets_dirty: bool,
+    commit_docs: usize,
+    commit_interval: std::time::Duration,
+    /// Records that were not valid mentions, skipped.
+    pub rejected: u64,
+    /// Documents added since start.
+    pub added: u64,
+}
+
+impl Indexer {
+    /// Opens the index for writing. `log` identifies the log and topic (see [`Checkpoint::log`]).
+    pub fn open(path: &Path, cfg: &IndexConfig, log: &str) -> Result<Indexer, IndexError> {
+        let (index, fields) = open_or_create(path)?;
+        let threads = if cfg.writer_threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(4)
+        } else {
+            cfg.writer_threads
+        };
+        let memory = (cfg.writer_memory_mb.max(16 * threads)) * 1024 * 1024;
+        let writer = index
+            .writer_with_num_threads(threads, memory)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.to_path_buf()),
+                e => IndexError::Tantivy(e),
+            })?;
+        let checkpoint = read_checkpoint(&index)?;
+        let offsets = match checkpoint {
+            Some(c) if c.log == log => c.offsets,
+            Some(c) => {
+                tracing::warn!(
+                    previous = %c.log,
+                    current = %log,
+                    "the index was built from another log: reading this one from the beginning \
+                     (mentions already indexed are replaced, not duplicated)"
+                );
+                Offsets::new()
+            }
+            None => Offsets::new(),
+        };
+        Ok(Indexer {
+            index,
+            writer,
+            fields,
+            log: log.to_string(),
+            offsets,
+            pending: 0,
+            first_pending: None,
+            offsets_dirty: false,
+            commit_docs: cfg.commit_docs,
+            commit_interval: cfg.commit_interval(),
+            rejected: 0,
+            added: 0,
+        })
+    }
+
+    /// The offsets to resume from: those of the last commit.
+    pub fn resume_offsets(&self) -> &Offsets {
+        &self.offsets
+    }
+
+    /// The index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Adds or replaces one mention.
+    pub fn add(&mut self, m: &Mention) -> Result<(), IndexError> {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.id, &m.id));
+        self.writer.add_document(to_document(&self.fields, m))?;
+        self.pending += 1;
+        self.added += 1;
+        self.first_pending.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// Adds the mentions in `records` and moves the offsets past them. A record that is not a
+    /// valid mention is counted in [`Indexer::rejected`] and skipped.
+    pub fn add_records(&mut self, records: &[Consumed]) -> Result<(), IndexError> {
+        for r in records {
+            match Mention::from_json(&r.value) {
+                Ok(m) => self.add(&m)?,
+                Err(e) => {
+                    self.rejected += 1;
+                    if self.rejected <= 10 || self.rejected.is_power_of_two() {
+                        tracing::warn!(
+                            key = %r.key,
+                            partition = r.partition,
+                            offset = r.offset,
+                            error = %e,
+                            rejected = self.rejected,
+                            "skipping a record that is not a valid mention"
+                        );
+                    }
+                }
+            }
+        }
+        if !records.is_empty() {
+            simak_bus::advance(&mut self.offsets, records);
+            self.offsets_dirty = true;
+            self.first_pending.get_or_insert_with(Instant::now);
+        }
+        Ok(())
+    }
+
+    /// Whether the commit policy (count or time) says to commit now.
+    pub fn should_commit(&self) -> bool {
+        self.pending >= self.commit_docs
+            || self
+                .first_pending
+                .is_some_and(|t| t.elapsed() >= self.commit_interval)
+    }
+
+    /// Whether anything is uncommitted.
+    pub fn has_pending(&self) -> bool {
+        self.pending > 0 || self.offsets_dirty
+    }
+
+    /// Commits the documents and the offsets after them, together.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        let payload = serde_json::to_string(&Checkpoint {
+            log: self.log.clone(),
+            offsets: self.offsets.clone(),
+        })
+        .expect("checkpoint serializes");
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.pending = 0;
+        self.first_pending = None;
+        self.offsets_dirty = false;
+        Ok(())
+    }
+
+    /// The offsets the last commit holds (None before the first commit).
+    pub fn committed_checkpoint(&self) -> Result<Option<Checkpoint>, IndexError> {
+        read_checkpoint(&self.index)
+    }
+}
+
+/// Reads the checkpoint of the last commit of `index`.
+pub fn read_checkpoint(index: &Index) -> Result<Option<Checkpoint>, IndexError> {
+    let metas = index.load_metas()?;
+    match metas.payload {
+        None => Ok(None),
+        Some(p) => serde_json::from_str(&p)
+            .map(Some)
+            .map_err(|e| IndexError::Corrupt(format!("commit payload {p:?}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use simak_core::{Author, Metrics};
+
+    fn mention(i: usize, text: &str) -> Mention {
+        Mention {
+            id: format!("import:{i}"),
+            source: "import".into(),
+            url: None,
+            author: Author::default(),
+            title: None,
+            text: text.into(),
+            published_at: "2026-11-20T08:00:00Z".parse().unwrap(),
+            fetched_at: "2026-11-20T08:00:00Z".parse().unwrap(),
+            lang: Some("id".into()),
+            metrics: Metrics::default(),
+            in_reply_to: None,
+            extra: Default::default(),
+        }
+    }
+
+    fn record(partition: i32, offset: i64, m: &Mention) -> Consumed {
+        Consumed {
+            partition,
+            offset,
+            next_offset: offset + 1,
+            key: m.id.clone(),
+            value: m.to_json(),
+            timestamp_ms: 0,
+        }
+    }
+
+    fn count(index: &Index) -> u64 {
+        let reader = index.reader().unwrap();
+        reader.searcher().num_docs()
+    }
+
+    #[test]
+    fn replay_replaces_and_checkpoint_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            ..Default::default()
+        };
+        let recs: Vec<_> = (0..10)
+            .map(|i| record(0, i as i64, &mention(i, "banjir di kota")))
+            .collect();
+        {
+            let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+            assert!(ix.resume_offsets().is_empty());
+            ix.add_records(&recs[..6]).unwrap();
+            ix.commit().unwrap();
+            // Uncommitted work is lost with the process.
+            ix.add_records(&recs[6..]).unwrap();
+        }
+        let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        assert_eq!(ix.resume_offsets().get(&0), Some(&6));
+        assert_eq!(count(ix.index()), 6);
+        // The consumer replays from 6, and an upstream duplicate of 0..3 arrives too.
+        ix.add_records(&recs[6..]).unwrap();
+        ix.add_records(&recs[..3]).unwrap();
+        ix.commit().unwrap();
+        assert_eq!(count(ix.index()), 10, "no duplicates after replay");
+    }
+
+    #[test]
+    fn another_log_starts_from_the_beginning() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            ..Default::default()
+        };
+        {
+            let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+            ix.add_records(&[record(0, 41, &mention(1, "x"))]).unwrap();
+            ix.commit().unwrap();
+        }
+        let ix = Indexer::open(dir.path(), &cfg, "kafka:k:9092:t").unwrap();
+        assert!(ix.resume_offsets().is_empty());
+    }
+
+    #[test]
+    fn bad_record_is_skipped_but_offset_advances() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            ..Default::default()
+        };
+        let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        let bad = Consumed {
+            partition: 1,
+            offset: 7,
+            next_offset: 8,
+            key: "x".into(),
+            value: b"{not json".to_vec(),
+            timestamp_ms: 0,
+        };
+        ix.add_records(&[bad]).unwrap();
+        assert_eq!(ix.rejected, 1);
+        ix.commit().unwrap();
+        assert_eq!(
+            ix.committed_checkpoint().unwrap().unwrap().offsets.get(&1),
+            Some(&8)
+        );
+    }
+
+    #[test]
+    fn second_writer_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            ..Default::default()
+        };
+        let _a = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        assert!(matches!(
+            Indexer::open(dir.path(), &cfg, "embedded:t"),
+            Err(IndexError::Locked(_))
+        ));
+    }
+}

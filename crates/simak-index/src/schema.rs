@@ -1,0 +1,119 @@
+//! The tantivy schema for mentions.
+
+use simak_core::Mention;
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, Schema,
+    TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+use tantivy::{DateTime, TantivyDocument};
+
+/// Tokenizer for exact-but-case-insensitive keyword fields (author handles).
+pub const KEYWORD_TOKENIZER: &str = "simak_keyword";
+
+/// Handles to the schema's fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    /// Mention id: the unique key (exact, stored).
+    pub id: Field,
+    /// Source (exact, fast).
+    pub source: Field,
+    /// Language code (exact, fast).
+    pub lang: Field,
+    /// Author handle (lowercased keyword).
+    pub author: Field,
+    /// Title (full text with positions).
+    pub title: Field,
+    /// Text (full text with positions).
+    pub text: Field,
+    /// Publication time (indexed for ranges, fast for sorting).
+    pub published_at: Field,
+    /// Reach estimate (fast, for sorting).
+    pub reach: Field,
+    /// Facets `/source/<s>` and `/lang/<l>`.
+    pub facets: Field,
+    /// The whole mention as JSON (stored only).
+    pub doc: Field,
+}
+
+/// Builds the schema and its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let full_text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(simak_text::TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        source: b.add_text_field("source", STRING | FAST),
+        lang: b.add_text_field("lang", STRING | FAST),
+        author: b.add_text_field("author", keyword),
+        title: b.add_text_field("title", full_text.clone()),
+        text: b.add_text_field("text", full_text),
+        published_at: b.add_date_field(
+            "published_at",
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        ),
+        reach: b.add_u64_field("reach", FAST),
+        facets: b.add_facet_field("facets", FacetOptions::default()),
+        doc: b.add_text_field("doc", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Registers the tokenizers the schema names.
+pub fn register_tokenizers(index: &tantivy::Index) {
+    simak_text::register_tokenizers(index);
+    index.tokenizers().register(
+        KEYWORD_TOKENIZER,
+        tantivy::tokenizer::TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
+            .filter(tantivy::tokenizer::LowerCaser)
+            .build(),
+    );
+}
+
+/// The language a mention is indexed under: its `lang`, or `other` when the analyzer set none.
+pub fn lang_of(m: &Mention) -> &str {
+    m.lang.as_deref().unwrap_or("other")
+}
+
+/// Builds the tantivy document for a mention.
+pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &m.id);
+    doc.add_text(f.source, &m.source);
+    let lang = lang_of(m);
+    doc.add_text(f.lang, lang);
+    if let Some(h) = &m.author.handle {
+        doc.add_text(f.author, h.trim_start_matches('@'));
+    }
+    if let Some(t) = &m.title {
+        doc.add_text(f.title, t);
+    }
+    doc.add_text(f.text, &m.text);
+    doc.add_date(
+        f.published_at,
+        DateTime::from_timestamp_secs(m.published_at.timestamp()),
+    );
+    doc.add_u64(f.reach, m.metrics.reach());
+    doc.add_facet(f.facets, facet_path("source", &m.source).as_str());
+    doc.add_facet(f.facets, facet_path("lang", lang).as_str());
+    doc.add_text(
+        f.doc,
+        String::from_utf8(m.to_json()).expect("JSON is UTF-8"),
+    );
+    doc
+}
+
+/// `/<kind>/<value>` with `/` in the value replaced, so a value is one facet segment.
+pub fn facet_path(kind: &str, value: &str) -> String {
+    format!("/{kind}/{}", value.replace(['/', '\\'], "_"))
+}

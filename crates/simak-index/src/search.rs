@@ -1,0 +1,348 @@
+//! Searching the mention index: query syntax, filters, facets, highlights.
+//!
+//! Query syntax (tantivy's): words are ANDed by default; `OR`, `AND`, `NOT`, `-word`, `+word`,
+//! parentheses; `"exact phrase"`; `"words near"~3` (proximity: at most 3 positions apart);
+//! fields `title:`, `text:`, `source:`, `lang:`, `author:`, `id:`; `*` matches everything.
+
+use crate::indexer::open_or_create;
+use crate::schema::{facet_path, Fields};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use simak_core::Mention;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::Path;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+
+/// Fields a query may name.
+pub const QUERY_FIELDS: &[&str] = &["text", "title", "source", "lang", "author", "id"];
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Newest published first.
+    #[default]
+    Newest,
+    /// Best BM25 score first.
+    Relevance,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "newest" => Ok(Sort::Newest),
+            "relevance" => Ok(Sort::Relevance),
+            other => Err(format!("sort {other:?} is not one of: newest, relevance")),
+        }
+    }
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query; empty or `*` for everything.
+    pub q: String,
+    /// Published at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Published before.
+    pub until: Option<DateTime<Utc>>,
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this language.
+    pub lang: Option<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Order.
+    pub sort: Sort,
+}
+
+/// One hit: the mention with its score and highlighted snippet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hit {
+    /// BM25 score (with `sort=relevance`; null when sorted by date).
+    pub score: Option<f32>,
+    /// Snippet of the text with matches in `<b>`; HTML-escaped.
+    pub highlight: String,
+    /// The mention.
+    #[serde(flatten)]
+    pub mention: Mention,
+}
+
+/// Search results.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// Number of matching mentions.
+    pub total: usize,
+    /// The requested page.
+    pub hits: Vec<Hit>,
+    /// Counts per value over all matches: `source` and `lang`.
+    pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Errors of a search.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query is malformed; the message says how. A client error (HTTP 400, exit status 2).
+    #[error("{0}")]
+    BadQuery(String),
+    /// The index failed.
+    #[error("index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// A reader of the mention index that follows the indexer's commits.
+pub struct MentionSearcher {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    parser: QueryParser,
+}
+
+impl MentionSearcher {
+    /// Opens the index at `path` (creating an empty one if there is none yet).
+    pub fn open(path: &Path) -> Result<MentionSearcher, crate::IndexError> {
+        let (index, fields) = open_or_create(path)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        let mut parser = QueryParser::for_index(&index, vec![fields.title, fields.text]);
+        parser.set_conjunction_by_default();
+        Ok(MentionSearcher {
+            index,
+            reader,
+            fields,
+            parser,
+        })
+    }
+
+    /// Makes the latest commit visible now (instead of within a moment).
+    pub fn reload(&self) -> Result<(), tantivy::TantivyError> {
+        self.reader.reload()
+    }
+
+    /// Number of indexed mentions.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Every indexed mention id, once per document (for checks and exports).
+    pub fn all_ids(&self) -> Result<Vec<String>, tantivy::TantivyError> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(searcher.num_docs() as usize);
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let store = seg.get_store_reader(64)?;
+            let alive = seg.alive_bitset();
+            for doc_id in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc_id)) {
+                    continue;
+                }
+                let doc: TantivyDocument = store.get(doc_id)?;
+                if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                    out.push(id.to_string());
+                }
+            }
+            let _ = ord;
+        }
+        Ok(out)
+    }
+
+    fn parse(&self, q: &str) -> Result<Box<dyn Query>, SearchError> {
+        let q = q.trim();
+        if q.is_empty() || q == "*" {
+            return Ok(Box::new(AllQuery));
+        }
+        use tantivy::query::QueryParserError as E;
+        self.parser.parse_query(q).map_err(|e| {
+            SearchError::BadQuery(match e {
+                E::FieldDoesNotExist(f) => format!(
+                    "unknown field `{f}` in query; fields are: {}",
+                    QUERY_FIELDS.join(", ")
+                ),
+                E::SyntaxError(s) => format!(
+                    "query syntax error near {s:?}: check quotes and parentheses are closed, and \
+                     that AND/OR/NOT stand between terms"
+                ),
+                E::AllButQueryForbidden => {
+                    "the query only excludes terms (NOT/-): add at least one term to look for"
+                        .to_string()
+                }
+                E::FieldNotIndexed(f) => format!("field `{f}` cannot be searched"),
+                other => format!("invalid query: {other}"),
+            })
+        })
+    }
+
+    fn build_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+        let base = self.parse(&req.q)?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, base)];
+        if let Some(s) = &req.source {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.source, s),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let Some(l) = &req.lang {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.lang, l),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if let (Some(s), Some(u)) = (req.since, req.until) {
+            if s >= u {
+                return Err(SearchError::BadQuery(format!(
+                    "since ({}) must be before until ({})",
+                    s.to_rfc3339(),
+                    u.to_rfc3339()
+                )));
+            }
+        }
+        if req.since.is_some() || req.until.is_some() {
+            let term = |t: DateTime<Utc>| {
+                Term::from_field_date(
+                    self.fields.published_at,
+                    tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                )
+            };
+            let lo = req
+                .since
+                .map_or(Bound::Unbounded, |t| Bound::Included(term(t)));
+            let hi = req
+                .until
+                .map_or(Bound::Unbounded, |t| Bound::Excluded(term(t)));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+        }
+        Ok(if clauses.len() == 1 {
+            clauses.pop().unwrap().1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        })
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let query = self.build_query(req)?;
+        let searcher = self.reader.searcher();
+        let mut facets = FacetCollector::for_field("facets");
+        facets.add_facet("/source");
+        facets.add_facet("/lang");
+        let limit = req.limit.max(1);
+        let page: Vec<(Option<f32>, DocAddress)>;
+        let total;
+        let facet_counts;
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        match req.sort {
+            Sort::Relevance => {
+                let (docs, n, f) =
+                    searcher.search(&query, &(top.order_by_score(), Count, facets))?;
+                page = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                total = n;
+                facet_counts = f;
+            }
+            Sort::Newest => {
+                let (docs, n, f) = searcher.search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                page = docs.into_iter().map(|(_, a)| (None, a)).collect();
+                total = n;
+                facet_counts = f;
+            }
+        }
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.text)?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, addr) in page {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let json = doc
+                .get_first(self.fields.doc)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}");
+            let mention = match Mention::from_json(json.as_bytes()) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "stored mention does not parse; skipped");
+                    continue;
+                }
+            };
+            let snippet = snippets.snippet(&mention.text);
+            let highlight = if snippet.is_empty() {
+                escape_html(&truncate_chars(&mention.text, 240))
+            } else {
+                snippet.to_html()
+            };
+            hits.push(Hit {
+                score,
+                highlight,
+                mention,
+            });
+        }
+        let mut facet_map = BTreeMap::new();
+        for kind in ["source", "lang"] {
+            let prefix = format!("/{kind}");
+            let counts: BTreeMap<String, u64> = facet_counts
+                .get(&prefix)
+                .map(|(facet, n)| {
+                    let path = facet.to_path_string();
+                    let value = path
+                        .strip_prefix(&facet_path(kind, ""))
+                        .unwrap_or(&path)
+                        .to_string();
+                    (value, n)
+                })
+                .collect();
+            facet_map.insert(kind.to_string(), counts);
+        }
+        Ok(SearchResponse {
+            total,
+            hits,
+            facets: facet_map,
+        })
+    }
+
+    /// The underlying index.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+fn truncate_chars(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

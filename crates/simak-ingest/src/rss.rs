@@ -1,0 +1,270 @@
+//! News feeds: RSS 0.9x/1.0/2.0, Atom and JSON Feed, polled with conditional GET.
+//!
+//! Cursor: `{"etag": ..., "last_modified": ...}` from the last 200 answer, sent back as
+//! `If-None-Match` / `If-Modified-Since`, so an unchanged feed costs a 304. Items are identified
+//! by the canonical URL of their link (`rss:u<hash>`), so the same article seen in two feeds is
+//! one mention; an item without a link falls back to its feed id. 429 and 503 honour
+//! `Retry-After`; other 5xx, timeouts and unparsable bodies are retried with backoff; 4xx
+//! answers (404, 410, 401, 403) need an operator and are retried rarely.
+
+use crate::{Fetched, Source, SourceError};
+use chrono::Utc;
+use simak_core::config::{FeedConfig, RssConfig};
+use simak_core::mention::short_hash;
+use simak_core::{url_mention_id, Author, Mention, Metrics};
+use std::time::Duration;
+
+/// Builds one source per configured feed.
+pub fn build(cfg: &RssConfig) -> Result<Vec<Box<dyn Source>>, SourceError> {
+    if cfg.feeds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let client = reqwest::Client::builder()
+        .user_agent(&cfg.user_agent)
+        .timeout(Duration::from_secs(cfg.timeout_secs.max(1)))
+        .connect_timeout(Duration::from_secs(cfg.timeout_secs.clamp(1, 10)))
+        .build()
+        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))?;
+    Ok(cfg
+        .feeds
+        .iter()
+        .map(|f| Box::new(RssSource::new(f, cfg, client.clone())) as Box<dyn Source>)
+        .collect())
+}
+
+/// One feed.
+pub struct RssSource {
+    name: String,
+    feed: String,
+    url: String,
+    interval: Duration,
+    max_bytes: usize,
+    client: reqwest::Client,
+}
+
+impl RssSource {
+    /// A source for `feed`.
+    pub fn new(feed: &FeedConfig, cfg: &RssConfig, client: reqwest::Client) -> RssSource {
+        RssSource {
+            name: format!("rss:{}", feed.name),
+            feed: feed.name.clone(),
+            url: feed.url.clone(),
+            interval: Duration::from_secs(feed.interval_secs.unwrap_or(cfg.interval_secs).max(1)),
+            max_bytes: cfg.max_bytes,
+            client,
+        }
+    }
+}
+
+/// Parses `Retry-After`: seconds, or an HTTP date.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.with_timezone(&Utc) - Utc::now()).num_seconds().max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+#[async_trait::async_trait]
+impl Source for RssSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self, cursor: Option<&serde_json::Value>) -> Result<Fetched, SourceError> {
+        let mut req = self.client.get(&self.url).header(
+            reqwest::header::ACCEPT,
+            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8",
+        );
+        if let Some(c) = cursor {
+            if let Some(etag) = c.get("etag").and_then(|v| v.as_str()) {
+                req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = c.get("last_modified").and_then(|v| v.as_str()) {
+                req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| SourceError::Transient(format!("{}: {}", self.url, error_chain(&e))))?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched {
+                mentions: Vec::new(),
+                cursor: None,
+                next_poll: self.interval,
+            });
+        }
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            || status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+        {
+            return Err(SourceError::RateLimited {
+                retry_after: retry_after(resp.headers()).unwrap_or(self.interval),
+                message: format!("{} answered {status}", self.url),
+            });
+        }
+        if status.is_server_error() {
+            return Err(SourceError::Transient(format!(
+                "{} answered {status}",
+                self.url
+            )));
+        }
+        if !status.is_success() {
+            return Err(SourceError::Permanent(format!(
+                "{} answered {status}: check the feed URL",
+                self.url
+            )));
+        }
+        let header = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = header(reqwest::header::ETAG);
+        let last_modified = header(reqwest::header::LAST_MODIFIED);
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            SourceError::Transient(format!("{}: body: {}", self.url, error_chain(&e)))
+        })? {
+            body.extend_from_slice(&chunk);
+            if body.len() > self.max_bytes {
+                return Err(SourceError::Permanent(format!(
+                    "{}: feed is larger than sources.rss.max_bytes ({} bytes)",
+                    self.url, self.max_bytes
+                )));
+            }
+        }
+        let mentions = parse_feed(&body, &self.url, &self.feed)
+            .map_err(|e| SourceError::Transient(format!("{}: {e}", self.url)))?;
+        Ok(Fetched {
+            mentions,
+            cursor: Some(serde_json::json!({ "etag": etag, "last_modified": last_modified })),
+            next_poll: self.interval,
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// Parses a feed body into mentions. Never panics; a body that is not a feed is an error that
+/// says so.
+pub fn parse_feed(body: &[u8], feed_url: &str, feed_name: &str) -> Result<Vec<Mention>, String> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(feed_url))
+        .sanitize_content(false)
+        .build();
+    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(body)))
+        .map_err(|_| "the feed parser failed on this body".to_string())?
+        .map_err(|e| format!("not a valid RSS, Atom or JSON feed: {e}"))?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(feed.entries.len());
+    for e in feed.entries {
+        let link = e
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or(e.links.first())
+            .map(|l| l.href.clone());
+        let title = e
+            .title
+            .as_ref()
+            .map(|t| crate::html::to_text(&t.content))
+            .filter(|t| !t.is_empty());
+        let body = e
+            .summary
+            .as_ref()
+            .map(|t| t.content.clone())
+            .or_else(|| e.content.as_ref().and_then(|c| c.body.clone()))
+            .map(|h| crate::html::to_text(&h))
+            .unwrap_or_default();
+        let text = if body.is_empty() {
+            title.clone().unwrap_or_default()
+        } else {
+            body
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let id = match &link {
+            Some(l) if l.starts_with("http") => url_mention_id("rss", l),
+            _ => format!(
+                "rss:g{}",
+                short_hash(format!("{feed_url}\u{1}{}", e.id).as_bytes())
+            ),
+        };
+        let author = e.authors.first().map(|p| Author {
+            name: p.name.clone().filter(|n| !n.is_empty()),
+            ..Default::default()
+        });
+        let mut extra = serde_json::Map::new();
+        extra.insert("feed".into(), feed_name.into());
+        out.push(Mention {
+            id,
+            source: "rss".into(),
+            url: link,
+            author: author.unwrap_or_default(),
+            title,
+            text,
+            published_at: e.published.or(e.updated).unwrap_or(now),
+            fetched_at: now,
+            lang: None,
+            metrics: Metrics::default(),
+            in_reply_to: None,
+            extra,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Berita Daerah</title>
+<item><title>Banjir &amp; longsor di Sukamaju</title>
+<link>https://berita.example.id/banjir?utm_source=rss</link>
+<description>&lt;p&gt;Warga &lt;b&gt;mengungsi&lt;/b&gt;&lt;/p&gt;</description>
+<pubDate>Fri, 20 Nov 2026 08:00:00 +0700</pubDate></item>
+<item><title>Tanpa tautan</title><guid isPermaLink="false">abc-1</guid></item>
+</channel></rss>"#;
+
+    #[test]
+    fn maps_items_to_mentions() {
+        let ms = parse_feed(RSS.as_bytes(), "https://berita.example.id/rss", "daerah").unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(
+            ms[0].id,
+            url_mention_id("rss", "https://berita.example.id/banjir")
+        );
+        assert_eq!(ms[0].title.as_deref(), Some("Banjir & longsor di Sukamaju"));
+        assert_eq!(ms[0].text, "Warga mengungsi");
+        assert_eq!(ms[0].published_at.to_rfc3339(), "2026-11-20T01:00:00+00:00");
+        assert_eq!(ms[0].extra["feed"], "daerah");
+        assert!(ms[1].id.starts_with("rss:g"));
+        assert_eq!(ms[1].text, "Tanpa tautan");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let err = parse_feed(b"<html><body>not a feed", "https://x.id", "x").unwrap_err();
+        assert!(err.contains("not a valid"), "{err}");
+    }
+}

@@ -1,0 +1,186 @@
+//! The HTTP server: the search API (and, later, the web UI).
+//!
+//! Errors are JSON `{"error": {"code": "...", "message": "..."}}` with a stable code:
+//! `bad_request` and `bad_query` (400), `internal` (500).
+#![warn(missing_docs)]
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use simak_index::{MentionSearcher, SearchError, SearchRequest, Sort};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The index reader.
+    pub searcher: Arc<MentionSearcher>,
+    /// Largest page size.
+    pub max_limit: usize,
+}
+
+/// An API error with a stable code.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// The query string of `GET /api/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    source: Option<String>,
+    lang: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+    sort: Option<String>,
+}
+
+fn parse_num(name: &str, v: Option<&str>, default: usize) -> Result<usize, ApiError> {
+    match v {
+        None | Some("") => Ok(default),
+        Some(s) => s.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!("{name} must be a whole number ≥ 0, got {s:?}"))
+        }),
+    }
+}
+
+/// Turns query-string parameters into a search request.
+pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, ApiError> {
+    let now = chrono::Utc::now();
+    let time = |name: &str, v: &Option<String>| -> Result<_, ApiError> {
+        match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(s) => simak_core::time::parse_time(s, now)
+                .map(Some)
+                .map_err(|e| ApiError::bad_request(format!("{name}: {e}"))),
+        }
+    };
+    let limit = parse_num("limit", p.limit.as_deref(), 20)?;
+    if limit == 0 || limit > max_limit {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {max_limit}, got {limit}"
+        )));
+    }
+    let sort = match p.sort.as_deref() {
+        None | Some("") => Sort::Newest,
+        Some(s) => s.parse().map_err(ApiError::bad_request)?,
+    };
+    let nonempty = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    Ok(SearchRequest {
+        q: p.q.clone().unwrap_or_default(),
+        since: time("since", &p.since)?,
+        until: time("until", &p.until)?,
+        source: nonempty(&p.source),
+        lang: nonempty(&p.lang),
+        limit,
+        offset: parse_num("offset", p.offset.as_deref(), 0)?,
+        sort,
+    })
+}
+
+async fn search(
+    State(st): State<AppState>,
+    params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let req = to_request(&params, st.max_limit)?;
+    let searcher = st.searcher.clone();
+    let res = tokio::task::spawn_blocking(move || searcher.search(&req))
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: e.to_string(),
+        })?;
+    match res {
+        Ok(r) => Ok(Json(r).into_response()),
+        Err(SearchError::BadQuery(m)) => Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_query",
+            message: m,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "search failed");
+            Err(ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "the search failed; see the server log".into(),
+            })
+        }
+    }
+}
+
+async fn stats(State(st): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "mentions": st.searcher.num_docs() }))
+}
+
+async fn index_page() -> Html<&'static str> {
+    Html(include_str!("index.html"))
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: "no such endpoint".into(),
+    }
+}
+
+/// The router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index_page))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/search", get(search))
+        .route("/api/stats", get(stats))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves on `addr` until `shutdown`.
+pub async fn serve(
+    addr: &str,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr}: {e} (set server.addr or SIMAK_SERVER__ADDR)"),
+        )
+    })?;
+    tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

@@ -1,0 +1,296 @@
+//! `simak bench pipeline`: mentions through import → log → analyze → index, against bare
+//! tantivy indexing of the same documents, measured in the same run.
+//!
+//! Each measured phase runs in its own child process, so each one's peak RSS is its own.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use simak_bus::Bus;
+use simak_core::{Config, Mention};
+use simak_index::MentionSearcher;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum)]
+    what: BenchWhat,
+    /// Number of mentions.
+    #[arg(long, default_value_t = 200_000)]
+    n: usize,
+    /// Kafka bootstrap servers: also run the pipeline over Kafka.
+    #[arg(long)]
+    brokers: Option<String>,
+    /// Indonesian texts to build mentions from (`text<TAB>label` lines).
+    #[arg(
+        long,
+        default_value = "../shared/data/sentiment/smsa/train_preprocess.tsv"
+    )]
+    corpus: PathBuf,
+    /// Internal: run one phase in this process and print its figures as JSON.
+    #[arg(long, hide = true)]
+    phase: Option<String>,
+    /// Internal: the generated JSONL file.
+    #[arg(long, hide = true)]
+    input: Option<PathBuf>,
+    /// Internal: the phase's working directory.
+    #[arg(long, hide = true)]
+    work: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BenchWhat {
+    /// import → log → analyze → index, embedded (and Kafka with --brokers), vs bare tantivy.
+    Pipeline,
+}
+
+pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
+    if let Some(phase) = &a.phase {
+        let input = a.input.clone().context("--input")?;
+        let work = a.work.clone().context("--work")?;
+        let figures = match phase.as_str() {
+            "baseline" => baseline(&input, &work, a.n)?,
+            "embedded" => pipeline(&cfg, &input, &work, a.n, None).await?,
+            "kafka" => pipeline(&cfg, &input, &work, a.n, a.brokers.as_deref()).await?,
+            other => bail!("unknown phase {other}"),
+        };
+        println!("{}", serde_json::to_string(&figures)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let BenchWhat::Pipeline = a.what;
+    let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
+    let input = tmp.path().join("mentions.jsonl");
+    let bytes = generate(&a.corpus, &input, a.n)?;
+    eprintln!(
+        "generated {} mentions ({:.1} MB) from {}",
+        a.n,
+        bytes as f64 / 1e6,
+        a.corpus.display()
+    );
+    let mut phases = vec!["baseline", "embedded"];
+    if a.brokers.is_some() {
+        phases.push("kafka");
+    }
+    let mut results = Vec::new();
+    for phase in phases {
+        let work = tmp.path().join(phase);
+        std::fs::create_dir_all(&work)?;
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.args([
+            "bench",
+            "pipeline",
+            "--phase",
+            phase,
+            "--n",
+            &a.n.to_string(),
+        ])
+        .arg("--input")
+        .arg(&input)
+        .arg("--work")
+        .arg(&work)
+        .arg("--data-dir")
+        .arg(work.join("data"));
+        if let Some(b) = &a.brokers {
+            cmd.args(["--brokers", b]);
+        }
+        eprintln!("running {phase} ...");
+        let out = cmd.stderr(std::process::Stdio::inherit()).output()?;
+        if !out.status.success() {
+            bail!("phase {phase} failed ({})", out.status);
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "phase {phase} printed {:?}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })?;
+        results.push((phase, v));
+    }
+    let base_rate = results[0].1["mentions_per_s"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "{:<10} {:>10} {:>12} {:>9} {:>11} {:>14}",
+        "phase", "seconds", "mentions/s", "MB/s", "peak RSS", "vs bare tantivy"
+    );
+    for (phase, v) in &results {
+        let rate = v["mentions_per_s"].as_f64().unwrap_or(0.0);
+        println!(
+            "{:<10} {:>10.2} {:>12.0} {:>9.1} {:>8} MB {:>13.2}x",
+            phase,
+            v["seconds"].as_f64().unwrap_or(0.0),
+            rate,
+            rate * bytes as f64 / a.n as f64 / 1e6,
+            v["peak_rss_kb"].as_u64().unwrap_or(0) / 1024,
+            rate / base_rate
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `n` mentions built from the corpus texts; returns the file size.
+fn generate(corpus: &Path, out: &Path, n: usize) -> Result<u64> {
+    let f = std::fs::File::open(corpus).with_context(|| {
+        format!(
+            "cannot open the corpus {} (pass --corpus)",
+            corpus.display()
+        )
+    })?;
+    let texts: Vec<String> = std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.split('\t').next().map(str::to_string))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if texts.is_empty() {
+        bail!("the corpus {} has no texts", corpus.display());
+    }
+    let sources = ["x", "bluesky", "mastodon", "rss", "youtube", "telegram"];
+    let tags = [
+        "#pemkab",
+        "#banjir",
+        "#pelayanan",
+        "#jalanrusak",
+        "#bansos",
+        "",
+    ];
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
+    for i in 0..n {
+        let a = &texts[next() as usize % texts.len()];
+        let b = &texts[next() as usize % texts.len()];
+        let text = if next() % 3 == 0 {
+            format!("{a} {b}")
+        } else {
+            a.clone()
+        };
+        let tag = tags[next() as usize % tags.len()];
+        let line = serde_json::json!({
+            "id": format!("bench:{i}"),
+            "source": sources[i % sources.len()],
+            "author": {"handle": format!("warga{}", next() % 5000), "followers": next() % 20000},
+            "text": format!("{text} {tag}").trim(),
+            "published_at": (start + chrono::Duration::seconds((i as i64 * 7) % (14 * 86400))).to_rfc3339(),
+            "metrics": {"likes": next() % 500, "shares": next() % 100, "replies": next() % 50},
+        });
+        serde_json::to_writer(&mut w, &line)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(out)?.len())
+}
+
+fn peak_rss_kb() -> u64 {
+    // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is always valid.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        u.ru_maxrss as u64
+    }
+}
+
+fn figures(n: usize, secs: f64) -> serde_json::Value {
+    serde_json::json!({
+        "mentions": n,
+        "seconds": secs,
+        "mentions_per_s": n as f64 / secs,
+        "peak_rss_kb": peak_rss_kb(),
+    })
+}
+
+/// Bare tantivy: parse each line, build the same document, add, one commit.
+fn baseline(input: &Path, work: &Path, n: usize) -> Result<serde_json::Value> {
+    let t0 = Instant::now();
+    let (index, fields) = simak_index::indexer::open_or_create(&work.join("index"))?;
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 256 << 20)?;
+    let f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(input)?);
+    let now = chrono::Utc::now();
+    let mut count = 0;
+    for line in f.lines() {
+        let m: Mention =
+            simak_ingest::jsonl::parse_line(&line?, now).map_err(anyhow::Error::msg)?;
+        writer.add_document(simak_index::schema::to_document(&fields, &m))?;
+        count += 1;
+    }
+    writer.commit()?;
+    if count != n {
+        bail!("baseline indexed {count} of {n}");
+    }
+    Ok(figures(n, t0.elapsed().as_secs_f64()))
+}
+
+/// The real stages in this process: import → log → analyzer → log → indexer, until the index
+/// holds all `n` mentions.
+async fn pipeline(
+    cfg: &Config,
+    input: &Path,
+    work: &Path,
+    n: usize,
+    brokers: Option<&str>,
+) -> Result<serde_json::Value> {
+    let mut cfg = cfg.clone();
+    cfg.data_dir = work.join("data");
+    cfg.index.path = None;
+    cfg.index.commit_docs = 50_000;
+    cfg.index.commit_ms = 1000;
+    if let Some(b) = brokers {
+        let run = format!("bench{}", std::process::id());
+        cfg.bus.brokers = b.to_string();
+        cfg.bus.topics.mentions = format!("{run}.mentions");
+        cfg.bus.topics.enriched = format!("{run}.enriched");
+        cfg.bus.groups.analyzer = format!("{run}-analyzer");
+        cfg.bus.groups.indexer = format!("{run}-indexer");
+    } else {
+        cfg.bus.brokers.clear();
+    }
+    let bus = Bus::open(&cfg)?;
+    bus.ensure_topic(&cfg.bus.topics.mentions).await?;
+    bus.ensure_topic(&cfg.bus.topics.enriched).await?;
+    simak_index::indexer::open_or_create(&cfg.index_path())?;
+    let searcher = MentionSearcher::open(&cfg.index_path())?;
+    let token = CancellationToken::new();
+    let t0 = Instant::now();
+    let analyzer = {
+        let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
+        tokio::spawn(async move { simak_analyze::run_analyzer(&cfg, &bus, token).await })
+    };
+    let indexer = {
+        let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
+        tokio::spawn(async move { simak_index::run_indexer(&cfg, &bus, token).await })
+    };
+    let producer = bus.producer(&cfg.bus.topics.mentions)?;
+    let f = tokio::io::BufReader::with_capacity(1 << 20, tokio::fs::File::open(input).await?);
+    let report = simak_ingest::jsonl::import(f, &producer, 1000, |_| {}).await?;
+    let imported = t0.elapsed().as_secs_f64();
+    eprintln!("  imported {} in {imported:.2}s", report.accepted);
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    loop {
+        searcher.reload()?;
+        if searcher.num_docs() as usize >= n {
+            break;
+        }
+        if Instant::now() > deadline || analyzer.is_finished() || indexer.is_finished() {
+            bail!(
+                "the pipeline stopped at {} of {n} mentions",
+                searcher.num_docs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    token.cancel();
+    analyzer.await??;
+    indexer.await??;
+    let mut v = figures(n, secs);
+    v["import_seconds"] = serde_json::json!(imported);
+    Ok(v)
+}

@@ -1,0 +1,449 @@
+//! The `simak` command.
+
+mod bench;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use simak_bus::Bus;
+use simak_core::Config;
+use simak_index::{MentionSearcher, SearchError, SearchRequest, Sort};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Simak: social listening and hoax monitoring for Indonesian government PR offices.
+#[derive(Parser)]
+#[command(name = "simak", version, about)]
+struct Cli {
+    /// Configuration file (default: $SIMAK_CONFIG, else config/simak.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (overrides `data_dir` in the configuration).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every stage and the HTTP server in one process (embedded log unless brokers are set).
+    Run,
+    /// Run the sources only: collect mentions into the log.
+    Ingest,
+    /// Run the analyzer stage only.
+    Analyze,
+    /// Run the indexer stage only.
+    Index,
+    /// Run the HTTP server only, on this machine's index.
+    Serve,
+    /// Search the index.
+    Search(SearchArgs),
+    /// Import mentions from a JSONL file (`-` for standard input) into the log.
+    Import {
+        /// The file, or `-`.
+        file: String,
+    },
+    /// Show what the index and the log hold.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The query: words, "phrases", "near words"~3, AND/OR/NOT, field:value; `*` for all.
+    query: String,
+    /// Published at or after (RFC 3339, YYYY-MM-DD in WIB, or an age like 24h / 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Published before.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only this source.
+    #[arg(long)]
+    source: Option<String>,
+    /// Only this language (id, en, jv, other).
+    #[arg(long)]
+    lang: Option<String>,
+    /// How many hits.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Hits to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// newest or relevance.
+    #[arg(long, default_value = "newest")]
+    sort: Sort,
+    /// Print the JSON the API returns.
+    #[arg(long)]
+    json: bool,
+}
+
+/// An error that exits with status 2 (the user's input was wrong), not 1.
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let usage = e.downcast_ref::<UsageError>().is_some()
+                || e.downcast_ref::<simak_core::ConfigError>().is_some();
+            eprintln!("error: {e:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SIMAK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn,rdkafka=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SIMAK_LOG_FORMAT").as_deref() == Ok("json") {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let cfg = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    match cli.command {
+        Command::Run => run_all(cfg).await,
+        Command::Ingest => run_stage(cfg, Stage::Ingest).await,
+        Command::Analyze => run_stage(cfg, Stage::Analyze).await,
+        Command::Index => run_stage(cfg, Stage::Index).await,
+        Command::Serve => run_stage(cfg, Stage::Serve).await,
+        Command::Search(a) => search(cfg, a),
+        Command::Import { file } => import(cfg, &file).await,
+        Command::Status { json } => status(cfg, json).await,
+        Command::Bench(a) => bench::run(cfg, a).await,
+    }
+}
+
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+        t.cancel();
+    });
+    token
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    Ingest,
+    Analyze,
+    Index,
+    Serve,
+}
+
+type StageResult = Result<(), anyhow::Error>;
+
+fn spawn_stage(
+    set: &mut tokio::task::JoinSet<(Stage, StageResult)>,
+    stage: Stage,
+    cfg: &Config,
+    bus: &Bus,
+    token: &CancellationToken,
+) -> Result<()> {
+    let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
+    match stage {
+        Stage::Ingest => {
+            let sources = simak_ingest::build_sources(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+            set.spawn(async move {
+                let r = async {
+                    let topic = &cfg.bus.topics.mentions;
+                    bus.ensure_topic(topic).await?;
+                    let producer = bus.producer(topic)?;
+                    let store = simak_ingest::cursor::CursorStore::new(
+                        &cfg.cursor_path(),
+                        cfg.sources
+                            .dedupe_window
+                            .unwrap_or(simak_ingest::cursor::DEFAULT_WINDOW),
+                    );
+                    if sources.is_empty() {
+                        tracing::info!("no sources configured (sources.rss.feeds is empty); use `simak import` to add mentions");
+                    }
+                    let max_backoff =
+                        std::time::Duration::from_secs(cfg.sources.rss.max_backoff_secs.max(1));
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for s in sources {
+                        tracing::info!(source = s.name(), "source started");
+                        tasks.spawn(simak_ingest::scheduler::drive(
+                            s,
+                            producer.clone(),
+                            store.clone(),
+                            max_backoff,
+                            token.clone(),
+                        ));
+                    }
+                    while tasks.join_next().await.is_some() {}
+                    token.cancelled().await;
+                    Ok::<_, anyhow::Error>(())
+                }
+                .await;
+                (Stage::Ingest, r)
+            });
+        }
+        Stage::Analyze => {
+            set.spawn(async move {
+                let r = simak_analyze::run_analyzer(&cfg, &bus, token)
+                    .await
+                    .map(|_| ())
+                    .context("analyzer");
+                (Stage::Analyze, r)
+            });
+        }
+        Stage::Index => {
+            set.spawn(async move {
+                let r = simak_index::run_indexer(&cfg, &bus, token)
+                    .await
+                    .context("indexer");
+                (Stage::Index, r)
+            });
+        }
+        Stage::Serve => {
+            let searcher = Arc::new(MentionSearcher::open(&cfg.index_path())?);
+            let state = simak_server::AppState {
+                searcher,
+                max_limit: cfg.server.max_limit,
+            };
+            set.spawn(async move {
+                let r = simak_server::serve(&cfg.server.addr, state, token)
+                    .await
+                    .context("HTTP server");
+                (Stage::Serve, r)
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn supervise(
+    mut set: tokio::task::JoinSet<(Stage, StageResult)>,
+    token: CancellationToken,
+) -> Result<ExitCode> {
+    let mut failed = None;
+    while let Some(res) = set.join_next().await {
+        match res {
+            Ok((stage, Ok(()))) => {
+                if !token.is_cancelled() {
+                    tracing::error!(?stage, "stage stopped unexpectedly; shutting down");
+                    failed.get_or_insert_with(|| anyhow::anyhow!("{stage:?} stopped"));
+                    token.cancel();
+                }
+            }
+            Ok((stage, Err(e))) => {
+                tracing::error!(?stage, error = %format!("{e:#}"), "stage failed; shutting down");
+                failed.get_or_insert(e);
+                token.cancel();
+            }
+            Err(e) => {
+                failed.get_or_insert_with(|| anyhow::anyhow!("a stage panicked: {e}"));
+                token.cancel();
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+async fn run_all(cfg: Config) -> Result<ExitCode> {
+    let bus = Bus::open(&cfg)?;
+    tracing::info!(log = %bus.describe(), data_dir = %cfg.data_dir.display(), "simak run: all stages in one process");
+    simak_index::indexer::open_or_create(&cfg.index_path())?;
+    let token = shutdown_on_signal();
+    let mut set = tokio::task::JoinSet::new();
+    for stage in [Stage::Index, Stage::Analyze, Stage::Ingest, Stage::Serve] {
+        spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
+    }
+    supervise(set, token).await
+}
+
+async fn run_stage(cfg: Config, stage: Stage) -> Result<ExitCode> {
+    let bus = Bus::open(&cfg)?;
+    if !cfg.bus.is_kafka() && stage != Stage::Serve {
+        tracing::warn!("no bus.brokers configured: this stage runs on the embedded log; `simak run` runs every stage in one process");
+    }
+    let token = shutdown_on_signal();
+    let mut set = tokio::task::JoinSet::new();
+    spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
+    supervise(set, token).await
+}
+
+fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
+    let now = chrono::Utc::now();
+    let time = |name: &str, v: &Option<String>| -> Result<_> {
+        v.as_deref()
+            .map(|s| simak_core::time::parse_time(s, now))
+            .transpose()
+            .map_err(|e| UsageError(format!("--{name}: {e}")).into())
+    };
+    if a.limit == 0 {
+        return Err(UsageError("--limit must be at least 1".into()).into());
+    }
+    let req = SearchRequest {
+        q: a.query.clone(),
+        since: time("since", &a.since)?,
+        until: time("until", &a.until)?,
+        source: a.source.clone(),
+        lang: a.lang.clone(),
+        limit: a.limit,
+        offset: a.offset,
+        sort: a.sort,
+    };
+    let searcher = MentionSearcher::open(&cfg.index_path())?;
+    let res = match searcher.search(&req) {
+        Ok(r) => r,
+        Err(SearchError::BadQuery(m)) => return Err(UsageError(format!("bad query: {m}")).into()),
+        Err(e) => return Err(e.into()),
+    };
+    if a.json {
+        println!("{}", serde_json::to_string(&res)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} mentions", res.total);
+    for h in &res.hits {
+        let who = h
+            .mention
+            .author
+            .handle
+            .as_deref()
+            .or(h.mention.author.name.as_deref())
+            .unwrap_or("-");
+        println!(
+            "\n{}  {}  {}  {}",
+            h.mention.published_at.format("%Y-%m-%d %H:%M"),
+            h.mention.source,
+            who,
+            h.mention.id
+        );
+        let plain = h
+            .highlight
+            .replace("<b>", "")
+            .replace("</b>", "")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
+            .replace("&amp;", "&");
+        println!("  {plain}");
+        if let Some(u) = &h.mention.url {
+            println!("  {u}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(cfg: Config, file: &str) -> Result<ExitCode> {
+    let bus = Bus::open(&cfg)?;
+    let topic = &cfg.bus.topics.mentions;
+    bus.ensure_topic(topic).await?;
+    let producer = bus.producer(topic)?;
+    let reader: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> = if file == "-" {
+        Box::new(tokio::io::BufReader::new(tokio::io::stdin()))
+    } else {
+        let f = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| UsageError(format!("cannot open {file}: {e}")))?;
+        Box::new(tokio::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let name = if file == "-" { "<stdin>" } else { file };
+    let report = simak_ingest::jsonl::import(reader, &producer, 1000, |r| {
+        eprintln!("{name}:{}: {}", r.line, r.reason);
+    })
+    .await
+    .context("writing to the log")?;
+    eprintln!(
+        "imported {} mentions into {} ({}); {} lines rejected",
+        report.accepted,
+        topic,
+        bus.describe(),
+        report.rejected.len()
+    );
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn status(cfg: Config, json: bool) -> Result<ExitCode> {
+    let searcher = MentionSearcher::open(&cfg.index_path())?;
+    let checkpoint = simak_index::indexer::read_checkpoint(searcher.index())?;
+    let bus = Bus::open(&cfg)?;
+    let mut ends = serde_json::Map::new();
+    for topic in [&cfg.bus.topics.mentions, &cfg.bus.topics.enriched] {
+        let v = match bus.end_offsets(topic).await {
+            Ok(o) => serde_json::to_value(o)?,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        ends.insert(topic.clone(), v);
+    }
+    let out = serde_json::json!({
+        "log": bus.describe(),
+        "index": cfg.index_path(),
+        "mentions": searcher.num_docs(),
+        "checkpoint": checkpoint,
+        "end_offsets": ends,
+    });
+    if json {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        let a = Cli::try_parse_from(["simak", "--data-dir", "/d", "search", "x"]).unwrap();
+        let b = Cli::try_parse_from(["simak", "search", "x", "--data-dir", "/d"]).unwrap();
+        assert_eq!(a.data_dir, b.data_dir);
+        let c = Cli::try_parse_from(["simak", "import", "-", "--config", "c.toml"]).unwrap();
+        assert_eq!(c.config, Some(PathBuf::from("c.toml")));
+    }
+}
