@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cursor;
+pub mod feedprep;
 pub mod html;
 pub mod jsonl;
 pub mod rss;

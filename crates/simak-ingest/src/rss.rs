@@ -7,6 +7,7 @@
 //! `Retry-After`; other 5xx, timeouts and unparsable bodies are retried with backoff; 4xx
 //! answers (404, 410, 401, 403) need an operator and are retried rarely.
 
+use crate::feedprep::Prepared;
 use crate::{Fetched, Source, SourceError};
 use chrono::Utc;
 use simak_core::config::{FeedConfig, RssConfig};
@@ -128,6 +129,12 @@ impl Source for RssSource {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        let charset = header(reqwest::header::CONTENT_TYPE).and_then(|ct| {
+            ct.split(';')
+                .filter_map(|p| p.trim().strip_prefix("charset="))
+                .map(|c| c.trim_matches('"').to_string())
+                .next()
+        });
         let etag = header(reqwest::header::ETAG);
         let last_modified = header(reqwest::header::LAST_MODIFIED);
         let mut body = Vec::new();
@@ -142,7 +149,7 @@ impl Source for RssSource {
                 )));
             }
         }
-        let mentions = parse_feed(&body, &self.url, &self.feed)
+        let mentions = parse_feed_with_charset(&body, charset.as_deref(), &self.url, &self.feed)
             .map_err(|e| SourceError::Transient(format!("{}: {e}", self.url)))?;
         Ok(Fetched {
             mentions,
@@ -166,71 +173,146 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// Parses a feed body into mentions. Never panics; a body that is not a feed is an error that
 /// says so.
 pub fn parse_feed(body: &[u8], feed_url: &str, feed_name: &str) -> Result<Vec<Mention>, String> {
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(feed_url))
-        .sanitize_content(false)
-        .build();
-    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(body)))
-        .map_err(|_| "the feed parser failed on this body".to_string())?
-        .map_err(|e| format!("not a valid RSS, Atom or JSON feed: {e}"))?;
+    parse_feed_with_charset(body, None, feed_url, feed_name)
+}
+
+/// [`parse_feed`] with the charset the HTTP `Content-Type` declared, which takes precedence
+/// over the document's own declaration (RFC 3023).
+pub fn parse_feed_with_charset(
+    body: &[u8],
+    charset: Option<&str>,
+    feed_url: &str,
+    feed_name: &str,
+) -> Result<Vec<Mention>, String> {
     let now = Utc::now();
-    let mut out = Vec::with_capacity(feed.entries.len());
-    for e in feed.entries {
-        let link = e
-            .links
-            .iter()
-            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(e.links.first())
-            .map(|l| l.href.clone());
-        let title = e
-            .title
-            .as_ref()
-            .map(|t| crate::html::to_text(&t.content))
-            .filter(|t| !t.is_empty());
-        let body = e
-            .summary
-            .as_ref()
-            .map(|t| t.content.clone())
-            .or_else(|| e.content.as_ref().and_then(|c| c.body.clone()))
-            .map(|h| crate::html::to_text(&h))
-            .unwrap_or_default();
-        let text = if body.is_empty() {
-            title.clone().unwrap_or_default()
-        } else {
-            body
-        };
-        if text.is_empty() {
-            continue;
+    let mut body = match crate::feedprep::prepare(body, charset)? {
+        Prepared::Empty => return Ok(Vec::new()),
+        Prepared::Cdf(items) => {
+            return Ok(items
+                .into_iter()
+                .filter_map(|it| {
+                    let link = it.href.map(|h| resolve(feed_url, &h));
+                    let published = it
+                        .lastmod
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
+                        .map(|t| t.with_timezone(&Utc));
+                    let key = it.title.clone().unwrap_or_default();
+                    to_mention(
+                        feed_url,
+                        feed_name,
+                        &key,
+                        link,
+                        it.title,
+                        it.abstract_,
+                        published,
+                        now,
+                    )
+                })
+                .collect())
         }
-        let id = match &link {
-            Some(l) if l.starts_with("http") => url_mention_id("rss", l),
-            _ => format!(
-                "rss:g{}",
-                short_hash(format!("{feed_url}\u{1}{}", e.id).as_bytes())
-            ),
-        };
-        let author = e.authors.first().map(|p| Author {
-            name: p.name.clone().filter(|n| !n.is_empty()),
-            ..Default::default()
-        });
-        let mut extra = serde_json::Map::new();
-        extra.insert("feed".into(), feed_name.into());
-        out.push(Mention {
-            id,
-            source: "rss".into(),
-            url: link,
-            author: author.unwrap_or_default(),
-            title,
-            text,
-            published_at: e.published.or(e.updated).unwrap_or(now),
-            fetched_at: now,
-            lang: None,
-            metrics: Metrics::default(),
-            in_reply_to: None,
-            extra,
-        });
-    }
-    Ok(out)
+        Prepared::Feed(b) => b,
+    };
+    let mut repairs = 0;
+    let feed = loop {
+        // A fresh parser per attempt: a failed parse can leave state behind in the parser.
+        let parser = feed_rs::parser::Builder::new()
+            .base_uri(Some(feed_url))
+            .sanitize_content(false)
+            .build();
+        let res =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(&body[..])))
+                .map_err(|_| "the feed parser failed on this body".to_string())?;
+        match res {
+            Ok(f) => break f,
+            Err(feed_rs::parser::ParseFeedError::ParseError(
+                feed_rs::parser::ParseErrorKind::UnknownMimeType { position, mime },
+            )) if repairs < 64
+                && crate::feedprep::neutralize_mime(&mut body, position as usize, &mime) =>
+            {
+                repairs += 1;
+            }
+            Err(e) => return Err(format!("not a valid RSS, Atom or JSON feed: {e}")),
+        }
+    };
+    Ok(feed
+        .entries
+        .into_iter()
+        .filter_map(|e| {
+            let link = e
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .or(e.links.first())
+                .map(|l| l.href.clone());
+            let title = e.title.as_ref().map(|t| crate::html::to_text(&t.content));
+            let body = e
+                .summary
+                .as_ref()
+                .map(|t| t.content.clone())
+                .or_else(|| e.content.as_ref().and_then(|c| c.body.clone()))
+                .map(|h| crate::html::to_text(&h));
+            let mut m = to_mention(
+                feed_url,
+                feed_name,
+                &e.id,
+                link,
+                title,
+                body,
+                e.published.or(e.updated),
+                now,
+            )?;
+            if let Some(p) = e.authors.first() {
+                m.author.name = p.name.clone().filter(|n| !n.is_empty());
+            }
+            Some(m)
+        })
+        .collect())
+}
+
+fn resolve(base: &str, href: &str) -> String {
+    url::Url::parse(base)
+        .and_then(|b| b.join(href))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| href.to_string())
+}
+
+/// Builds the mention for one item; None when it has no text at all.
+#[allow(clippy::too_many_arguments)]
+fn to_mention(
+    feed_url: &str,
+    feed_name: &str,
+    item_key: &str,
+    link: Option<String>,
+    title: Option<String>,
+    body: Option<String>,
+    published: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> Option<Mention> {
+    let title = title.filter(|t| !t.is_empty());
+    let text = body.filter(|b| !b.is_empty()).or_else(|| title.clone())?;
+    let id = match &link {
+        Some(l) if l.starts_with("http") => url_mention_id("rss", l),
+        _ => format!(
+            "rss:g{}",
+            short_hash(format!("{feed_url}\u{1}{item_key}").as_bytes())
+        ),
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert("feed".into(), feed_name.into());
+    Some(Mention {
+        id,
+        source: "rss".into(),
+        url: link,
+        author: Author::default(),
+        title,
+        text,
+        published_at: published.unwrap_or(now),
+        fetched_at: now,
+        lang: None,
+        metrics: Metrics::default(),
+        in_reply_to: None,
+        extra,
+    })
 }
 
 #[cfg(test)]
