@@ -451,3 +451,16 @@ mod tests {
         assert!(err.contains("a b"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod shipped_file {
+    use super::*;
+
+    /// The commented default file documents the built-in defaults: they must not drift apart.
+    #[test]
+    fn config_file_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/simak.toml");
+        let cfg = Config::load(Some(&path), None).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+}

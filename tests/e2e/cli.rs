@@ -1,0 +1,112 @@
+//! The command line: import errors, configuration errors, environment overrides, `simak run`.
+
+use crate::harness::*;
+use std::time::Duration;
+
+#[test]
+fn import_reports_bad_lines_and_imports_the_rest() {
+    let app = App::new(None, "");
+    let input = "{\"text\":\"Banjir di Sukamaju\"}\nthis is not json\n{\"title\":\"no text\"}\n\n{\"text\":\"Jalan rusak\",\"published_at\":\"kemarin\"}\n{\"id\":\"a:1\",\"text\":\"Terima kasih pemkab\"}\n";
+    let out = app.import(input);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("<stdin>:2: not valid JSON"), "{err}");
+    assert!(err.contains("<stdin>:3: missing `text`"), "{err}");
+    assert!(err.contains("<stdin>:5: a date is not RFC 3339"), "{err}");
+    assert!(err.contains("imported 2 mentions"), "{err}");
+    // A clean file exits 0.
+    let out = app.import("{\"text\":\"ok\"}\n");
+    assert!(out.status.success());
+    // A missing file is a usage error.
+    let out = app.run(&["import", "/nonexistent/file.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/file.jsonl"));
+}
+
+#[test]
+fn unknown_config_key_names_key_and_file() {
+    let app = App::new(None, "[analyzer]\nbatchh = 5\n");
+    let out = app.run(&["search", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("batchh"), "{err}");
+    assert!(err.contains(&app.config.display().to_string()), "{err}");
+    // --config after the subcommand works too.
+    let out = std::process::Command::new(SIMAK)
+        .args(["search", "x", "--config"])
+        .arg(&app.config)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("batchh"));
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let app = App::new(None, "");
+    // An environment override that is wrong is reported as such.
+    let out = app
+        .cmd(&["search", "x"])
+        .env("SIMAK_BUS__PARTITIONS", "lots")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.to_lowercase().contains("bus.partitions"), "{err}");
+    assert!(err.contains("environment"), "{err}");
+    // And a right one takes effect: the data dir moves.
+    let other = app.dir.path().join("elsewhere");
+    let out = app
+        .cmd(&["import", "-"])
+        .env("SIMAK_DATA_DIR", &other)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(other.join("log").exists(), "SIMAK_DATA_DIR moved the log");
+    // --data-dir beats both.
+    let third = app.dir.path().join("third");
+    let out = app
+        .cmd(&["import", "-", "--data-dir"])
+        .arg(&third)
+        .env("SIMAK_DATA_DIR", &other)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(third.join("log").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_serves_search_on_the_embedded_log_and_stops_cleanly() {
+    let app = App::new(None, "");
+    let mut run = app.spawn(&["run"]);
+    let out = app.import(&mentions_jsonl("run", 0..50));
+    assert!(out.status.success());
+    let url = format!("{}/api/search?q=banjir&limit=100", app.base_url());
+    let mut total = serde_json::Value::Null;
+    for _ in 0..600 {
+        if let Ok(r) = reqwest::get(&url).await {
+            total = r.json::<serde_json::Value>().await.unwrap_or_default()["total"].clone();
+            if total == 10 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(total, 10, "{}", app.logs());
+    // A second writer of the same data dir is refused with a clear message.
+    let out = app.run(&["index"]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another process"), "{err}");
+    let status = run.terminate();
+    assert!(
+        status.success(),
+        "simak run exits 0 on SIGTERM: {status}\n{}",
+        app.logs()
+    );
+}

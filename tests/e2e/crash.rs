@@ -1,0 +1,112 @@
+//! kill -9 the indexer in the middle of a stream of 20,000 mentions, restart it: the index
+//! holds exactly the mentions produced, none lost, none twice. On Kafka and on the embedded log.
+
+use crate::harness::*;
+use std::collections::HashSet;
+use std::time::Duration;
+
+const TOTAL: usize = 20_000;
+const CHUNK: usize = 1_000;
+
+/// Feeds TOTAL mentions in chunks from a background thread, so the stream is still running
+/// when the indexer is killed.
+fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHandle<()> {
+    let config = app.config.clone();
+    std::thread::spawn(move || {
+        for start in (0..TOTAL).step_by(CHUNK) {
+            let input = mentions_jsonl(prefix, start..start + CHUNK);
+            let mut child = std::process::Command::new(SIMAK)
+                .arg("--config")
+                .arg(&config)
+                .args(["import", "-"])
+                .env("SIMAK_LOG", "warn")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "import failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    })
+}
+
+fn assert_exactly_once(app: &App, prefix: &str) {
+    let (n, ids) = wait_for(
+        "the index to hold every mention",
+        Duration::from_secs(180),
+        || {
+            let (n, ids) = index_ids(&app.index_path());
+            (n as usize >= TOTAL).then_some((n, ids))
+        },
+    );
+    // Let any late duplicate land before judging.
+    std::thread::sleep(Duration::from_millis(800));
+    let (n2, ids2) = index_ids(&app.index_path());
+    assert_eq!((n, ids.len()), (n2, ids2.len()), "index still changing");
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicates in the index");
+    let expected: HashSet<String> = (0..TOTAL).map(|i| format!("{prefix}:{i}")).collect();
+    let got: HashSet<String> = ids.into_iter().collect();
+    assert_eq!(got.len(), TOTAL, "{}", app.logs());
+    assert!(got == expected, "the index holds other ids than produced");
+}
+
+/// Waits until the indexer has committed part of the stream, and checks it is mid-stream.
+fn wait_mid_stream(app: &App) -> u64 {
+    let n = wait_for(
+        "the indexer to commit part of the stream",
+        Duration::from_secs(120),
+        || {
+            let (n, _) = index_ids(&app.index_path());
+            (n >= 3_000).then_some(n)
+        },
+    );
+    assert!(
+        (n as usize) < TOTAL,
+        "the stream was over before the kill ({n} indexed): the test would prove nothing"
+    );
+    n
+}
+
+#[test]
+fn kafka_indexer_killed_mid_stream_loses_and_duplicates_nothing() {
+    let broker = Broker::start();
+    let app = App::new(Some(&broker.addr), "");
+    let _analyzer = app.spawn(&["analyze"]);
+    let mut indexer = app.spawn(&["index"]);
+    let feeder = stream_in_background(&app, "crashk");
+    let at_kill = wait_mid_stream(&app);
+    indexer.kill9();
+    eprintln!("killed the indexer at {at_kill} indexed mentions");
+    std::thread::sleep(Duration::from_millis(500));
+    let _indexer = app.spawn(&["index"]);
+    feeder.join().unwrap();
+    assert_exactly_once(&app, "crashk");
+}
+
+#[test]
+fn embedded_run_killed_mid_stream_loses_and_duplicates_nothing() {
+    let app = App::new(None, "");
+    let mut run = app.spawn(&["run"]);
+    let feeder = stream_in_background(&app, "crashe");
+    let at_kill = wait_mid_stream(&app);
+    run.kill9();
+    eprintln!("killed `simak run` at {at_kill} indexed mentions");
+    std::thread::sleep(Duration::from_millis(300));
+    let _run = app.spawn(&["run"]);
+    feeder.join().unwrap();
+    assert_exactly_once(&app, "crashe");
+}

