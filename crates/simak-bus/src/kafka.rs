@@ -24,6 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const META_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a poll keeps gathering records after the first one.
+pub const LINGER: Duration = Duration::from_millis(20);
 
 fn kerr(context: &str, e: KafkaError) -> BusError {
     BusError::Kafka(format!("{context}: {e}"))
@@ -255,13 +257,16 @@ pub struct KafkaConsumer {
 }
 
 impl KafkaConsumer {
-    /// Returns up to `max` records, waiting at most `wait` for the first one.
+    /// Returns up to `max` records, waiting at most `wait` for the first one. After the first,
+    /// it keeps taking what arrives for up to [`LINGER`], so a busy topic gives full batches
+    /// (each batch costs a produce round-trip and a commit downstream).
     pub async fn poll(&mut self, max: usize, wait: Duration) -> Result<Vec<Consumed>, BusError> {
         let mut out = Vec::new();
         let first = match tokio::time::timeout(wait, self.consumer.recv()).await {
             Err(_) => return Ok(out),
             Ok(r) => r,
         };
+        let linger_until = tokio::time::Instant::now() + LINGER.min(wait);
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
@@ -284,7 +289,12 @@ impl KafkaConsumer {
             if out.len() >= max {
                 break;
             }
-            next = self.consumer.recv().now_or_never();
+            next = match self.consumer.recv().now_or_never() {
+                Some(m) => Some(m),
+                None => tokio::time::timeout_at(linger_until, self.consumer.recv())
+                    .await
+                    .ok(),
+            };
         }
         Ok(out)
     }

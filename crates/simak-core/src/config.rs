@@ -167,6 +167,9 @@ pub struct IndexConfig {
     pub writer_memory_mb: usize,
     /// Indexing threads (0: one per core, at most 4).
     pub writer_threads: usize,
+    /// Query-time synonyms: lines of equivalent words or phrases, `pemkab, pemerintah kabupaten`.
+    /// Re-read when the file changes; no reindexing needed. Empty or missing file: none.
+    pub synonyms: PathBuf,
 }
 
 impl Default for IndexConfig {
@@ -177,6 +180,7 @@ impl Default for IndexConfig {
             commit_ms: 1_000,
             writer_memory_mb: 256,
             writer_threads: 0,
+            synonyms: PathBuf::from("config/synonyms.txt"),
         }
     }
 }
@@ -366,6 +370,12 @@ impl Config {
             .path
             .clone()
             .unwrap_or_else(|| self.data_dir.join("index"))
+    }
+
+    /// The synonyms file, if one is configured.
+    pub fn synonyms_path(&self) -> Option<&Path> {
+        let p = self.index.synonyms.as_path();
+        (!p.as_os_str().is_empty()).then_some(p)
     }
 
     /// The embedded log directory.

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod indexer;
+pub mod query;
 pub mod schema;
 pub mod search;
 

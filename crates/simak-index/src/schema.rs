@@ -25,6 +25,10 @@ pub struct Fields {
     pub title: Field,
     /// Text (full text with positions).
     pub text: Field,
+    /// Title, lowercased tokens only (exact phrases).
+    pub title_exact: Field,
+    /// Text, lowercased tokens only (exact phrases).
+    pub text_exact: Field,
     /// Publication time (indexed for ranges, fast for sorting).
     pub published_at: Field,
     /// Reach estimate (fast, for sorting).
@@ -43,6 +47,11 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_tokenizer(simak_text::TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let exact = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(simak_text::EXACT_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     let keyword = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(KEYWORD_TOKENIZER)
@@ -55,6 +64,8 @@ pub fn build_schema() -> (Schema, Fields) {
         author: b.add_text_field("author", keyword),
         title: b.add_text_field("title", full_text.clone()),
         text: b.add_text_field("text", full_text),
+        title_exact: b.add_text_field("title_exact", exact.clone()),
+        text_exact: b.add_text_field("text_exact", exact),
         published_at: b.add_date_field(
             "published_at",
             DateOptions::default()
@@ -97,8 +108,10 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
     }
     if let Some(t) = &m.title {
         doc.add_text(f.title, t);
+        doc.add_text(f.title_exact, t);
     }
     doc.add_text(f.text, &m.text);
+    doc.add_text(f.text_exact, &m.text);
     doc.add_date(
         f.published_at,
         DateTime::from_timestamp_secs(m.published_at.timestamp()),

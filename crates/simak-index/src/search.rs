@@ -19,7 +19,16 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
 
 /// Fields a query may name.
-pub const QUERY_FIELDS: &[&str] = &["text", "title", "source", "lang", "author", "id"];
+pub const QUERY_FIELDS: &[&str] = &[
+    "text",
+    "title",
+    "text_exact",
+    "title_exact",
+    "source",
+    "lang",
+    "author",
+    "id",
+];
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,11 +113,21 @@ pub struct MentionSearcher {
     reader: IndexReader,
     fields: Fields,
     parser: QueryParser,
+    synonyms: crate::query::SynonymsFile,
 }
 
 impl MentionSearcher {
-    /// Opens the index at `path` (creating an empty one if there is none yet).
+    /// Opens the index at `path` (creating an empty one if there is none yet), with no synonyms.
     pub fn open(path: &Path) -> Result<MentionSearcher, crate::IndexError> {
+        Self::open_with_synonyms(path, None)
+    }
+
+    /// Opens the index at `path` with query-time synonyms from `synonyms` (re-read when the file
+    /// changes; a missing file means none).
+    pub fn open_with_synonyms(
+        path: &Path,
+        synonyms: Option<&Path>,
+    ) -> Result<MentionSearcher, crate::IndexError> {
         let (index, fields) = open_or_create(path)?;
         let reader = index
             .reader_builder()
@@ -121,6 +140,7 @@ impl MentionSearcher {
             reader,
             fields,
             parser,
+            synonyms: crate::query::SynonymsFile::new(synonyms),
         })
     }
 
@@ -161,7 +181,8 @@ impl MentionSearcher {
             return Ok(Box::new(AllQuery));
         }
         use tantivy::query::QueryParserError as E;
-        self.parser.parse_query(q).map_err(|e| {
+        let q = crate::query::rewrite(q, &self.synonyms.get());
+        self.parser.parse_query(&q).map_err(|e| {
             SearchError::BadQuery(match e {
                 E::FieldDoesNotExist(f) => format!(
                     "unknown field `{f}` in query; fields are: {}",

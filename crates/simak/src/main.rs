@@ -233,7 +233,10 @@ fn spawn_stage(
             });
         }
         Stage::Serve => {
-            let searcher = Arc::new(MentionSearcher::open(&cfg.index_path())?);
+            let searcher = Arc::new(MentionSearcher::open_with_synonyms(
+                &cfg.index_path(),
+                cfg.synonyms_path(),
+            )?);
             let state = simak_server::AppState {
                 searcher,
                 max_limit: cfg.server.max_limit,
@@ -324,7 +327,7 @@ fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
         offset: a.offset,
         sort: a.sort,
     };
-    let searcher = MentionSearcher::open(&cfg.index_path())?;
+    let searcher = MentionSearcher::open_with_synonyms(&cfg.index_path(), cfg.synonyms_path())?;
     let res = match searcher.search(&req) {
         Ok(r) => r,
         Err(SearchError::BadQuery(m)) => return Err(UsageError(format!("bad query: {m}")).into()),

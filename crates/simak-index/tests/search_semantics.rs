@@ -1,0 +1,97 @@
+//! Searching Indonesian as people write it: slang, case, stems, exact phrases, synonyms.
+
+use simak_core::config::IndexConfig;
+use simak_core::Mention;
+use simak_index::{Indexer, MentionSearcher, SearchRequest, Sort};
+
+fn mention(id: &str, text: &str) -> Mention {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "source": "x", "text": text, "lang": "id",
+        "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+    }))
+    .unwrap()
+}
+
+fn ids(s: &MentionSearcher, q: &str) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .search(&SearchRequest {
+            q: q.into(),
+            limit: 100,
+            sort: Sort::Relevance,
+            ..Default::default()
+        })
+        .unwrap_or_else(|e| panic!("{q}: {e}"))
+        .hits
+        .into_iter()
+        .map(|h| h.mention.id)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn indonesian_as_people_write_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = IndexConfig {
+        writer_threads: 1,
+        writer_memory_mb: 16,
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
+    for (id, text) in [
+        ("a", "Pelayanan di kantor Pemkab gak ramah sama sekali"),
+        ("b", "Layanan KTP sudah cepat, petugas tidak bikin ribet"),
+        (
+            "c",
+            "Jalannya nggak pernah diperbaiki, pemerintah kabupaten diam",
+        ),
+        ("d", "Bangeeet lama antre di Disdukcapil #pelayanan"),
+        ("e", "jalan rusak depan pasar"),
+        ("f", "rusak jalan menuju desa"),
+    ] {
+        ix.add(&mention(id, text)).unwrap();
+    }
+    ix.commit().unwrap();
+    let syn_path = dir.path().join("synonyms.txt");
+    std::fs::write(&syn_path, "").unwrap();
+    let s = MentionSearcher::open_with_synonyms(dir.path(), Some(&syn_path)).unwrap();
+    s.reload().unwrap();
+
+    // gak / nggak / tidak find each other.
+    for q in ["gak", "nggak", "tidak", "ga"] {
+        assert_eq!(ids(&s, q), ["a", "b", "c"], "{q}");
+    }
+    // Case does not matter.
+    assert_eq!(ids(&s, "pemkab"), ["a"]);
+    assert_eq!(ids(&s, "PEMKAB"), ["a"]);
+    // Stems match: pelayanan / layanan (and the hashtag's word).
+    assert_eq!(ids(&s, "layanan"), ["a", "b", "d"]);
+    assert_eq!(ids(&s, "pelayanan"), ["a", "b", "d"]);
+    assert_eq!(ids(&s, "#pelayanan"), ["d"]);
+    // Repeated letters fold.
+    assert_eq!(ids(&s, "banget"), ["d"]);
+    // An exact phrase means exactly that phrase: no stemming, no slang, in order.
+    assert_eq!(ids(&s, "\"jalan rusak\""), ["e"]);
+    assert_eq!(ids(&s, "\"pelayanan di kantor\""), ["a"]);
+    assert!(
+        ids(&s, "\"layanan di kantor\"").is_empty(),
+        "exact: no stemming"
+    );
+    assert!(ids(&s, "\"tidak ramah\"").is_empty(), "exact: no slang");
+    assert_eq!(ids(&s, "\"gak ramah\""), ["a"]);
+    // Unquoted words are ANDed and stemmed.
+    assert_eq!(ids(&s, "jalan rusak"), ["e", "f"]);
+
+    // Synonyms apply at query time: write the file, search again, no reindex.
+    assert!(ids(&s, "pemkab").len() == 1);
+    std::fs::write(&syn_path, "pemkab, pemerintah kabupaten\n").unwrap();
+    // Make sure the modification time moves on coarse clocks.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&syn_path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_eq!(ids(&s, "pemkab"), ["a", "c"]);
+}
