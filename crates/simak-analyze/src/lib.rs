@@ -5,29 +5,103 @@
 //! makes that harmless. A record that is not a valid mention is logged and skipped.
 #![warn(missing_docs)]
 
+pub mod sentiment;
+
+use sentiment::SentimentModel;
 use simak_bus::{Bus, BusError, Offsets, Record};
-use simak_core::{Config, Mention};
+use simak_core::{Config, Mention, Sentiment, SentimentScores};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// What the analyzer adds to a mention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enrichment {
+    /// Language code.
+    pub lang: &'static str,
+    /// Sentiment.
+    pub sentiment: Sentiment,
+}
+
 /// Adds enrichment to mentions. The same code serves the pipeline and `simak classify`.
-#[derive(Debug, Clone, Default)]
-pub struct Analyzer {}
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    sentiment: Arc<SentimentModel>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new()
+    }
+}
 
 impl Analyzer {
-    /// Builds the analyzer.
+    /// The analyzer with the shipped models.
     pub fn new() -> Analyzer {
-        Analyzer {}
+        Analyzer::with_sentiment(SentimentModel::shipped().clone())
     }
 
-    /// Enriches one mention in place: language.
-    pub fn enrich(&self, m: &mut Mention) {
-        let text = match &m.title {
-            Some(t) if m.text.len() < 40 => format!("{t}. {}", m.text),
-            _ => m.text.clone(),
-        };
-        m.lang = Some(simak_text::detect_language(&text).to_string());
+    /// The analyzer with another sentiment model.
+    pub fn with_sentiment(model: SentimentModel) -> Analyzer {
+        Analyzer {
+            sentiment: Arc::new(model),
+        }
     }
+
+    /// Analyzes a text (and its title, which helps tell the language of a short text).
+    pub fn analyze(&self, title: Option<&str>, text: &str) -> Enrichment {
+        let lang = match title {
+            Some(t) if text.len() < 40 => simak_text::detect_language(&format!("{t}. {text}")),
+            _ => simak_text::detect_language(text),
+        };
+        let p = self.sentiment.predict(text);
+        Enrichment {
+            lang,
+            sentiment: Sentiment {
+                label: p.label_name().to_string(),
+                scores: SentimentScores {
+                    negative: round4(p.scores[0]),
+                    neutral: round4(p.scores[1]),
+                    positive: round4(p.scores[2]),
+                },
+            },
+        }
+    }
+
+    /// Enriches one mention in place.
+    pub fn enrich(&self, m: &mut Mention) {
+        let e = self.analyze(m.title.as_deref(), &m.text);
+        m.lang = Some(e.lang.to_string());
+        m.sentiment = Some(e.sentiment);
+    }
+
+    /// Enriches a JSON object that has at least `text` (`simak classify`): adds `lang` and
+    /// `sentiment`, keeps every other field as it is.
+    pub fn enrich_json(
+        &self,
+        obj: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        let text = match obj.get("text") {
+            Some(serde_json::Value::String(t)) => t.clone(),
+            Some(_) => return Err("`text` must be a string".into()),
+            None => return Err("missing `text`".into()),
+        };
+        let title = obj
+            .get("title")
+            .and_then(|t| t.as_str())
+            .map(str::to_string);
+        let e = self.analyze(title.as_deref(), &text);
+        obj.insert("lang".into(), e.lang.into());
+        obj.insert(
+            "sentiment".into(),
+            serde_json::to_value(&e.sentiment).expect("sentiment serializes"),
+        );
+        Ok(())
+    }
+}
+
+fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
 }
 
 /// Counters of one analyzer run.
@@ -135,6 +209,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn classify_json_keeps_fields_and_reports_bad_input() {
+        let a = Analyzer::new();
+        let mut obj =
+            serde_json::json!({"text": "Pelayanannya buruk sekali, petugas tidak ramah", "x": 1});
+        a.enrich_json(obj.as_object_mut().unwrap()).unwrap();
+        assert_eq!(obj["x"], 1);
+        assert_eq!(obj["lang"], "id");
+        assert_eq!(obj["sentiment"]["label"], "negative");
+        let mut bad = serde_json::json!({"title": "t"});
+        assert_eq!(
+            a.enrich_json(bad.as_object_mut().unwrap()).unwrap_err(),
+            "missing `text`"
+        );
+    }
+
+    #[test]
     fn enrich_sets_language() {
         let mut m: Mention = serde_json::from_value(serde_json::json!({
             "id": "import:1", "source": "import",
@@ -144,6 +234,7 @@ mod tests {
         .unwrap();
         Analyzer::new().enrich(&mut m);
         assert_eq!(m.lang.as_deref(), Some("id"));
+        assert_eq!(m.sentiment.unwrap().label, "negative");
     }
 
     #[test]

@@ -35,6 +35,7 @@ fn kerr(context: &str, e: KafkaError) -> BusError {
 #[derive(Clone)]
 pub struct KafkaBus {
     base: ClientConfig,
+    overrides: Vec<(String, String)>,
     brokers: String,
     partitions: u32,
     replication: u16,
@@ -54,6 +55,11 @@ impl KafkaBus {
         }
         KafkaBus {
             base,
+            overrides: cfg
+                .kafka_properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             brokers: cfg.brokers.trim().to_string(),
             partitions: cfg.partitions,
             replication: cfg.replication_factor,
@@ -115,7 +121,13 @@ impl KafkaBus {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Kafka's default before 3.0. Brokers may hold a JoinGroup for up to half the
+            // session timeout (tansu does), so the 45 s default delays every restart.
+            .set("session.timeout.ms", "10000");
+        for (k, v) in &self.overrides {
+            cfg.set(k, v);
+        }
         cfg
     }
 

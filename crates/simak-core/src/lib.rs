@@ -6,4 +6,6 @@ pub mod mention;
 pub mod time;
 
 pub use config::{Config, ConfigError};
-pub use mention::{canonical_url, mention_id, url_mention_id, Author, Mention, Metrics};
+pub use mention::{
+    canonical_url, mention_id, url_mention_id, Author, Mention, Metrics, Sentiment, SentimentScores,
+};

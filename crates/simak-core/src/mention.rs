@@ -42,6 +42,9 @@ pub struct Mention {
     /// Id of the mention this one replies to, in the same id scheme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// Sentiment; set by the analyzer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
     /// Any other fields (enrichment added by newer stages, platform extras), kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -79,6 +82,26 @@ pub struct Metrics {
     /// Views, impressions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub views: Option<u64>,
+}
+
+/// Sentiment of a mention.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    /// `negative`, `neutral` or `positive`.
+    pub label: String,
+    /// Probabilities of each label, summing to 1.
+    pub scores: SentimentScores,
+}
+
+/// Probabilities of each sentiment label.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SentimentScores {
+    /// P(negative).
+    pub negative: f32,
+    /// P(neutral).
+    pub neutral: f32,
+    /// P(positive).
+    pub positive: f32,
 }
 
 impl Metrics {
@@ -174,6 +197,7 @@ mod tests {
             lang: None,
             metrics: Metrics::default(),
             in_reply_to: None,
+            sentiment: None,
             extra: Map::new(),
         }
     }
@@ -182,11 +206,11 @@ mod tests {
     fn round_trip_keeps_unknown_fields() {
         let mut m = sample();
         m.extra
-            .insert("sentiment".into(), serde_json::json!({"label": "negative"}));
+            .insert("hoax".into(), serde_json::json!({"label": "suspected"}));
         let back = Mention::from_json(&m.to_json()).unwrap();
         assert_eq!(back, m);
         let v: Value = serde_json::from_slice(&m.to_json()).unwrap();
-        assert_eq!(v["sentiment"]["label"], "negative");
+        assert_eq!(v["hoax"]["label"], "suspected");
         assert!(v.get("title").is_none(), "absent options are omitted");
     }
 

@@ -240,6 +240,7 @@ mod tests {
             lang: Some("id".into()),
             metrics: Metrics::default(),
             in_reply_to: None,
+            sentiment: None,
             extra: Default::default(),
         }
     }

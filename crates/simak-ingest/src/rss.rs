@@ -311,6 +311,7 @@ fn to_mention(
         lang: None,
         metrics: Metrics::default(),
         in_reply_to: None,
+        sentiment: None,
         extra,
     })
 }

@@ -32,6 +32,7 @@ fn mention(i: usize) -> Mention {
         lang: None,
         metrics: Metrics::default(),
         in_reply_to: None,
+        sentiment: None,
         extra: Default::default(),
     }
 }

@@ -272,6 +272,10 @@ fn is_mark(c: char) -> bool {
 
 /// Lowercased NFKC form of `text`.
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        // NFKC is the identity on ASCII.
+        return text.to_ascii_lowercase();
+    }
     text.nfkc().flat_map(char::to_lowercase).collect()
 }
 

@@ -13,6 +13,10 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use whatlang::{Detector, Lang};
 
+/// Simak's language test set: `lang<TAB>text` short posts written for the project (see
+/// `data/lang-test.README.md`).
+pub const TEST_SET: &str = include_str!("../data/lang-test.tsv");
+
 /// The codes this module returns.
 pub const LANGUAGES: &[&str] = &["id", "en", "jv", "su", "other"];
 
@@ -147,6 +151,24 @@ pub fn detect_language(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_set_accuracy() {
+        let mut n = 0;
+        let mut right = 0;
+        for line in TEST_SET
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let (want, text) = line.split_once('\t').unwrap();
+            assert!(LANGUAGES.contains(&want), "{line}");
+            n += 1;
+            right += usize::from(detect_language(text) == want);
+        }
+        assert_eq!(n, 105);
+        let acc = right as f64 / n as f64;
+        assert!(acc >= 0.95, "accuracy {acc}");
+    }
 
     #[test]
     fn short_posts() {

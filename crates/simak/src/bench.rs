@@ -40,12 +40,17 @@ pub struct BenchArgs {
     /// Internal: the phase's working directory.
     #[arg(long, hide = true)]
     work: Option<PathBuf>,
+    /// Python with scikit-learn, for the classify baseline.
+    #[arg(long, default_value = "/opt/simak-venv/bin/python")]
+    python: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum BenchWhat {
     /// import → log → analyze → index, embedded (and Kafka with --brokers), vs bare tantivy.
     Pipeline,
+    /// Language + sentiment per core, vs scikit-learn TF-IDF + logistic regression.
+    Classify,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -61,7 +66,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string(&figures)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let BenchWhat::Pipeline = a.what;
+    if let BenchWhat::Classify = a.what {
+        return classify_bench(&a);
+    }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
     let bytes = generate(&a.corpus, &input, a.n)?;
@@ -293,4 +300,132 @@ async fn pipeline(
     let mut v = figures(n, secs);
     v["import_seconds"] = serde_json::json!(imported);
     Ok(v)
+}
+
+fn corpus_texts(path: &Path) -> Result<Vec<String>> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the corpus {} (pass --corpus)", path.display()))?;
+    let texts: Vec<String> = std::io::BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.rsplit_once('\t').map(|(t, _)| t.to_string()))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if texts.is_empty() {
+        bail!("the corpus {} has no texts", path.display());
+    }
+    Ok(texts)
+}
+
+fn rate(n: usize, t0: Instant) -> f64 {
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// Language + sentiment on one core, against scikit-learn on the same texts in the same run.
+fn classify_bench(a: &BenchArgs) -> Result<ExitCode> {
+    let texts = corpus_texts(&a.corpus)?;
+    let n = a.n;
+    let t0 = Instant::now();
+    let analyzer = simak_analyze::Analyzer::new();
+    let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let pick = |i: usize| texts[i % texts.len()].as_str();
+    // Warm up caches and lazy tables.
+    for i in 0..1000 {
+        std::hint::black_box(analyzer.analyze(None, pick(i)));
+    }
+    let t0 = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(simak_text::detect_language(pick(i)));
+    }
+    let lang_rate = rate(n, t0);
+    let model = simak_analyze::sentiment::SentimentModel::shipped();
+    let t0 = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(model.predict(pick(i)));
+    }
+    let sent_rate = rate(n, t0);
+    let t0 = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(analyzer.analyze(None, pick(i)));
+    }
+    let both_rate = rate(n, t0);
+    let lines: Vec<String> = (0..n)
+        .map(|i| serde_json::json!({ "id": format!("b:{i}"), "text": pick(i) }).to_string())
+        .collect();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let t0 = Instant::now();
+    let mut out = Vec::with_capacity(bytes * 2);
+    for l in &lines {
+        let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(l)?;
+        analyzer.enrich_json(&mut v).map_err(anyhow::Error::msg)?;
+        serde_json::to_writer(&mut out, &v)?;
+        out.push(b'\n');
+    }
+    let json_rate = rate(n, t0);
+    let json_mb = bytes as f64 / 1e6 / t0.elapsed().as_secs_f64();
+
+    let tmp = tempfile::tempdir()?;
+    let script = tmp.path().join("sklearn_baseline.py");
+    std::fs::write(&script, include_str!("../benches/sklearn_baseline.py"))?;
+    let test = tmp.path().join("test.tsv");
+    std::fs::write(&test, simak_analyze::sentiment::SMSA_TEST)?;
+    let sample = tmp.path().join("texts.txt");
+    let sample_n = n.min(50_000);
+    std::fs::write(
+        &sample,
+        (0..sample_n)
+            .map(|i| format!("{}\n", pick(i)))
+            .collect::<String>(),
+    )?;
+    eprintln!(
+        "running the scikit-learn baseline with {} ...",
+        a.python.display()
+    );
+    let out = std::process::Command::new(&a.python)
+        .arg(&script)
+        .arg(&a.corpus)
+        .arg(&test)
+        .arg(&sample)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| {
+            format!(
+                "running {} (install scikit-learn there, or pass --python)",
+                a.python.display()
+            )
+        })?;
+    if !out.status.success() {
+        bail!(
+            "the scikit-learn baseline failed ({}); is scikit-learn installed for {}?",
+            out.status,
+            a.python.display()
+        );
+    }
+    let sk: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let sk_one = sk["one_at_a_time_per_s"].as_f64().unwrap_or(f64::NAN);
+    let sk_batch = sk["batch_per_s"].as_f64().unwrap_or(f64::NAN);
+    println!("classify bench: {n} SmSA texts, one thread (model loaded in {load_ms:.1} ms)");
+    println!("{:<42} {:>12}", "", "mentions/s");
+    println!("{:<42} {:>12.0}", "language only", lang_rate);
+    println!("{:<42} {:>12.0}", "sentiment only", sent_rate);
+    println!("{:<42} {:>12.0}", "language + sentiment", both_rate);
+    println!(
+        "{:<42} {:>12.0}   ({json_mb:.1} MB/s)",
+        "classify JSONL (parse + enrich + write)", json_rate
+    );
+    println!(
+        "{:<42} {:>12.0}",
+        "scikit-learn TF-IDF+LR, one at a time", sk_one
+    );
+    println!(
+        "{:<42} {:>12.0}",
+        "scikit-learn TF-IDF+LR, one batch", sk_batch
+    );
+    println!(
+        "ratio language+sentiment / scikit-learn: {:.1}x one at a time, {:.1}x batch (scikit-learn macro-F1 on SmSA test {:.4})",
+        both_rate / sk_one,
+        both_rate / sk_batch,
+        sk["macro_f1"].as_f64().unwrap_or(f64::NAN)
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! The `simak` command.
 
 mod bench;
+mod models;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +51,18 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Read mentions as JSONL on stdin; write them with `lang` and `sentiment` added.
+    Classify,
+    /// Train a model.
+    Train {
+        #[command(subcommand)]
+        what: models::TrainWhat,
+    },
+    /// Evaluate a model.
+    Eval {
+        #[command(subcommand)]
+        what: models::EvalWhat,
     },
     /// Benchmarks.
     Bench(bench::BenchArgs),
@@ -139,6 +152,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Search(a) => search(cfg, a),
         Command::Import { file } => import(cfg, &file).await,
         Command::Status { json } => status(cfg, json).await,
+        Command::Classify => models::classify(),
+        Command::Train { what } => models::train(what),
+        Command::Eval { what } => models::eval(what),
         Command::Bench(a) => bench::run(cfg, a).await,
     }
 }

@@ -1,0 +1,204 @@
+//! `simak train`, `simak eval`, `simak classify`.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use simak_analyze::sentiment::{self, SentimentModel, LABELS};
+use simak_analyze::Analyzer;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum TrainWhat {
+    /// Train the sentiment model from SmSA (train split; settings chosen on the valid split).
+    Sentiment {
+        /// Directory with train.tsv and valid.tsv (`text<TAB>label`).
+        #[arg(long, default_value = "crates/simak-analyze/data/smsa")]
+        data: PathBuf,
+        /// Where to write the model.
+        #[arg(long, default_value = "crates/simak-analyze/models/sentiment.bin")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EvalWhat {
+    /// Accuracy, macro-F1 and the confusion matrix of the sentiment model on SmSA test.
+    Sentiment(EvalSentiment),
+    /// Accuracy and the confusion matrix of language detection on Simak's test set.
+    Lang {
+        /// A `lang<TAB>text` file (default: the test set shipped in the binary).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct EvalSentiment {
+    /// A model file (default: the shipped model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A `text<TAB>label` file (default: SmSA test, shipped in the binary).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+pub fn train(what: TrainWhat) -> Result<ExitCode> {
+    let TrainWhat::Sentiment { data, out } = what;
+    let train = sentiment::read_tsv(&data.join("train.tsv")).map_err(anyhow::Error::msg)?;
+    let valid = sentiment::read_tsv(&data.join("valid.tsv")).map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "training on {} examples, choosing settings on {} ...",
+        train.len(),
+        valid.len()
+    );
+    let t0 = Instant::now();
+    let (model, cfg, tried) =
+        sentiment::train_with_selection(&train, &valid, sentiment::TrainConfig::default().seed);
+    for (c, f1) in &tried {
+        eprintln!(
+            "  epochs {:>2}  lr {:<4}  l2 {:<7}  class weight power {:<4}  valid macro-F1 {:.4}",
+            c.epochs, c.lr, c.l2, c.class_power, f1
+        );
+    }
+    let bytes = model.to_bytes();
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "chose epochs {} lr {} l2 {} class weight power {}; wrote {} ({:.2} MB) in {:.1}s",
+        cfg.epochs,
+        cfg.lr,
+        cfg.l2,
+        cfg.class_power,
+        out.display(),
+        bytes.len() as f64 / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_confusion(labels: &[&str], confusion: &[Vec<u32>]) {
+    print!("{:>10}", "true\\pred");
+    for l in labels {
+        print!("{l:>10}");
+    }
+    println!();
+    for (i, row) in confusion.iter().enumerate() {
+        print!("{:>10}", labels[i]);
+        for v in row {
+            print!("{v:>10}");
+        }
+        println!();
+    }
+}
+
+pub fn eval(what: EvalWhat) -> Result<ExitCode> {
+    match what {
+        EvalWhat::Sentiment(a) => {
+            let t0 = Instant::now();
+            let model = match &a.model {
+                Some(p) => SentimentModel::load(p).map_err(anyhow::Error::msg)?,
+                None => SentimentModel::shipped().clone(),
+            };
+            let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
+            let examples = match &a.data {
+                Some(p) => sentiment::read_tsv(p).map_err(anyhow::Error::msg)?,
+                None => sentiment::parse_tsv(sentiment::SMSA_TEST).map_err(anyhow::Error::msg)?,
+            };
+            let e = sentiment::evaluate(&examples, |t| model.predict(t).label);
+            println!(
+                "sentiment on {} ({} examples; model loaded in {load_ms:.1} ms)",
+                a.data
+                    .as_ref()
+                    .map_or("SmSA test".to_string(), |p| p.display().to_string()),
+                examples.len()
+            );
+            println!("accuracy  {:.4}\nmacro-F1  {:.4}", e.accuracy, e.macro_f1);
+            for (i, (p, r, f)) in e.per_class.iter().enumerate() {
+                println!(
+                    "{:>10}  precision {p:.4}  recall {r:.4}  F1 {f:.4}",
+                    LABELS[i]
+                );
+            }
+            let rows: Vec<Vec<u32>> = e.confusion.iter().map(|r| r.to_vec()).collect();
+            print_confusion(&LABELS, &rows);
+        }
+        EvalWhat::Lang { data } => {
+            let text = match &data {
+                Some(p) => std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
+                None => simak_text::lang::TEST_SET.to_string(),
+            };
+            let langs = simak_text::lang::LANGUAGES;
+            let mut confusion = vec![vec![0u32; langs.len()]; langs.len()];
+            let mut n = 0;
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (want, t) = line
+                    .split_once('\t')
+                    .with_context(|| format!("line {}: expected lang<TAB>text", i + 1))?;
+                let w = langs
+                    .iter()
+                    .position(|l| *l == want)
+                    .with_context(|| format!("line {}: unknown language {want:?}", i + 1))?;
+                let got = simak_text::detect_language(t);
+                let g = langs.iter().position(|l| *l == got).expect("known code");
+                confusion[w][g] += 1;
+                n += 1;
+            }
+            let correct: u32 = (0..langs.len()).map(|i| confusion[i][i]).sum();
+            println!(
+                "language detection on {} ({n} posts)\naccuracy  {:.4}",
+                data.as_ref()
+                    .map_or("Simak's short-post test set".to_string(), |p| p
+                        .display()
+                        .to_string()),
+                f64::from(correct) / f64::from(n.max(1))
+            );
+            print_confusion(langs, &confusion);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads JSONL on stdin, writes each object with `lang` and `sentiment` added, in order; a bad
+/// line gives `{"error": {"line": N, "message": ...}}` and processing goes on.
+pub fn classify() -> Result<ExitCode> {
+    let analyzer = Analyzer::new();
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = 0u64;
+    for (i, line) in stdin.split(b'\n').enumerate() {
+        let line = line.context("reading standard input")?;
+        let result = std::str::from_utf8(&line)
+            .map_err(|e| format!("not UTF-8: {e}"))
+            .and_then(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .map_err(|e| format!("not valid JSON: {e}"))
+            })
+            .and_then(|v| match v {
+                serde_json::Value::Object(mut o) => analyzer.enrich_json(&mut o).map(|_| o),
+                _ => Err("expected a JSON object".to_string()),
+            });
+        match result {
+            Ok(o) => serde_json::to_writer(&mut out, &o)?,
+            Err(message) => {
+                failed += 1;
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"error": {"line": i + 1, "message": message}}),
+                )?;
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    if failed > 0 {
+        eprintln!("{failed} lines could not be classified");
+    }
+    Ok(ExitCode::SUCCESS)
+}
