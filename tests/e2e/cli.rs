@@ -25,11 +25,11 @@ fn import_reports_bad_lines_and_imports_the_rest() {
 
 #[test]
 fn unknown_config_key_names_key_and_file() {
-    let app = App::new(None, "[analyzer]\nbatchh = 5\n");
+    let app = App::new(None, "[sources]\ndedupe_windw = 5\n");
     let out = app.run(&["search", "x"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("batchh"), "{err}");
+    assert!(err.contains("dedupe_windw"), "{err}");
     assert!(err.contains(&app.config.display().to_string()), "{err}");
     // --config after the subcommand works too.
     let out = std::process::Command::new(SIMAK)
@@ -37,7 +37,7 @@ fn unknown_config_key_names_key_and_file() {
         .arg(&app.config)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("batchh"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dedupe_windw"));
 }
 
 #[test]

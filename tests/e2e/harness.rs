@@ -156,6 +156,8 @@ impl App {
         writeln!(f, "data_dir = {:?}", dir.path().join("data")).unwrap();
         writeln!(f, "[server]\naddr = \"127.0.0.1:{port}\"").unwrap();
         writeln!(f, "[index]\ncommit_docs = 2000\ncommit_ms = 300\nwriter_memory_mb = 64\nwriter_threads = 1").unwrap();
+        let profiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/profiles");
+        writeln!(f, "[analyzer]\nprofiles_dir = {profiles:?}").unwrap();
         writeln!(f, "[bus]\npartitions = 3").unwrap();
         if let Some(b) = brokers {
             writeln!(f, "brokers = \"{b}\"").unwrap();

@@ -61,6 +61,20 @@ async fn kafka_import_analyze_index_search() {
     assert_eq!(langs["en"], 1, "{langs}");
     assert_eq!(langs["id"], 4, "{langs}");
     assert_eq!(all["facets"]["source"]["x"], 3);
+    // Every mention got a sentiment, and the one about the Pemkab matched its watch profile.
+    let sentiments: u64 = all["facets"]["sentiment"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sentiments, 5, "{all}");
+    assert_eq!(all["facets"]["profile"]["pemkab-sukamaju"], 1, "{all}");
+    let (_, r) = get(&format!("{base}/api/search?q=*&profile=pemkab-sukamaju")).await;
+    assert_eq!(ids(&r), ["p:1"]);
+    assert_eq!(r["hits"][0]["profiles"][0], "pemkab-sukamaju");
+    let (_, r) = get(&format!("{base}/api/search?q=*&sentiment=negative&lang=id")).await;
+    assert!(ids(&r).contains(&"p:1".to_string()), "{r}");
 
     // Terms are ANDed; phrases are exact; proximity allows words between.
     let (_, r) = get(&format!("{base}/api/search?q=jalan%20rusak")).await;

@@ -5,8 +5,10 @@
 //! makes that harmless. A record that is not a valid mention is logged and skipped.
 #![warn(missing_docs)]
 
+pub mod profiles;
 pub mod sentiment;
 
+use profiles::Profiles;
 use sentiment::SentimentModel;
 use simak_bus::{Bus, BusError, Offsets, Record};
 use simak_core::{Config, Mention, Sentiment, SentimentScores};
@@ -27,6 +29,7 @@ pub struct Enrichment {
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     sentiment: Arc<SentimentModel>,
+    profiles: Arc<Profiles>,
 }
 
 impl Default for Analyzer {
@@ -36,7 +39,7 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// The analyzer with the shipped models.
+    /// The analyzer with the shipped models and no watch profiles.
     pub fn new() -> Analyzer {
         Analyzer::with_sentiment(SentimentModel::shipped().clone())
     }
@@ -45,7 +48,30 @@ impl Analyzer {
     pub fn with_sentiment(model: SentimentModel) -> Analyzer {
         Analyzer {
             sentiment: Arc::new(model),
+            profiles: Arc::new(Profiles::default()),
         }
+    }
+
+    /// The same analyzer matching mentions against `profiles`.
+    pub fn with_profiles(mut self, profiles: Profiles) -> Analyzer {
+        self.profiles = Arc::new(profiles);
+        self
+    }
+
+    /// The analyzer the configuration describes: shipped models, the configured profiles.
+    pub fn from_config(cfg: &Config) -> Result<Analyzer, profiles::ProfileError> {
+        let profiles = Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+        tracing::info!(
+            profiles = profiles.len(),
+            dir = %cfg.analyzer.profiles_dir.display(),
+            "watch profiles loaded"
+        );
+        Ok(Analyzer::new().with_profiles(profiles))
+    }
+
+    /// The watch profiles.
+    pub fn profiles(&self) -> &Profiles {
+        &self.profiles
     }
 
     /// Analyzes a text (and its title, which helps tell the language of a short text).
@@ -68,11 +94,12 @@ impl Analyzer {
         }
     }
 
-    /// Enriches one mention in place.
+    /// Enriches one mention in place: language, sentiment, matched profiles.
     pub fn enrich(&self, m: &mut Mention) {
         let e = self.analyze(m.title.as_deref(), &m.text);
         m.lang = Some(e.lang.to_string());
         m.sentiment = Some(e.sentiment);
+        m.profiles = self.profiles.match_mention(m);
     }
 
     /// Enriches a JSON object that has at least `text` (`simak classify`): adds `lang` and
@@ -102,6 +129,17 @@ impl Analyzer {
 
 fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
+}
+
+/// Why the analyzer stage stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The log failed.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// A watch profile is wrong.
+    #[error(transparent)]
+    Profiles(#[from] profiles::ProfileError),
 }
 
 /// Counters of one analyzer run.
@@ -141,13 +179,13 @@ pub async fn run_analyzer(
     cfg: &Config,
     bus: &Bus,
     shutdown: CancellationToken,
-) -> Result<AnalyzeStats, BusError> {
+) -> Result<AnalyzeStats, AnalyzeError> {
     let (input, output) = (&cfg.bus.topics.mentions, &cfg.bus.topics.enriched);
     bus.ensure_topic(input).await?;
     bus.ensure_topic(output).await?;
+    let analyzer = Analyzer::from_config(cfg)?;
     let mut consumer = bus.group_consumer(input, &cfg.bus.groups.analyzer)?;
     let producer = bus.producer(output)?;
-    let analyzer = Analyzer::new();
     let mut stats = AnalyzeStats::default();
     tracing::info!(log = %bus.describe(), input, output, "analyzer started");
     let mut failures = 0u32;

@@ -198,11 +198,17 @@ impl IndexConfig {
 pub struct AnalyzerConfig {
     /// Records per batch taken from the log.
     pub batch: usize,
+    /// Directory of watch profiles, one `*.toml` per agency or OPD. Relative to the working
+    /// directory; missing: no profiles.
+    pub profiles_dir: PathBuf,
 }
 
 impl Default for AnalyzerConfig {
     fn default() -> Self {
-        AnalyzerConfig { batch: 1000 }
+        AnalyzerConfig {
+            batch: 1000,
+            profiles_dir: PathBuf::from("config/profiles"),
+        }
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Mention {
     /// Sentiment; set by the analyzer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
+    /// Ids of the watch profiles the mention matched; set by the analyzer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     /// Any other fields (enrichment added by newer stages, platform extras), kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -198,6 +201,7 @@ mod tests {
             metrics: Metrics::default(),
             in_reply_to: None,
             sentiment: None,
+            profiles: Vec::new(),
             extra: Map::new(),
         }
     }

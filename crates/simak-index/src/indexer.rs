@@ -241,6 +241,7 @@ mod tests {
             metrics: Metrics::default(),
             in_reply_to: None,
             sentiment: None,
+            profiles: Vec::new(),
             extra: Default::default(),
         }
     }

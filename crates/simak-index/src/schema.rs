@@ -33,7 +33,11 @@ pub struct Fields {
     pub published_at: Field,
     /// Reach estimate (fast, for sorting).
     pub reach: Field,
-    /// Facets `/source/<s>` and `/lang/<l>`.
+    /// Sentiment label (exact).
+    pub sentiment: Field,
+    /// Ids of matched watch profiles (exact, several values).
+    pub profiles: Field,
+    /// Facets `/source/<s>`, `/lang/<l>`, `/sentiment/<s>`, `/profile/<id>`.
     pub facets: Field,
     /// The whole mention as JSON (stored only).
     pub doc: Field,
@@ -74,6 +78,8 @@ pub fn build_schema() -> (Schema, Fields) {
                 .set_precision(DateTimePrecision::Seconds),
         ),
         reach: b.add_u64_field("reach", FAST),
+        sentiment: b.add_text_field("sentiment", STRING),
+        profiles: b.add_text_field("profiles", STRING),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         doc: b.add_text_field("doc", STORED),
     };
@@ -119,6 +125,14 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
     doc.add_u64(f.reach, m.metrics.reach());
     doc.add_facet(f.facets, facet_path("source", &m.source).as_str());
     doc.add_facet(f.facets, facet_path("lang", lang).as_str());
+    if let Some(s) = &m.sentiment {
+        doc.add_text(f.sentiment, &s.label);
+        doc.add_facet(f.facets, facet_path("sentiment", &s.label).as_str());
+    }
+    for p in &m.profiles {
+        doc.add_text(f.profiles, p);
+        doc.add_facet(f.facets, facet_path("profile", p).as_str());
+    }
     doc.add_text(
         f.doc,
         String::from_utf8(m.to_json()).expect("JSON is UTF-8"),

@@ -27,8 +27,13 @@ pub const QUERY_FIELDS: &[&str] = &[
     "source",
     "lang",
     "author",
+    "sentiment",
+    "profiles",
     "id",
 ];
+
+/// Facet kinds counted for every search.
+pub const FACETS: [&str; 4] = ["source", "lang", "sentiment", "profile"];
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +70,10 @@ pub struct SearchRequest {
     pub source: Option<String>,
     /// Only this language.
     pub lang: Option<String>,
+    /// Only this sentiment label.
+    pub sentiment: Option<String>,
+    /// Only mentions that matched this watch profile.
+    pub profile: Option<String>,
     /// Page size.
     pub limit: usize,
     /// Hits to skip.
@@ -92,7 +101,7 @@ pub struct SearchResponse {
     pub total: usize,
     /// The requested page.
     pub hits: Vec<Hit>,
-    /// Counts per value over all matches: `source` and `lang`.
+    /// Counts per value over all matches: `source`, `lang`, `sentiment`, `profile`.
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
@@ -214,14 +223,20 @@ impl MentionSearcher {
                 )),
             ));
         }
-        if let Some(l) = &req.lang {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(self.fields.lang, l),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+        for (field, value) in [
+            (self.fields.lang, &req.lang),
+            (self.fields.sentiment, &req.sentiment),
+            (self.fields.profiles, &req.profile),
+        ] {
+            if let Some(v) = value {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
         }
         if let (Some(s), Some(u)) = (req.since, req.until) {
             if s >= u {
@@ -259,8 +274,9 @@ impl MentionSearcher {
         let query = self.build_query(req)?;
         let searcher = self.reader.searcher();
         let mut facets = FacetCollector::for_field("facets");
-        facets.add_facet("/source");
-        facets.add_facet("/lang");
+        for kind in FACETS {
+            facets.add_facet(format!("/{kind}").as_str());
+        }
         let limit = req.limit.max(1);
         let page: Vec<(Option<f32>, DocAddress)>;
         let total;
@@ -317,7 +333,7 @@ impl MentionSearcher {
             });
         }
         let mut facet_map = BTreeMap::new();
-        for kind in ["source", "lang"] {
+        for kind in FACETS {
             let prefix = format!("/{kind}");
             let counts: BTreeMap<String, u64> = facet_counts
                 .get(&prefix)

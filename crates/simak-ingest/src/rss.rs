@@ -312,6 +312,7 @@ fn to_mention(
         metrics: Metrics::default(),
         in_reply_to: None,
         sentiment: None,
+        profiles: Vec::new(),
         extra,
     })
 }

@@ -33,6 +33,7 @@ fn mention(i: usize) -> Mention {
         metrics: Metrics::default(),
         in_reply_to: None,
         sentiment: None,
+        profiles: Vec::new(),
         extra: Default::default(),
     }
 }

@@ -81,9 +81,15 @@ struct SearchArgs {
     /// Only this source.
     #[arg(long)]
     source: Option<String>,
-    /// Only this language (id, en, jv, other).
+    /// Only this language (id, en, jv, su, other).
     #[arg(long)]
     lang: Option<String>,
+    /// Only this sentiment (negative, neutral, positive).
+    #[arg(long)]
+    sentiment: Option<String>,
+    /// Only mentions that matched this watch profile id.
+    #[arg(long)]
+    profile: Option<String>,
     /// How many hits.
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -152,7 +158,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Search(a) => search(cfg, a),
         Command::Import { file } => import(cfg, &file).await,
         Command::Status { json } => status(cfg, json).await,
-        Command::Classify => models::classify(),
+        Command::Classify => models::classify(&cfg),
         Command::Train { what } => models::train(what),
         Command::Eval { what } => models::eval(what),
         Command::Bench(a) => bench::run(cfg, a).await,
@@ -339,6 +345,8 @@ fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
         until: time("until", &a.until)?,
         source: a.source.clone(),
         lang: a.lang.clone(),
+        sentiment: a.sentiment.clone(),
+        profile: a.profile.clone(),
         limit: a.limit,
         offset: a.offset,
         sort: a.sort,

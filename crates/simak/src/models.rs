@@ -167,8 +167,8 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
 
 /// Reads JSONL on stdin, writes each object with `lang` and `sentiment` added, in order; a bad
 /// line gives `{"error": {"line": N, "message": ...}}` and processing goes on.
-pub fn classify() -> Result<ExitCode> {
-    let analyzer = Analyzer::new();
+pub fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
+    let analyzer = Analyzer::from_config(cfg)?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0u64;
