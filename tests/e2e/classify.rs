@@ -59,3 +59,68 @@ fn classify_enriches_in_order_and_reports_bad_lines() {
     assert_eq!(lines[4]["error"]["message"], "expected a JSON object");
     assert_eq!(lines[5]["lang"], "en");
 }
+
+#[test]
+fn imported_factchecks_flag_a_paraphrased_hoax() {
+    let app = App::new(None, "");
+    let kb = concat!(
+        "{\"id\":\"tbh-2026-001\",\"claim\":\"Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp\",\"verdict\":\"hoaks\",\"url\":\"https://sukamajukab.go.id/klarifikasi/1\",\"source\":\"pemkab-sukamaju\"}\n",
+        "{\"claim\":\"no id\"}\n",
+    );
+    let mut child = app
+        .cmd(&["factcheck", "import", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(kb.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("-:2:") && err.contains("imported 1 fact-checks"),
+        "{err}"
+    );
+
+    let input = concat!(
+        "{\"text\":\"SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp\"}\n",
+        "{\"text\":\"Jalan di depan pasar Sukamaju rusak, mohon diperbaiki\"}\n",
+    );
+    let mut child = app
+        .cmd(&["classify"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let h = &lines[0]["hoax"];
+    assert_eq!(h["label"], "known_hoax", "{h}");
+    assert_eq!(h["matches"][0]["id"], "tbh-2026-001");
+    assert!(
+        h["matches"][0]["similarity"].as_f64().unwrap() > 0.72,
+        "{h}"
+    );
+    assert!(
+        h["reasons"][0].as_str().unwrap().contains("mirip klaim"),
+        "{h}"
+    );
+    assert_eq!(lines[0]["profiles"][0], "pemkab-sukamaju", "{}", lines[0]);
+    assert_eq!(lines[1]["hoax"]["label"], "none", "{}", lines[1]);
+    assert_eq!(lines[1]["hoax"]["cluster"]["size"], 1);
+}

@@ -5,6 +5,8 @@
 //! makes that harmless. A record that is not a valid mention is logged and skipped.
 #![warn(missing_docs)]
 
+pub mod factcheck;
+pub mod hoax;
 pub mod profiles;
 pub mod sentiment;
 
@@ -26,10 +28,23 @@ pub struct Enrichment {
 }
 
 /// Adds enrichment to mentions. The same code serves the pipeline and `simak classify`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Analyzer {
     sentiment: Arc<SentimentModel>,
     profiles: Arc<Profiles>,
+    factchecks: Arc<factcheck::FactCheckBase>,
+    clusters: Arc<hoax::Clusters>,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Analyzer({} profiles, {:?})",
+            self.profiles.len(),
+            self.factchecks
+        )
+    }
 }
 
 impl Default for Analyzer {
@@ -49,7 +64,15 @@ impl Analyzer {
         Analyzer {
             sentiment: Arc::new(model),
             profiles: Arc::new(Profiles::default()),
+            factchecks: Arc::new(factcheck::FactCheckBase::default()),
+            clusters: Arc::new(hoax::Clusters::default()),
         }
+    }
+
+    /// The same analyzer matching claims against `kb`.
+    pub fn with_factchecks(mut self, kb: factcheck::FactCheckBase) -> Analyzer {
+        self.factchecks = Arc::new(kb);
+        self
     }
 
     /// The same analyzer matching mentions against `profiles`.
@@ -59,14 +82,18 @@ impl Analyzer {
     }
 
     /// The analyzer the configuration describes: shipped models, the configured profiles.
-    pub fn from_config(cfg: &Config) -> Result<Analyzer, profiles::ProfileError> {
+    pub fn from_config(cfg: &Config) -> Result<Analyzer, AnalyzeError> {
         let profiles = Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+        let kb = factcheck::FactCheckBase::new(
+            factcheck::FactCheckStore::open(&cfg.factcheck_path())?.all()?,
+        );
+        tracing::info!(factchecks = kb.len(), "fact-check knowledge base loaded");
         tracing::info!(
             profiles = profiles.len(),
             dir = %cfg.analyzer.profiles_dir.display(),
             "watch profiles loaded"
         );
-        Ok(Analyzer::new().with_profiles(profiles))
+        Ok(Analyzer::new().with_profiles(profiles).with_factchecks(kb))
     }
 
     /// The watch profiles.
@@ -100,6 +127,16 @@ impl Analyzer {
         m.lang = Some(e.lang.to_string());
         m.sentiment = Some(e.sentiment);
         m.profiles = self.profiles.match_mention(m);
+        let verdict = hoax::score(
+            &self.factchecks,
+            &self.clusters,
+            &m.text,
+            m.published_at.timestamp(),
+        );
+        m.extra.insert(
+            "hoax".into(),
+            serde_json::to_value(&verdict).expect("verdict serializes"),
+        );
     }
 
     /// Enriches a JSON object that has at least `text` (`simak classify`): adds `lang` and
@@ -117,12 +154,46 @@ impl Analyzer {
             .get("title")
             .and_then(|t| t.as_str())
             .map(str::to_string);
-        let e = self.analyze(title.as_deref(), &text);
-        obj.insert("lang".into(), e.lang.into());
+        // The same enrichment as the pipeline, on a mention built from what the line has.
+        let now = chrono::Utc::now();
+        let published_at = obj
+            .get("published_at")
+            .and_then(|v| v.as_str())
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map_or(now, |t| t.with_timezone(&chrono::Utc));
+        let mut m = Mention {
+            id: String::new(),
+            source: obj
+                .get("source")
+                .and_then(|v| v.as_str())
+                .unwrap_or("import")
+                .to_string(),
+            url: None,
+            author: obj
+                .get("author")
+                .and_then(|a| serde_json::from_value(a.clone()).ok())
+                .unwrap_or_default(),
+            title,
+            text,
+            published_at,
+            fetched_at: now,
+            lang: None,
+            metrics: Default::default(),
+            in_reply_to: None,
+            sentiment: None,
+            profiles: Vec::new(),
+            extra: Default::default(),
+        };
+        self.enrich(&mut m);
+        obj.insert("lang".into(), m.lang.unwrap_or_default().into());
         obj.insert(
             "sentiment".into(),
-            serde_json::to_value(&e.sentiment).expect("sentiment serializes"),
+            serde_json::to_value(&m.sentiment).expect("sentiment serializes"),
         );
+        obj.insert("profiles".into(), m.profiles.into());
+        if let Some(h) = m.extra.remove("hoax") {
+            obj.insert("hoax".into(), h);
+        }
         Ok(())
     }
 }
@@ -140,6 +211,9 @@ pub enum AnalyzeError {
     /// A watch profile is wrong.
     #[error(transparent)]
     Profiles(#[from] profiles::ProfileError),
+    /// The fact-check store could not be read.
+    #[error(transparent)]
+    FactChecks(#[from] factcheck::FactCheckError),
 }
 
 /// Counters of one analyzer run.

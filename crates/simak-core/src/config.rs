@@ -384,6 +384,11 @@ impl Config {
         (!p.as_os_str().is_empty()).then_some(p)
     }
 
+    /// The fact-check knowledge base directory.
+    pub fn factcheck_path(&self) -> PathBuf {
+        self.data_dir.join("factchecks")
+    }
+
     /// The embedded log directory.
     pub fn log_path(&self) -> PathBuf {
         self.data_dir.join("log")

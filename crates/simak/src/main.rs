@@ -52,8 +52,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Read mentions as JSONL on stdin; write them with `lang` and `sentiment` added.
+    /// Read mentions as JSONL on stdin; write them with `lang`, `sentiment`, `profiles` and
+    /// `hoax` added.
     Classify,
+    /// The fact-check knowledge base.
+    Factcheck {
+        #[command(subcommand)]
+        what: FactcheckWhat,
+    },
     /// Train a model.
     Train {
         #[command(subcommand)]
@@ -66,6 +72,16 @@ enum Command {
     },
     /// Benchmarks.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum FactcheckWhat {
+    /// Add or replace fact-checks from JSONL (`id`, `claim`, `verdict`, `explanation`, `url`,
+    /// `published_at`, `source`); `-` for standard input.
+    Import {
+        /// The file, or `-`.
+        file: String,
+    },
 }
 
 #[derive(Args)]
@@ -159,6 +175,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Import { file } => import(cfg, &file).await,
         Command::Status { json } => status(cfg, json).await,
         Command::Classify => models::classify(&cfg),
+        Command::Factcheck {
+            what: FactcheckWhat::Import { file },
+        } => models::factcheck_import(&cfg, &file),
         Command::Train { what } => models::train(what),
         Command::Eval { what } => models::eval(what),
         Command::Bench(a) => bench::run(cfg, a).await,

@@ -202,3 +202,51 @@ pub fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `simak factcheck import FILE.jsonl`: adds or replaces fact-checks (by id) in the knowledge
+/// base. Each line needs `id` and `claim`; a bad line is reported with its number and skipped.
+pub fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode> {
+    use simak_analyze::factcheck::{FactCheck, FactCheckStore};
+    let reader: Box<dyn BufRead> = if file == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?,
+        ))
+    };
+    let mut good = Vec::new();
+    let mut bad = 0;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.context("reading the file")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<FactCheck>(&line) {
+            Ok(fc) if fc.id.trim().is_empty() => {
+                bad += 1;
+                eprintln!("{file}:{}: `id` is empty", i + 1);
+            }
+            Ok(fc) if fc.claim.trim().is_empty() => {
+                bad += 1;
+                eprintln!("{file}:{}: `claim` is empty", i + 1);
+            }
+            Ok(fc) => good.push(fc),
+            Err(e) => {
+                bad += 1;
+                eprintln!("{file}:{}: {e}", i + 1);
+            }
+        }
+    }
+    let store = FactCheckStore::open(&cfg.factcheck_path())?;
+    store.upsert(&good)?;
+    eprintln!(
+        "imported {} fact-checks into {}; {bad} lines rejected (running analyzers load them at their next start)",
+        good.len(),
+        cfg.factcheck_path().display()
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

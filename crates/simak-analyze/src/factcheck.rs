@@ -1,0 +1,449 @@
+//! The fact-check knowledge base and claim matching.
+//!
+//! Entries (claim, verdict, explanation, url, published_at, source) are stored in their own
+//! tantivy index, keyed by id, with the Indonesian analyzer on the claim. Matching a mention runs
+//! in memory over postings built from that index, in three steps:
+//!
+//! 1. **First pass** (cheap): the mention's informative stemmed terms are looked up in the
+//!    postings; a candidate must share at least two of them. Most mentions stop here.
+//! 2. **BM25** over the surviving candidates (k1 = 1.2, b = 0.75) keeps the best few.
+//! 3. **Re-ranking** by a similarity that survives slang, paraphrase and truncation: character
+//!    trigrams of the slang-normalized words, as the share of the claim's trigrams found in the
+//!    mention (a post that quotes the claim inside more text still matches) blended with Dice
+//!    overlap (so a long rambling post does not match everything).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use simak_text::{analyze, Options, TokenKind};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::{Index, TantivyDocument, Term};
+
+/// A fact-check store problem.
+#[derive(Debug, thiserror::Error)]
+#[error("fact-check store: {0}")]
+pub struct FactCheckError(pub String);
+
+impl From<String> for FactCheckError {
+    fn from(s: String) -> Self {
+        FactCheckError(s)
+    }
+}
+
+/// One fact-check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactCheck {
+    /// Id as imported: the key of the knowledge base and of matches.
+    pub id: String,
+    /// The claim that was checked, as it circulates.
+    pub claim: String,
+    /// The verdict (`hoaks`, `salah`, `menyesatkan`, `benar`, ...).
+    #[serde(default)]
+    pub verdict: String,
+    /// The explanation or clarification.
+    #[serde(default)]
+    pub explanation: String,
+    /// Link to the fact-check article or the agency's clarification.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// When it was published.
+    #[serde(default)]
+    pub published_at: Option<DateTime<Utc>>,
+    /// Who checked it (`turnbackhoax`, `cekfakta`, or the agency itself).
+    #[serde(default)]
+    pub source: String,
+}
+
+impl FactCheck {
+    /// Whether the verdict says the claim is false or misleading.
+    pub fn is_debunk(&self) -> bool {
+        let v = self.verdict.to_lowercase();
+        !(v.is_empty() || v.contains("benar") && !v.contains("tidak benar") || v == "fakta")
+    }
+}
+
+/// One candidate match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimMatch {
+    /// The fact-check's id.
+    pub id: String,
+    /// Its claim.
+    pub claim: String,
+    /// Its link.
+    pub url: Option<String>,
+    /// Its verdict.
+    pub verdict: String,
+    /// Similarity in [0, 1].
+    pub similarity: f32,
+}
+
+struct Entry {
+    fc: FactCheck,
+    terms: Vec<(u32, u16)>,
+    len: f32,
+    grams: HashSet<u32>,
+}
+
+/// Terms and trigram sets of a text, as matching sees it.
+pub struct TextView {
+    terms: Vec<String>,
+    grams: HashSet<u32>,
+    words: usize,
+}
+
+/// Analyzes a text for matching.
+pub fn view(text: &str) -> TextView {
+    let mut terms = Vec::new();
+    for t in analyze(text, Options::SEARCH) {
+        if t.kind == TokenKind::Word && t.text.chars().count() > 2 {
+            terms.push(t.text);
+        }
+    }
+    let mut grams = HashSet::new();
+    let mut words = 0;
+    for t in analyze(text, Options::FEATURES) {
+        if t.kind != TokenKind::Word {
+            continue;
+        }
+        words += 1;
+        let chars: Vec<char> = std::iter::once(' ')
+            .chain(t.text.chars())
+            .chain(std::iter::once(' '))
+            .collect();
+        for w in chars.windows(3) {
+            let mut h: u32 = 0x811c_9dc5;
+            for c in w {
+                h ^= *c as u32;
+                h = h.wrapping_mul(0x0100_0193);
+            }
+            grams.insert(h);
+        }
+    }
+    TextView {
+        terms,
+        grams,
+        words,
+    }
+}
+
+/// Similarity of a mention and a claim (see the module docs).
+pub fn similarity(mention: &TextView, claim: &TextView) -> f32 {
+    if claim.grams.is_empty() || mention.grams.is_empty() {
+        return 0.0;
+    }
+    let inter = mention.grams.intersection(&claim.grams).count() as f32;
+    let containment = inter / claim.grams.len() as f32;
+    let dice = 2.0 * inter / (mention.grams.len() + claim.grams.len()) as f32;
+    0.7 * containment + 0.3 * dice
+}
+
+/// The knowledge base in memory, ready for matching.
+#[derive(Default)]
+pub struct FactCheckBase {
+    entries: Vec<Entry>,
+    vocab: HashMap<String, u32>,
+    postings: Vec<Vec<u32>>,
+    avg_len: f32,
+}
+
+impl std::fmt::Debug for FactCheckBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FactCheckBase({} entries)", self.entries.len())
+    }
+}
+
+/// Most candidates kept for re-ranking.
+const CANDIDATES: usize = 8;
+
+impl FactCheckBase {
+    /// Builds the in-memory base from fact-checks.
+    pub fn new(fcs: Vec<FactCheck>) -> FactCheckBase {
+        let mut base = FactCheckBase::default();
+        let mut total = 0f32;
+        for fc in fcs {
+            let v = view(&fc.claim);
+            let mut tf: HashMap<u32, u16> = HashMap::new();
+            for t in &v.terms {
+                let next = base.vocab.len() as u32;
+                let id = *base.vocab.entry(t.clone()).or_insert(next);
+                if id as usize == base.postings.len() {
+                    base.postings.push(Vec::new());
+                }
+                *tf.entry(id).or_default() += 1;
+            }
+            let idx = base.entries.len() as u32;
+            for id in tf.keys() {
+                base.postings[*id as usize].push(idx);
+            }
+            let mut terms: Vec<(u32, u16)> = tf.into_iter().collect();
+            terms.sort_unstable();
+            total += v.terms.len() as f32;
+            base.entries.push(Entry {
+                fc,
+                terms,
+                len: v.terms.len() as f32,
+                grams: v.grams,
+            });
+        }
+        base.avg_len = if base.entries.is_empty() {
+            1.0
+        } else {
+            total / base.entries.len() as f32
+        };
+        base
+    }
+
+    /// Number of fact-checks.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn idf(&self, term: u32) -> f32 {
+        let n = self.entries.len() as f32;
+        let df = self.postings[term as usize].len() as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// The best-matching fact-checks for a mention, most similar first (at most `k`).
+    pub fn matches(&self, mention: &TextView, k: usize) -> Vec<ClaimMatch> {
+        if self.entries.is_empty() || mention.terms.is_empty() {
+            return Vec::new();
+        }
+        // 1. First pass: shared informative terms.
+        let max_df = (self.entries.len() / 20).max(50);
+        let mut seen_terms = HashSet::new();
+        let mut shared: HashMap<u32, u8> = HashMap::new();
+        for t in &mention.terms {
+            if !seen_terms.insert(t.as_str()) {
+                continue;
+            }
+            let Some(&id) = self.vocab.get(t) else {
+                continue;
+            };
+            let post = &self.postings[id as usize];
+            if post.len() > max_df {
+                continue;
+            }
+            for &e in post {
+                *shared.entry(e).or_default() += 1;
+            }
+        }
+        let mut cands: Vec<u32> = shared
+            .into_iter()
+            .filter(|(_, n)| *n >= 2)
+            .map(|(e, _)| e)
+            .collect();
+        if cands.is_empty() {
+            return Vec::new();
+        }
+        // 2. BM25 over the candidates.
+        let qterms: HashSet<u32> = seen_terms
+            .iter()
+            .filter_map(|t| self.vocab.get(*t).copied())
+            .collect();
+        let mut scored: Vec<(f32, u32)> = cands
+            .drain(..)
+            .map(|e| {
+                let entry = &self.entries[e as usize];
+                let norm = 1.2 * (0.25 + 0.75 * entry.len / self.avg_len);
+                let s: f32 = entry
+                    .terms
+                    .iter()
+                    .filter(|(t, _)| qterms.contains(t))
+                    .map(|&(t, tf)| {
+                        let tf = f32::from(tf);
+                        self.idf(t) * tf * 2.2 / (tf + norm)
+                    })
+                    .sum();
+                (s, e)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(CANDIDATES);
+        // 3. Re-rank by similarity.
+        let mut out: Vec<ClaimMatch> = scored
+            .into_iter()
+            .map(|(_, e)| {
+                let entry = &self.entries[e as usize];
+                let claim_view = TextView {
+                    terms: Vec::new(),
+                    grams: entry.grams.clone(),
+                    words: 0,
+                };
+                ClaimMatch {
+                    id: entry.fc.id.clone(),
+                    claim: entry.fc.claim.clone(),
+                    url: entry.fc.url.clone(),
+                    verdict: entry.fc.verdict.clone(),
+                    similarity: (similarity(mention, &claim_view) * 1000.0).round() / 1000.0,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+        out.truncate(k);
+        out
+    }
+
+    /// Whether a fact-check is a debunk (false or misleading claim).
+    pub fn is_debunk(&self, id: &str) -> bool {
+        self.entries
+            .iter()
+            .find(|e| e.fc.id == id)
+            .is_some_and(|e| e.fc.is_debunk())
+    }
+
+    /// Word count of a view (short texts never auto-match).
+    pub fn words(v: &TextView) -> usize {
+        v.words
+    }
+}
+
+/// The fact-check index on disk.
+pub struct FactCheckStore {
+    index: Index,
+    id: Field,
+    claim: Field,
+    doc: Field,
+}
+
+impl FactCheckStore {
+    /// Opens or creates the store at `dir`.
+    pub fn open(dir: &Path) -> Result<FactCheckStore, FactCheckError> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut b = Schema::builder();
+        let id = b.add_text_field("id", STRING | STORED);
+        let claim = b.add_text_field(
+            "claim",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(simak_text::TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        );
+        let doc = b.add_text_field("doc", STORED);
+        let d = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        let index =
+            Index::open_or_create(d, b.build()).map_err(|e| format!("{}: {e}", dir.display()))?;
+        simak_text::register_tokenizers(&index);
+        Ok(FactCheckStore {
+            index,
+            id,
+            claim,
+            doc,
+        })
+    }
+
+    /// Adds or replaces fact-checks (by id) and commits.
+    pub fn upsert(&self, fcs: &[FactCheck]) -> Result<(), FactCheckError> {
+        let mut w: tantivy::IndexWriter = self
+            .index
+            .writer_with_num_threads(1, 32 << 20)
+            .map_err(|e| format!("the fact-check index is busy or broken: {e}"))?;
+        for fc in fcs {
+            w.delete_term(Term::from_field_text(self.id, &fc.id));
+            let mut d = TantivyDocument::default();
+            d.add_text(self.id, &fc.id);
+            d.add_text(self.claim, &fc.claim);
+            d.add_text(self.doc, serde_json::to_string(fc).expect("serializes"));
+            w.add_document(d).map_err(|e| e.to_string())?;
+        }
+        w.commit().map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Every stored fact-check.
+    pub fn all(&self) -> Result<Vec<FactCheck>, FactCheckError> {
+        let reader = self.index.reader().map_err(|e| e.to_string())?;
+        let searcher = reader.searcher();
+        let mut out = Vec::new();
+        for seg in searcher.segment_readers() {
+            let store = seg.get_store_reader(16).map_err(|e| e.to_string())?;
+            for d in 0..seg.max_doc() {
+                if seg.alive_bitset().is_some_and(|a| !a.is_alive(d)) {
+                    continue;
+                }
+                let doc: TantivyDocument = store.get(d).map_err(|e| e.to_string())?;
+                if let Some(j) = doc.get_first(self.doc).and_then(|v| v.as_str()) {
+                    if let Ok(fc) = serde_json::from_str(j) {
+                        out.push(fc);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a: &FactCheck, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fc(id: &str, claim: &str) -> FactCheck {
+        FactCheck {
+            id: id.into(),
+            claim: claim.into(),
+            verdict: "hoaks".into(),
+            explanation: String::new(),
+            url: Some(format!("https://cekfakta.example/{id}")),
+            published_at: None,
+            source: "test".into(),
+        }
+    }
+
+    fn base() -> FactCheckBase {
+        FactCheckBase::new(vec![
+            fc("fc-1", "Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp"),
+            fc("fc-2", "Air PDAM Sukamaju tercemar limbah beracun dan tidak boleh diminum selama seminggu"),
+            fc("fc-3", "Vaksin di puskesmas Sukamaju mengandung chip pelacak"),
+        ])
+    }
+
+    #[test]
+    fn paraphrase_slang_and_truncation_match_the_right_claim() {
+        let b = base();
+        for (text, want) in [
+            ("pemkab sukamaju bagi2 bantuan tunai 5 juta buat tiap warga yg daftar lewat link whatsapp!!", "fc-1"),
+            ("AWAS air pdam sukamaju tercemar limbah beracun, jangan diminum seminggu", "fc-2"),
+            ("katanya vaksin di puskesmas sukamaju ada chip pelacaknya", "fc-3"),
+            ("Air PDAM Sukamaju tercemar limbah beracun dan tidak boleh", "fc-2"),
+        ] {
+            let m = b.matches(&view(text), 3);
+            assert_eq!(m.first().map(|m| m.id.as_str()), Some(want), "{text}: {m:?}");
+            assert!(m[0].similarity > 0.5, "{text}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn unrelated_posts_do_not_match() {
+        let b = base();
+        for text in [
+            "Jalan di depan pasar rusak parah",
+            "Sukamaju juara lomba kebersihan",
+            "terima kasih pak bupati",
+        ] {
+            let m = b.matches(&view(text), 3);
+            assert!(m.iter().all(|m| m.similarity < 0.5), "{text}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn store_upserts_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FactCheckStore::open(dir.path()).unwrap();
+        s.upsert(&[fc("a", "satu"), fc("b", "dua")]).unwrap();
+        s.upsert(&[fc("a", "satu lagi")]).unwrap();
+        let all = s.all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].claim, "satu lagi");
+    }
+}

@@ -1,0 +1,450 @@
+//! The hoax score: claim matching first, then hoax-style cues, then spread.
+//!
+//! What works in practice (Full Fact, Meedan Check) is matching posts against claims that were
+//! already fact-checked, with a person confirming the uncertain middle. So:
+//!
+//! * a post whose similarity to a debunked claim reaches the *known* threshold is `known_hoax`
+//!   (never for a post under [`MIN_AUTO_WORDS`] words: too little text to be sure);
+//! * a post in the *suggested* band, or carrying hoax-style cues (calls to spread, urgency, all
+//!   caps, chain-message form, unverifiable official claims, giveaway/scam form), or spreading as
+//!   near-identical copies, gets a score from those signals and is `suspected` above
+//!   [`SUSPECT_AT`];
+//! * otherwise `none`.
+//!
+//! Every point of the score comes with a reason, in Indonesian, for the officer who decides.
+//! The cues alone describe *style*: they say "looks like a chain message", never "is false".
+//! Thresholds are first settings, to be calibrated on a labelled set.
+
+use crate::factcheck::{view, ClaimMatch, FactCheckBase};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// Similarity at which a match to a debunked claim is a known hoax.
+pub const KNOWN_AT: f32 = 0.72;
+/// Similarity at which a match is suggested for review.
+pub const SUGGEST_AT: f32 = 0.5;
+/// Score at which a mention is `suspected`.
+pub const SUSPECT_AT: f32 = 0.5;
+/// Posts shorter than this never auto-match.
+pub const MIN_AUTO_WORDS: usize = 8;
+
+/// The verdict on one mention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HoaxVerdict {
+    /// In [0, 1].
+    pub score: f32,
+    /// `known_hoax`, `suspected` or `none`.
+    pub label: &'static str,
+    /// Why, in Indonesian.
+    pub reasons: Vec<String>,
+    /// Matched fact-checks, most similar first.
+    pub matches: Vec<ClaimMatch>,
+    /// The near-duplicate cluster this post belongs to.
+    pub cluster: Cluster,
+}
+
+/// A 64-bit id written as 16 hex digits (JSON numbers lose precision past 2^53).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HexId(pub u64);
+
+impl Serialize for HexId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:016x}", self.0))
+    }
+}
+
+/// A near-duplicate cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Cluster {
+    /// Stable id: the SimHash of the first post seen, 16 hex digits.
+    pub id: HexId,
+    /// Posts seen in the cluster (this one included), within the window.
+    pub size: u32,
+    /// Posts in the last hour.
+    pub last_hour: u32,
+}
+
+struct Cue {
+    reason: &'static str,
+    weight: f32,
+    phrases: &'static [&'static str],
+}
+
+const CUES: &[Cue] = &[
+    Cue {
+        reason: "ajakan menyebarkan (\"sebarkan\", \"viralkan\")",
+        weight: 0.2,
+        phrases: &[
+            "sebarkan",
+            "sebar luaskan",
+            "sebarluaskan",
+            "viralkan",
+            "bagikan ke",
+            "teruskan ke",
+            "share ke",
+            "forward ke",
+            "jangan berhenti di anda",
+            "jangan berhenti di kamu",
+            "kirim ke 10",
+            "kirimkan ke",
+            "bantu share",
+            "tolong share",
+            "tolong sebarkan",
+        ],
+    },
+    Cue {
+        reason: "nada mendesak (\"segera\", \"darurat\", \"awas\")",
+        weight: 0.1,
+        phrases: &[
+            "segera",
+            "darurat",
+            "awas",
+            "waspada",
+            "mendesak",
+            "penting!!",
+            "breaking news",
+            "hati-hati",
+            "hati hati",
+        ],
+    },
+    Cue {
+        reason: "bentuk pesan berantai (\"dari grup sebelah\", \"copas\")",
+        weight: 0.2,
+        phrases: &[
+            "grup sebelah",
+            "group sebelah",
+            "copas",
+            "copy paste",
+            "pesan berantai",
+            "info dari grup",
+            "dapat kiriman",
+            "dapat info dari",
+            "diteruskan dari",
+            "forwarded",
+        ],
+    },
+    Cue {
+        reason:
+            "klaim resmi yang tidak dapat diverifikasi (\"sumber terpercaya\", \"orang dalam\")",
+        weight: 0.15,
+        phrases: &[
+            "sumber terpercaya",
+            "orang dalam",
+            "info a1",
+            "info valid",
+            "kata teman saya yang kerja",
+            "teman saya yang bekerja di",
+            "bocoran dari",
+            "100% valid",
+            "sudah dikonfirmasi",
+        ],
+    },
+    Cue {
+        reason: "pola hadiah atau penipuan (\"klik link\", \"transfer\", \"hadiah\")",
+        weight: 0.2,
+        phrases: &[
+            "klik link",
+            "klik tautan",
+            "daftar di link",
+            "daftar lewat link",
+            "bit.ly",
+            "hadiah",
+            "undian",
+            "pemenang",
+            "transfer biaya",
+            "biaya admin",
+            "kode otp",
+            "bantuan tunai",
+            "dana bantuan",
+            "cair hari ini",
+            "isi data diri",
+        ],
+    },
+];
+
+/// The hoax-style cues in `text`: (reason, weight).
+pub fn cues(text: &str) -> Vec<(String, f32)> {
+    let lower = simak_text::analyzer::normalize(text);
+    let mut out: Vec<(String, f32)> = CUES
+        .iter()
+        .filter(|c| c.phrases.iter().any(|p| lower.contains(p)))
+        .map(|c| (c.reason.to_string(), c.weight))
+        .collect();
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let upper = letters.iter().filter(|c| c.is_uppercase()).count();
+    if letters.len() >= 20 && upper * 10 >= letters.len() * 6 {
+        out.push(("ditulis dengan huruf kapital semua".to_string(), 0.1));
+    }
+    if text.contains("!!!") {
+        out.push(("tanda seru berlebihan".to_string(), 0.05));
+    }
+    out
+}
+
+/// 64-bit SimHash of the slang-normalized words (word 2-shingles).
+pub fn simhash(text: &str) -> u64 {
+    let words: Vec<String> = simak_text::analyze(text, simak_text::Options::FEATURES)
+        .into_iter()
+        .filter(|t| t.kind == simak_text::TokenKind::Word)
+        .map(|t| t.text)
+        .collect();
+    let mut acc = [0i32; 64];
+    let mut add = |s: &str| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in s.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        for (i, a) in acc.iter_mut().enumerate() {
+            *a += if h >> i & 1 == 1 { 1 } else { -1 };
+        }
+    };
+    if words.len() < 2 {
+        words.iter().for_each(|w| add(w));
+    }
+    for w in words.windows(2) {
+        add(&format!("{} {}", w[0], w[1]));
+    }
+    acc.iter()
+        .enumerate()
+        .fold(0u64, |h, (i, a)| if *a > 0 { h | 1 << i } else { h })
+}
+
+struct ClusterState {
+    id: u64,
+    times: VecDeque<i64>,
+}
+
+/// Near-duplicate clusters over a sliding window, by SimHash with LSH bands (4 × 16 bits) and a
+/// Hamming distance of at most 6. In memory: a restart starts the window afresh.
+pub struct Clusters {
+    window_s: i64,
+    inner: Mutex<ClusterInner>,
+}
+
+#[derive(Default)]
+struct ClusterInner {
+    bands: [HashMap<u16, Vec<usize>>; 4],
+    hashes: Vec<u64>,
+    states: Vec<ClusterState>,
+    member_of: Vec<usize>,
+}
+
+impl Default for Clusters {
+    fn default() -> Self {
+        Clusters::new(24 * 3600)
+    }
+}
+
+impl Clusters {
+    /// Clusters over a window of `window_s` seconds.
+    pub fn new(window_s: i64) -> Clusters {
+        Clusters {
+            window_s,
+            inner: Mutex::new(ClusterInner::default()),
+        }
+    }
+
+    /// Adds a post seen at `ts` (seconds) and returns its cluster.
+    pub fn add(&self, hash: u64, ts: i64) -> Cluster {
+        let mut g = self.inner.lock().expect("clusters lock");
+        let band = |i: usize| (hash >> (16 * i)) as u16;
+        let mut found = None;
+        'bands: for i in 0..4 {
+            if let Some(list) = g.bands[i].get(&band(i)) {
+                for &k in list {
+                    if (g.hashes[k] ^ hash).count_ones() <= 6 {
+                        found = Some(g.member_of[k]);
+                        break 'bands;
+                    }
+                }
+            }
+        }
+        let cluster = match found {
+            Some(c) => c,
+            None => {
+                g.states.push(ClusterState {
+                    id: hash,
+                    times: VecDeque::new(),
+                });
+                g.states.len() - 1
+            }
+        };
+        let k = g.hashes.len();
+        g.hashes.push(hash);
+        g.member_of.push(cluster);
+        for i in 0..4 {
+            g.bands[i].entry(band(i)).or_default().push(k);
+        }
+        let window = self.window_s;
+        let st = &mut g.states[cluster];
+        st.times.push_back(ts);
+        while st.times.front().is_some_and(|t| *t < ts - window) {
+            st.times.pop_front();
+        }
+        let last_hour = st.times.iter().filter(|t| **t >= ts - 3600).count() as u32;
+        Cluster {
+            id: HexId(st.id),
+            size: st.times.len() as u32,
+            last_hour,
+        }
+    }
+}
+
+/// Scores one mention.
+pub fn score(kb: &FactCheckBase, clusters: &Clusters, text: &str, ts: i64) -> HoaxVerdict {
+    let v = view(text);
+    let words = FactCheckBase::words(&v);
+    let matches: Vec<ClaimMatch> = kb
+        .matches(&v, 3)
+        .into_iter()
+        .filter(|m| m.similarity >= SUGGEST_AT && kb.is_debunk(&m.id))
+        .collect();
+    let cluster = clusters.add(simhash(text), ts);
+    let mut reasons = Vec::new();
+    let best = matches.first().map_or(0.0, |m| m.similarity);
+    if let Some(m) = matches.first() {
+        reasons.push(format!(
+            "mirip klaim yang sudah diperiksa \"{}\" (kemiripan {:.0}%, putusan: {})",
+            m.claim,
+            m.similarity * 100.0,
+            if m.verdict.is_empty() {
+                "hoaks"
+            } else {
+                &m.verdict
+            }
+        ));
+    }
+    if best >= KNOWN_AT && words >= MIN_AUTO_WORDS {
+        reasons.extend(spread_reasons(&cluster));
+        return HoaxVerdict {
+            score: best.max(0.9),
+            label: "known_hoax",
+            reasons,
+            matches,
+            cluster,
+        };
+    }
+    if best >= KNOWN_AT {
+        reasons.push(format!(
+            "teks terlalu pendek ({words} kata) untuk dipastikan otomatis"
+        ));
+    }
+    let mut s = if best >= SUGGEST_AT {
+        0.3 + 0.4 * best
+    } else {
+        0.0
+    };
+    let mut cue_sum = 0.0;
+    for (reason, w) in cues(text) {
+        cue_sum += w;
+        reasons.push(reason);
+    }
+    // Style alone can reach review only when several cues come together (about three).
+    s += cue_sum.min(0.6);
+    let spread = spread_reasons(&cluster);
+    if cluster.size >= 20 {
+        s += 0.2;
+    } else if cluster.size >= 5 {
+        s += 0.1;
+    }
+    reasons.extend(spread);
+    let s = (s.min(0.89) * 1000.0).round() / 1000.0;
+    let label = if s >= SUSPECT_AT { "suspected" } else { "none" };
+    HoaxVerdict {
+        score: s,
+        label,
+        reasons,
+        matches,
+        cluster,
+    }
+}
+
+fn spread_reasons(c: &Cluster) -> Vec<String> {
+    if c.size >= 5 {
+        vec![format!(
+            "menyebar sebagai salinan hampir identik: {} unggahan, {} dalam satu jam terakhir",
+            c.size, c.last_hour
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::factcheck::FactCheck;
+
+    fn kb() -> FactCheckBase {
+        FactCheckBase::new(vec![FactCheck {
+            id: "tbh-1".into(),
+            claim: "Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp".into(),
+            verdict: "hoaks".into(),
+            explanation: "Pemkab tidak pernah membuka pendaftaran lewat WhatsApp".into(),
+            url: Some("https://sukamajukab.go.id/klarifikasi/1".into()),
+            published_at: None,
+            source: "pemkab-sukamaju".into(),
+        }])
+    }
+
+    #[test]
+    fn known_hoax_with_reasons() {
+        let c = Clusters::default();
+        let v = score(&kb(), &c, "SEBARKAN!! Pemkab Sukamaju bagi bantuan tunai 5 juta buat setiap warga yg daftar lewat link WhatsApp", 0);
+        assert_eq!(v.label, "known_hoax", "{v:?}");
+        assert!(v.score >= 0.9);
+        assert_eq!(v.matches[0].id, "tbh-1");
+        assert!(v.reasons[0].contains("mirip klaim"), "{v:?}");
+    }
+
+    #[test]
+    fn short_posts_never_auto_match() {
+        let c = Clusters::default();
+        let v = score(&kb(), &c, "bantuan tunai 5 juta lewat WhatsApp", 0);
+        assert_ne!(v.label, "known_hoax", "{v:?}");
+    }
+
+    #[test]
+    fn cues_without_a_match_can_make_suspected() {
+        let c = Clusters::default();
+        let v = score(
+            &kb(),
+            &c,
+            "AWAS!!! Info dari grup sebelah, air sumur di Sukamaju beracun. SEBARKAN ke keluarga!",
+            0,
+        );
+        assert_eq!(v.label, "suspected", "{v:?}");
+        assert!(v.reasons.iter().any(|r| r.contains("ajakan menyebarkan")));
+        let one_cue = score(
+            &kb(),
+            &c,
+            "Segera perbaiki jalan di depan pasar, sudah rusak parah",
+            0,
+        );
+        assert_eq!(one_cue.label, "none", "one cue is not enough: {one_cue:?}");
+        let plain = score(&kb(), &c, "Jalan di depan pasar rusak, mohon diperbaiki", 0);
+        assert_eq!(plain.label, "none", "{plain:?}");
+        assert!(plain.reasons.is_empty());
+    }
+
+    #[test]
+    fn near_duplicates_cluster() {
+        let c = Clusters::default();
+        let base = "Besok pemadaman listrik total se-Kabupaten Sukamaju selama tiga hari, siapkan lilin dan air";
+        let first = c.add(simhash(base), 0);
+        let mut last = first;
+        for i in 1..6 {
+            last = c.add(simhash(&format!("{base} {}", "!".repeat(i))), i as i64 * 60);
+        }
+        assert_eq!(last.id, first.id);
+        assert_eq!(last.size, 6);
+        let other = c.add(
+            simhash("Festival budaya Sukamaju ramai dikunjungi wisatawan dari luar kota"),
+            400,
+        );
+        assert_ne!(other.id, first.id);
+        assert_eq!(other.size, 1);
+    }
+}
