@@ -225,8 +225,34 @@ pub struct AnalyzeStats {
     pub rejected: u64,
 }
 
-/// Enriches a batch of raw records: the records to forward and the number rejected.
+/// Enriches a batch of raw records: the records to forward (in input order) and the number
+/// rejected. Large batches are split across the machine's cores.
 pub fn analyze_batch(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || records.len() < 256 {
+        return analyze_chunk(analyzer, records);
+    }
+    let size = records.len().div_ceil(threads);
+    let parts: Vec<(Vec<Record>, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = records
+            .chunks(size)
+            .map(|chunk| s.spawn(move || analyze_chunk(analyzer, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("analyzer thread"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(records.len());
+    let mut rejected = 0;
+    for (recs, r) in parts {
+        out.extend(recs);
+        rejected += r;
+    }
+    (out, rejected)
+}
+
+fn analyze_chunk(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
     let mut out = Vec::with_capacity(records.len());
     let mut rejected = 0;
     for r in records {
@@ -347,6 +373,25 @@ mod tests {
         Analyzer::new().enrich(&mut m);
         assert_eq!(m.lang.as_deref(), Some("id"));
         assert_eq!(m.sentiment.unwrap().label, "negative");
+    }
+
+    #[test]
+    fn large_batches_keep_their_order() {
+        let recs: Vec<simak_bus::Consumed> = (0..1000)
+            .map(|i| {
+                let m = serde_json::json!({
+                    "id": format!("import:{i}"), "source": "import", "text": format!("laporan warga nomor {i}"),
+                    "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+                });
+                simak_bus::Consumed { partition: 0, offset: i, next_offset: i + 1, key: format!("import:{i}"),
+                    value: serde_json::to_vec(&m).unwrap(), timestamp_ms: 0 }
+            })
+            .collect();
+        let (out, rejected) = analyze_batch(&Analyzer::new(), &recs);
+        assert_eq!(rejected, 0);
+        let keys: Vec<String> = out.iter().map(|r| r.key.clone()).collect();
+        let want: Vec<String> = (0..1000).map(|i| format!("import:{i}")).collect();
+        assert_eq!(keys, want);
     }
 
     #[test]
