@@ -1,8 +1,6 @@
 //! `simak classify`: JSONL in, the same objects with `lang` and `sentiment` out, in order.
 
 use crate::harness::*;
-use std::io::Write;
-use std::process::Stdio;
 
 #[test]
 fn classify_enriches_in_order_and_reports_bad_lines() {
@@ -14,21 +12,9 @@ fn classify_enriches_in_order_and_reports_bad_lines() {
         "[1,2]\n",
         "{\"text\":\"The new library downtown is wonderful\"}\n",
     );
-    let mut child = std::process::Command::new(SIMAK)
-        .args(["classify"])
-        .env("SIMAK_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = std::process::Command::new(SIMAK);
+    cmd.args(["classify"]).env("SIMAK_LOG", "warn");
+    let out = with_stdin(cmd, input);
     assert!(
         out.status.success(),
         "{}",
@@ -67,19 +53,7 @@ fn imported_factchecks_flag_a_paraphrased_hoax() {
         "{\"id\":\"tbh-2026-001\",\"claim\":\"Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp\",\"verdict\":\"hoaks\",\"url\":\"https://sukamajukab.go.id/klarifikasi/1\",\"source\":\"pemkab-sukamaju\"}\n",
         "{\"claim\":\"no id\"}\n",
     );
-    let mut child = app
-        .cmd(&["factcheck", "import", "-"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(kb.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), kb);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -91,19 +65,7 @@ fn imported_factchecks_flag_a_paraphrased_hoax() {
         "{\"text\":\"SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp\"}\n",
         "{\"text\":\"Jalan di depan pasar Sukamaju rusak, mohon diperbaiki\"}\n",
     );
-    let mut child = app
-        .cmd(&["classify"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdin(app.cmd(&["classify"]), input);
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()

@@ -15,24 +15,12 @@ fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHan
     std::thread::spawn(move || {
         for start in (0..TOTAL).step_by(CHUNK) {
             let input = mentions_jsonl(prefix, start..start + CHUNK);
-            let mut child = std::process::Command::new(SIMAK)
-                .arg("--config")
+            let mut cmd = std::process::Command::new(SIMAK);
+            cmd.arg("--config")
                 .arg(&config)
                 .args(["import", "-"])
-                .env("SIMAK_LOG", "warn")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
+                .env("SIMAK_LOG", "warn");
+            let out = with_stdin(cmd, &input);
             assert!(
                 out.status.success(),
                 "import failed: {}",

@@ -214,20 +214,7 @@ impl App {
 
     /// Runs `simak import -` with `input` on stdin.
     pub fn import(&self, input: &str) -> Output {
-        let mut child = self
-            .cmd(&["import", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        with_stdin(self.cmd(&["import", "-"]), input)
     }
 
     pub fn index_path(&self) -> PathBuf {
@@ -255,6 +242,23 @@ impl App {
         }
         out
     }
+}
+
+/// Runs `cmd` to completion with `input` on its stdin, capturing stdout and stderr.
+pub fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Reads the index directly: (number of documents, every id once per document).
