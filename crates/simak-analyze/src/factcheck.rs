@@ -60,9 +60,15 @@ pub struct FactCheck {
 impl FactCheck {
     /// Whether the verdict says the claim is false or misleading.
     pub fn is_debunk(&self) -> bool {
-        let v = self.verdict.to_lowercase();
-        !(v.is_empty() || v.contains("benar") && !v.contains("tidak benar") || v == "fakta")
+        verdict_is_debunk(&self.verdict)
     }
+}
+
+/// Whether a verdict (`hoaks`, `salah`, `tidak benar`, ...) says the claim is false or
+/// misleading. An empty verdict, `benar` or `fakta` does not.
+pub fn verdict_is_debunk(verdict: &str) -> bool {
+    let v = verdict.to_lowercase();
+    !(v.is_empty() || v.contains("benar") && !v.contains("tidak benar") || v == "fakta")
 }
 
 /// One candidate match.
@@ -91,7 +97,14 @@ struct Entry {
 pub struct TextView {
     terms: Vec<String>,
     grams: HashSet<u32>,
-    words: usize,
+    words: Vec<String>,
+}
+
+impl TextView {
+    /// The slang-normalized words (for near-duplicate hashing).
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
 }
 
 /// Analyzes a text for matching.
@@ -103,12 +116,11 @@ pub fn view(text: &str) -> TextView {
         }
     }
     let mut grams = HashSet::new();
-    let mut words = 0;
+    let mut words = Vec::new();
     for t in analyze(text, Options::FEATURES) {
         if t.kind != TokenKind::Word {
             continue;
         }
-        words += 1;
         let chars: Vec<char> = std::iter::once(' ')
             .chain(t.text.chars())
             .chain(std::iter::once(' '))
@@ -121,6 +133,7 @@ pub fn view(text: &str) -> TextView {
             }
             grams.insert(h);
         }
+        words.push(t.text);
     }
     TextView {
         terms,
@@ -129,14 +142,14 @@ pub fn view(text: &str) -> TextView {
     }
 }
 
-/// Similarity of a mention and a claim (see the module docs).
-pub fn similarity(mention: &TextView, claim: &TextView) -> f32 {
-    if claim.grams.is_empty() || mention.grams.is_empty() {
+/// Similarity of a mention's and a claim's trigram sets (see the module docs).
+pub fn similarity(mention: &HashSet<u32>, claim: &HashSet<u32>) -> f32 {
+    if claim.is_empty() || mention.is_empty() {
         return 0.0;
     }
-    let inter = mention.grams.intersection(&claim.grams).count() as f32;
-    let containment = inter / claim.grams.len() as f32;
-    let dice = 2.0 * inter / (mention.grams.len() + claim.grams.len()) as f32;
+    let inter = mention.intersection(claim).count() as f32;
+    let containment = inter / claim.len() as f32;
+    let dice = 2.0 * inter / (mention.len() + claim.len()) as f32;
     0.7 * containment + 0.3 * dice
 }
 
@@ -219,15 +232,15 @@ impl FactCheckBase {
         }
         // 1. First pass: shared informative terms.
         let max_df = (self.entries.len() / 20).max(50);
-        let mut seen_terms = HashSet::new();
+        let mut qterms: HashSet<u32> = HashSet::new();
         let mut shared: HashMap<u32, u8> = HashMap::new();
         for t in &mention.terms {
-            if !seen_terms.insert(t.as_str()) {
-                continue;
-            }
             let Some(&id) = self.vocab.get(t) else {
                 continue;
             };
+            if !qterms.insert(id) {
+                continue;
+            }
             let post = &self.postings[id as usize];
             if post.len() > max_df {
                 continue;
@@ -245,10 +258,6 @@ impl FactCheckBase {
             return Vec::new();
         }
         // 2. BM25 over the candidates.
-        let qterms: HashSet<u32> = seen_terms
-            .iter()
-            .filter_map(|t| self.vocab.get(*t).copied())
-            .collect();
         let mut scored: Vec<(f32, u32)> = cands
             .drain(..)
             .map(|e| {
@@ -273,36 +282,19 @@ impl FactCheckBase {
             .into_iter()
             .map(|(_, e)| {
                 let entry = &self.entries[e as usize];
-                let claim_view = TextView {
-                    terms: Vec::new(),
-                    grams: entry.grams.clone(),
-                    words: 0,
-                };
                 ClaimMatch {
                     id: entry.fc.id.clone(),
                     claim: entry.fc.claim.clone(),
                     url: entry.fc.url.clone(),
                     verdict: entry.fc.verdict.clone(),
-                    similarity: (similarity(mention, &claim_view) * 1000.0).round() / 1000.0,
+                    similarity: (similarity(&mention.grams, &entry.grams) * 1000.0).round()
+                        / 1000.0,
                 }
             })
             .collect();
         out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
         out.truncate(k);
         out
-    }
-
-    /// Whether a fact-check is a debunk (false or misleading claim).
-    pub fn is_debunk(&self, id: &str) -> bool {
-        self.entries
-            .iter()
-            .find(|e| e.fc.id == id)
-            .is_some_and(|e| e.fc.is_debunk())
-    }
-
-    /// Word count of a view (short texts never auto-match).
-    pub fn words(v: &TextView) -> usize {
-        v.words
     }
 }
 

@@ -15,7 +15,7 @@
 //! The cues alone describe *style*: they say "looks like a chain message", never "is false".
 //! Thresholds are first settings, to be calibrated on a labelled set.
 
-use crate::factcheck::{view, ClaimMatch, FactCheckBase};
+use crate::factcheck::{verdict_is_debunk, view, ClaimMatch, FactCheckBase};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -182,13 +182,13 @@ pub fn cues(text: &str) -> Vec<(String, f32)> {
     out
 }
 
-/// 64-bit SimHash of the slang-normalized words (word 2-shingles).
+/// 64-bit SimHash of the slang-normalized words of `text` (word 2-shingles).
 pub fn simhash(text: &str) -> u64 {
-    let words: Vec<String> = simak_text::analyze(text, simak_text::Options::FEATURES)
-        .into_iter()
-        .filter(|t| t.kind == simak_text::TokenKind::Word)
-        .map(|t| t.text)
-        .collect();
+    simhash_words(view(text).words())
+}
+
+/// 64-bit SimHash of already-normalized words (word 2-shingles).
+pub fn simhash_words(words: &[String]) -> u64 {
     let mut acc = [0i32; 64];
     let mut add = |s: &str| {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -217,18 +217,50 @@ struct ClusterState {
 }
 
 /// Near-duplicate clusters over a sliding window, by SimHash with LSH bands (4 × 16 bits) and a
-/// Hamming distance of at most 6. In memory: a restart starts the window afresh.
+/// Hamming distance of at most 6. Posts older than the window expire (swept every
+/// [`SWEEP_EVERY`] additions), so memory follows the window, not the history. In memory: a
+/// restart starts the window afresh.
 pub struct Clusters {
     window_s: i64,
     inner: Mutex<ClusterInner>,
 }
 
+/// Additions between two sweeps of expired posts.
+pub const SWEEP_EVERY: usize = 4096;
+
 #[derive(Default)]
 struct ClusterInner {
+    /// Index into `members` by each 16-bit band of the hash.
     bands: [HashMap<u16, Vec<usize>>; 4],
-    hashes: Vec<u64>,
-    states: Vec<ClusterState>,
-    member_of: Vec<usize>,
+    /// (hash, cluster key, seen at) of each post in the window.
+    members: Vec<(u64, usize, i64)>,
+    states: HashMap<usize, ClusterState>,
+    next_key: usize,
+    since_sweep: usize,
+}
+
+fn band(hash: u64, i: usize) -> u16 {
+    (hash >> (16 * i)) as u16
+}
+
+impl ClusterInner {
+    /// Drops posts seen before `cutoff`, and clusters left empty; rebuilds the band index.
+    fn sweep(&mut self, cutoff: i64) {
+        self.members.retain(|m| m.2 >= cutoff);
+        self.states.retain(|_, st| {
+            while st.times.front().is_some_and(|t| *t < cutoff) {
+                st.times.pop_front();
+            }
+            !st.times.is_empty()
+        });
+        self.bands = Default::default();
+        for (k, m) in self.members.iter().enumerate() {
+            for i in 0..4 {
+                self.bands[i].entry(band(m.0, i)).or_default().push(k);
+            }
+        }
+        self.since_sweep = 0;
+    }
 }
 
 impl Default for Clusters {
@@ -249,38 +281,46 @@ impl Clusters {
     /// Adds a post seen at `ts` (seconds) and returns its cluster.
     pub fn add(&self, hash: u64, ts: i64) -> Cluster {
         let mut g = self.inner.lock().expect("clusters lock");
-        let band = |i: usize| (hash >> (16 * i)) as u16;
+        let cutoff = ts - self.window_s;
+        g.since_sweep += 1;
+        if g.since_sweep >= SWEEP_EVERY {
+            g.sweep(cutoff);
+        }
         let mut found = None;
         'bands: for i in 0..4 {
-            if let Some(list) = g.bands[i].get(&band(i)) {
+            if let Some(list) = g.bands[i].get(&band(hash, i)) {
                 for &k in list {
-                    if (g.hashes[k] ^ hash).count_ones() <= 6 {
-                        found = Some(g.member_of[k]);
+                    let (h, key, seen) = g.members[k];
+                    if seen >= cutoff && (h ^ hash).count_ones() <= 6 {
+                        found = Some(key);
                         break 'bands;
                     }
                 }
             }
         }
-        let cluster = match found {
-            Some(c) => c,
-            None => {
-                g.states.push(ClusterState {
-                    id: hash,
-                    times: VecDeque::new(),
-                });
-                g.states.len() - 1
+        let key = match found {
+            Some(key) if g.states.contains_key(&key) => key,
+            _ => {
+                let key = g.next_key;
+                g.next_key += 1;
+                g.states.insert(
+                    key,
+                    ClusterState {
+                        id: hash,
+                        times: VecDeque::new(),
+                    },
+                );
+                key
             }
         };
-        let k = g.hashes.len();
-        g.hashes.push(hash);
-        g.member_of.push(cluster);
+        let k = g.members.len();
+        g.members.push((hash, key, ts));
         for i in 0..4 {
-            g.bands[i].entry(band(i)).or_default().push(k);
+            g.bands[i].entry(band(hash, i)).or_default().push(k);
         }
-        let window = self.window_s;
-        let st = &mut g.states[cluster];
+        let st = g.states.get_mut(&key).expect("cluster exists");
         st.times.push_back(ts);
-        while st.times.front().is_some_and(|t| *t < ts - window) {
+        while st.times.front().is_some_and(|t| *t < cutoff) {
             st.times.pop_front();
         }
         let last_hour = st.times.iter().filter(|t| **t >= ts - 3600).count() as u32;
@@ -290,18 +330,23 @@ impl Clusters {
             last_hour,
         }
     }
+
+    /// Posts held in the window (for tests and metrics).
+    pub fn held(&self) -> usize {
+        self.inner.lock().expect("clusters lock").members.len()
+    }
 }
 
 /// Scores one mention.
 pub fn score(kb: &FactCheckBase, clusters: &Clusters, text: &str, ts: i64) -> HoaxVerdict {
     let v = view(text);
-    let words = FactCheckBase::words(&v);
+    let words = v.words().len();
     let matches: Vec<ClaimMatch> = kb
         .matches(&v, 3)
         .into_iter()
-        .filter(|m| m.similarity >= SUGGEST_AT && kb.is_debunk(&m.id))
+        .filter(|m| m.similarity >= SUGGEST_AT && verdict_is_debunk(&m.verdict))
         .collect();
-    let cluster = clusters.add(simhash(text), ts);
+    let cluster = clusters.add(simhash_words(v.words()), ts);
     let mut reasons = Vec::new();
     let best = matches.first().map_or(0.0, |m| m.similarity);
     if let Some(m) = matches.first() {
@@ -309,11 +354,7 @@ pub fn score(kb: &FactCheckBase, clusters: &Clusters, text: &str, ts: i64) -> Ho
             "mirip klaim yang sudah diperiksa \"{}\" (kemiripan {:.0}%, putusan: {})",
             m.claim,
             m.similarity * 100.0,
-            if m.verdict.is_empty() {
-                "hoaks"
-            } else {
-                &m.verdict
-            }
+            m.verdict
         ));
     }
     if best >= KNOWN_AT && words >= MIN_AUTO_WORDS {
@@ -427,6 +468,19 @@ mod tests {
         let plain = score(&kb(), &c, "Jalan di depan pasar rusak, mohon diperbaiki", 0);
         assert_eq!(plain.label, "none", "{plain:?}");
         assert!(plain.reasons.is_empty());
+    }
+
+    #[test]
+    fn old_posts_expire() {
+        let c = Clusters::new(3600);
+        for i in 0..(2 * SWEEP_EVERY) {
+            c.add(
+                (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                i as i64 * 10,
+            );
+        }
+        // The window holds 360 posts of 10 s; a sweep keeps at most the window plus a batch.
+        assert!(c.held() <= 360 + SWEEP_EVERY, "held {}", c.held());
     }
 
     #[test]

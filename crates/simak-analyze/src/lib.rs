@@ -84,9 +84,14 @@ impl Analyzer {
     /// The analyzer the configuration describes: shipped models, the configured profiles.
     pub fn from_config(cfg: &Config) -> Result<Analyzer, AnalyzeError> {
         let profiles = Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-        let kb = factcheck::FactCheckBase::new(
-            factcheck::FactCheckStore::open(&cfg.factcheck_path())?.all()?,
-        );
+        // Read the store only where one was imported: opening would create it.
+        let path = cfg.factcheck_path();
+        let fcs = if path.exists() {
+            factcheck::FactCheckStore::open(&path)?.all()?
+        } else {
+            Vec::new()
+        };
+        let kb = factcheck::FactCheckBase::new(fcs);
         tracing::info!(factchecks = kb.len(), "fact-check knowledge base loaded");
         tracing::info!(
             profiles = profiles.len(),

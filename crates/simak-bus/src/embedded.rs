@@ -181,6 +181,7 @@ impl EmbeddedLog {
         }
         let start = read_group_offsets(&t, group)?;
         let mut c = self.assigned_consumer(topic, group, &start)?;
+        c.committed = start;
         c.group_lock = Some(lock);
         Ok(c)
     }
@@ -207,9 +208,12 @@ impl EmbeddedLog {
             files.push(Arc::new(f));
             positions.insert(p as i32, *start.get(&(p as i32)).unwrap_or(&0));
         }
+        // Lag reporting for an assigned consumer: start from what the group file says.
+        let committed = read_group_offsets(&t, group)?;
         Ok(EmbeddedConsumer {
             topic: t,
             group: safe_name(group),
+            committed,
             files,
             positions,
             poll: self.poll,
@@ -537,6 +541,8 @@ fn chrono_now_ms() -> i64 {
 pub struct EmbeddedConsumer {
     topic: Arc<Topic>,
     group: String,
+    /// What the group file holds: this consumer is its only writer.
+    committed: Offsets,
     files: Vec<Arc<File>>,
     positions: Offsets,
     poll: Duration,
@@ -612,21 +618,15 @@ impl EmbeddedConsumer {
 
     /// Stores `offsets` (next offset to read per partition) as the group's committed offsets.
     pub async fn commit(&mut self, offsets: &Offsets) -> Result<(), BusError> {
-        let mut all = read_group_offsets(&self.topic, &self.group)?;
-        all.extend(offsets.iter().map(|(p, o)| (*p, *o)));
+        self.committed.extend(offsets.iter().map(|(p, o)| (*p, *o)));
         let path = group_path(&self.topic, &self.group);
-        let body = serde_json::to_vec(&all).unwrap();
+        let body = serde_json::to_vec(&self.committed).unwrap();
         tokio::task::spawn_blocking(move || write_atomic(&path, &body, true))
             .await
             .map_err(|e| BusError::Io {
                 path: self.topic.dir.clone(),
                 source: std::io::Error::other(e.to_string()),
             })?
-    }
-
-    /// Whether this consumer holds its group's lock.
-    pub fn holds_group(&self) -> bool {
-        self.group_lock.is_some()
     }
 }
 

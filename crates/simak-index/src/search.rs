@@ -167,7 +167,7 @@ impl MentionSearcher {
     pub fn all_ids(&self) -> Result<Vec<String>, tantivy::TantivyError> {
         let searcher = self.reader.searcher();
         let mut out = Vec::with_capacity(searcher.num_docs() as usize);
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        for seg in searcher.segment_readers() {
             let store = seg.get_store_reader(64)?;
             let alive = seg.alive_bitset();
             for doc_id in 0..seg.max_doc() {
@@ -179,7 +179,6 @@ impl MentionSearcher {
                     out.push(id.to_string());
                 }
             }
-            let _ = ord;
         }
         Ok(out)
     }

@@ -61,6 +61,16 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Mention, String> {
         let f = obj["fetched_at"].clone();
         obj.insert("published_at".into(), f);
     }
+    for field in ["published_at", "fetched_at"] {
+        match &obj[field] {
+            Value::String(t) if chrono::DateTime::parse_from_rfc3339(t).is_ok() => {}
+            other => {
+                return Err(format!(
+                    "a date is not RFC 3339 (like 2026-11-20T08:00:00+07:00): `{field}` is {other}"
+                ))
+            }
+        }
+    }
     let id = match obj.get("id") {
         Some(Value::String(s)) if s.contains(':') => s.clone(),
         Some(Value::String(s)) if !s.is_empty() => format!("{source}:{s}"),
@@ -69,14 +79,7 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Mention, String> {
         Some(other) => return Err(format!("`id` must be a string, found {}", kind(other))),
     };
     obj.insert("id".into(), Value::String(id));
-    serde_json::from_value::<Mention>(Value::Object(obj)).map_err(|e| {
-        let msg = e.to_string();
-        if msg.contains("premature end") || msg.contains("input contains invalid characters") {
-            format!("a date is not RFC 3339 (like 2026-11-20T08:00:00+07:00): {msg}")
-        } else {
-            msg
-        }
-    })
+    serde_json::from_value::<Mention>(Value::Object(obj)).map_err(|e| e.to_string())
 }
 
 fn valid_source(s: &str) -> bool {

@@ -69,52 +69,14 @@ async fn drain(log: &EmbeddedLog) -> Vec<String> {
     }
 }
 
-#[tokio::test]
-async fn dedupes_and_resumes_from_the_saved_cursor() {
-    let dir = tempfile::tempdir().unwrap();
-    let log =
-        EmbeddedLog::open(&dir.path().join("log"), 2, false, Duration::from_millis(5)).unwrap();
-    let producer = Producer::Embedded(log.producer("m").unwrap());
-    let store = CursorStore::new(&dir.path().join("sources"), 1000);
-    let asked = Arc::new(Mutex::new(Vec::new()));
-
-    // First run: stop after a few pages.
-    let token = CancellationToken::new();
-    let src = Box::new(Paging {
-        total: TOTAL,
-        asked: asked.clone(),
-    });
-    let h = tokio::spawn(simak_ingest::scheduler::drive(
-        src,
-        producer.clone(),
-        store.clone(),
-        Duration::from_secs(1),
-        token.clone(),
-    ));
-    // Stop it once a few pages are in.
-    for _ in 0..2000 {
-        let at = store
-            .load("fake:paging")
-            .unwrap()
-            .cursor
-            .map(|c| c["next"].as_u64().unwrap());
-        if at.is_some_and(|n| n >= 9) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    token.cancel();
-    h.await.unwrap();
-    let saved = store.load("fake:paging").unwrap().cursor.unwrap()["next"]
-        .as_u64()
-        .unwrap();
-    assert!(
-        saved >= 9 && saved < TOTAL as u64,
-        "stopped mid-way at {saved}"
-    );
-
-    // Second run: resumes from the saved cursor, not from the start.
-    let before = asked.lock().unwrap().len();
+/// Drives a fresh source until its saved cursor satisfies `done` (or about 10 s pass), then
+/// stops it.
+async fn run_until(
+    producer: &Producer,
+    store: &CursorStore,
+    asked: &Arc<Mutex<Vec<Option<u64>>>>,
+    done: impl Fn(Option<u64>) -> bool,
+) {
     let token = CancellationToken::new();
     let src = Box::new(Paging {
         total: TOTAL,
@@ -133,13 +95,37 @@ async fn dedupes_and_resumes_from_the_saved_cursor() {
             .unwrap()
             .cursor
             .map(|c| c["next"].as_u64().unwrap());
-        if at == Some(TOTAL as u64) {
+        if done(at) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     token.cancel();
     h.await.unwrap();
+}
+
+#[tokio::test]
+async fn dedupes_and_resumes_from_the_saved_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let log =
+        EmbeddedLog::open(&dir.path().join("log"), 2, false, Duration::from_millis(5)).unwrap();
+    let producer = Producer::Embedded(log.producer("m").unwrap());
+    let store = CursorStore::new(&dir.path().join("sources"), 1000);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+
+    // First run: stop it once a few pages are in.
+    run_until(&producer, &store, &asked, |at| at.is_some_and(|n| n >= 9)).await;
+    let saved = store.load("fake:paging").unwrap().cursor.unwrap()["next"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        saved >= 9 && saved < TOTAL as u64,
+        "stopped mid-way at {saved}"
+    );
+
+    // Second run: resumes from the saved cursor, not from the start.
+    let before = asked.lock().unwrap().len();
+    run_until(&producer, &store, &asked, |at| at == Some(TOTAL as u64)).await;
     assert_eq!(asked.lock().unwrap()[before], Some(saved));
 
     let mut keys = drain(&log).await;

@@ -181,7 +181,6 @@ fn is_url_terminator(c: char) -> bool {
 /// Raw tokens of normalized text: (kind, text, byte range in `s`).
 fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
     let mut out = Vec::new();
-    let b = s.as_bytes();
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
@@ -259,7 +258,6 @@ fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
             out.push((TokenKind::Emoji, c.to_string(), i, i + c.len_utf8()));
         }
         i += c.len_utf8();
-        let _ = b;
     }
     out
 }

@@ -139,21 +139,7 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
 
 /// Writes `n` mentions built from the corpus texts; returns the file size.
 fn generate(corpus: &Path, out: &Path, n: usize) -> Result<u64> {
-    let f = std::fs::File::open(corpus).with_context(|| {
-        format!(
-            "cannot open the corpus {} (pass --corpus)",
-            corpus.display()
-        )
-    })?;
-    let texts: Vec<String> = std::io::BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|l| l.split('\t').next().map(str::to_string))
-        .filter(|t| !t.is_empty())
-        .collect();
-    if texts.is_empty() {
-        bail!("the corpus {} has no texts", corpus.display());
-    }
+    let texts = corpus_texts(corpus)?;
     let sources = ["x", "bluesky", "mastodon", "rss", "youtube", "telegram"];
     let tags = [
         "#pemkab",
