@@ -7,6 +7,7 @@
 
 pub mod factcheck;
 pub mod hoax;
+pub mod hoax_eval;
 pub mod profiles;
 pub mod sentiment;
 

@@ -32,6 +32,28 @@ pub enum EvalWhat {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Precision, recall and F1 of hoax flagging, and claim-matching recall@1, on the hoax test
+    /// set (the held-out half unless told otherwise).
+    Hoax(EvalHoax),
+}
+
+#[derive(Args)]
+pub struct EvalHoax {
+    /// Fact-checks as JSONL (default: the test set shipped in the binary).
+    #[arg(long, requires = "posts")]
+    factchecks: Option<PathBuf>,
+    /// Posts as `kind<TAB>fact-check id<TAB>text`, kind one of known, short, novel, none.
+    #[arg(long, requires = "factchecks")]
+    posts: Option<PathBuf>,
+    /// dev, test or all.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Choose the thresholds on the dev half and print the sweep.
+    #[arg(long)]
+    calibrate: bool,
+    /// List the posts scored wrongly.
+    #[arg(long)]
+    errors: bool,
 }
 
 #[derive(Args)]
@@ -126,6 +148,7 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
             let rows: Vec<Vec<u32>> = e.confusion.iter().map(|r| r.to_vec()).collect();
             print_confusion(&LABELS, &rows);
         }
+        EvalWhat::Hoax(a) => eval_hoax(a)?,
         EvalWhat::Lang { data } => {
             let text = match &data {
                 Some(p) => std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
@@ -249,4 +272,82 @@ pub fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode
     } else {
         ExitCode::from(1)
     })
+}
+
+fn eval_hoax(a: EvalHoax) -> Result<()> {
+    use simak_analyze::factcheck::FactCheckBase;
+    use simak_analyze::hoax::Thresholds;
+    use simak_analyze::hoax_eval::{self, Split, TestSet};
+    let set = match (&a.factchecks, &a.posts) {
+        (Some(f), Some(p)) => {
+            let f = std::fs::read_to_string(f).with_context(|| f.display().to_string())?;
+            let p = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            TestSet::parse(&f, &p).map_err(anyhow::Error::msg)?
+        }
+        _ => TestSet::shipped(),
+    };
+    let split = match a.split.as_str() {
+        "dev" => Split::Dev,
+        "test" => Split::Test,
+        "all" => Split::All,
+        s => anyhow::bail!("--split: want dev, test or all, got {s:?}"),
+    };
+    let kb = FactCheckBase::new(set.factchecks.clone());
+    let mut th = Thresholds::SHIPPED;
+    if a.calibrate {
+        let (chosen, sweep) = hoax_eval::calibrate(&set, &kb);
+        println!("calibration on the dev half: known_hoax threshold sweep");
+        println!("  known  precision  recall     F1");
+        for (k, r) in sweep
+            .iter()
+            .filter(|(k, _)| (k * 100.0).round() as i32 % 5 == 0)
+        {
+            println!(
+                "  {k:.2}   {:.4}     {:.4}     {:.4}",
+                r.known.precision(),
+                r.known.recall(),
+                r.known.f1()
+            );
+        }
+        println!(
+            "chosen: known {:.2}, suspect {:.2} (shipped: known {:.2}, suspect {:.2})\n",
+            chosen.known, chosen.suspect, th.known, th.suspect
+        );
+        th = chosen;
+    }
+    let r = hoax_eval::evaluate(&set, &kb, split, &th);
+    println!(
+        "hoax on the {} half: {} posts, {} fact-checks; thresholds known {:.2}, suggest {:.2}, suspect {:.2}",
+        a.split,
+        r.posts,
+        set.factchecks.len(),
+        th.known,
+        th.suggest,
+        th.suspect
+    );
+    let line = |name: &str, p: &hoax_eval::Prf| {
+        println!(
+            "{name:<12} precision {:.4}  recall {:.4}  F1 {:.4}  (tp {}, fp {}, fn {})",
+            p.precision(),
+            p.recall(),
+            p.f1(),
+            p.tp,
+            p.fp,
+            p.fn_
+        )
+    };
+    line("known_hoax", &r.known);
+    line("flagged", &r.flagged);
+    println!(
+        "matching recall@1 {:.4} ({} of {})",
+        r.recall_at_1(),
+        r.recall_at_1.0,
+        r.recall_at_1.1
+    );
+    if a.errors {
+        for (kind, label, text) in &r.errors {
+            println!("  {kind:?} -> {label}: {text}");
+        }
+    }
+    Ok(())
 }
