@@ -164,12 +164,12 @@ impl App {
             // Unique names so tests sharing a broker never see each other's records.
             writeln!(
                 f,
-                "[bus.topics]\nmentions = \"{run}.mentions\"\nenriched = \"{run}.enriched\""
+                "[bus.topics]\nmentions = \"{run}.mentions\"\nenriched = \"{run}.enriched\"\nfactchecks = \"{run}.factchecks\""
             )
             .unwrap();
             writeln!(
                 f,
-                "[bus.groups]\nanalyzer = \"{run}-analyzer\"\nindexer = \"{run}-indexer\""
+                "[bus.groups]\nanalyzer = \"{run}-analyzer\"\nindexer = \"{run}-indexer\"\nreview = \"{run}-review\""
             )
             .unwrap();
         } else {

@@ -6,3 +6,4 @@ mod cli;
 mod crash;
 mod harness;
 mod pipeline;
+mod review;

@@ -14,13 +14,17 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use simak_bus::{Bus, BusError, Offsets};
 use simak_text::{analyze, Options, TokenKind};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
 use tantivy::{Index, TantivyDocument, Term};
+use tokio_util::sync::CancellationToken;
 
 /// A fact-check store problem.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,26 @@ pub struct FactCheck {
 }
 
 impl FactCheck {
+    /// Parses and checks one fact-check (JSON): `id` and `claim` must not be empty.
+    pub fn parse(json: &[u8]) -> Result<FactCheck, String> {
+        let fc: FactCheck = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+        if fc.id.trim().is_empty() {
+            return Err("`id` is empty".into());
+        }
+        if fc.claim.trim().is_empty() {
+            return Err("`claim` is empty".into());
+        }
+        Ok(fc)
+    }
+
+    /// The log record of this fact-check (keyed by id, so a newer version replaces it).
+    pub fn to_record(&self) -> simak_bus::Record {
+        simak_bus::Record {
+            key: self.id.clone(),
+            value: serde_json::to_vec(self).expect("fact-check serializes"),
+        }
+    }
+
     /// Whether the verdict says the claim is false or misleading.
     pub fn is_debunk(&self) -> bool {
         verdict_is_debunk(&self.verdict)
@@ -298,6 +322,180 @@ impl FactCheckBase {
     }
 }
 
+/// Reads the fact-check stream from `start` (the beginning where absent) to its current end:
+/// the valid fact-checks in log order (a later version of an id replaces an earlier one when
+/// applied in order), the offsets reached, and the number of invalid records skipped.
+pub async fn read_stream(
+    bus: &Bus,
+    topic: &str,
+    start: &Offsets,
+) -> Result<(Vec<FactCheck>, Offsets, u64), BusError> {
+    bus.ensure_topic(topic).await?;
+    let end = bus.end_offsets(topic).await?;
+    let mut pos = start.clone();
+    let behind = |pos: &Offsets| {
+        end.iter()
+            .any(|(p, e)| pos.get(p).copied().unwrap_or(0) < *e)
+    };
+    let mut out = Vec::new();
+    let mut bad = 0;
+    if !behind(&pos) {
+        return Ok((out, pos, bad));
+    }
+    let mut c = bus
+        .assigned_consumer(topic, "simak-factcheck-reader", start)
+        .await?;
+    let mut idle = 0;
+    while behind(&pos) {
+        let recs = c.poll(4096, Duration::from_millis(200)).await?;
+        if recs.is_empty() {
+            idle += 1;
+            if idle > 150 {
+                return Err(BusError::Timeout(format!(
+                    "reading {topic}: no progress for 30 s before reaching its end"
+                )));
+            }
+            continue;
+        }
+        idle = 0;
+        simak_bus::advance(&mut pos, &recs);
+        for r in recs {
+            match FactCheck::parse(&r.value) {
+                Ok(fc) => out.push(fc),
+                Err(e) => {
+                    bad += 1;
+                    tracing::warn!(topic, partition = r.partition, offset = r.offset, error = %e,
+                        "skipping an invalid fact-check record");
+                }
+            }
+        }
+    }
+    Ok((out, pos, bad))
+}
+
+/// The knowledge base an analyzer matches against, replaced as the fact-check stream grows.
+#[derive(Default)]
+pub struct LiveBase {
+    entries: Mutex<BTreeMap<String, FactCheck>>,
+    base: RwLock<Arc<FactCheckBase>>,
+}
+
+impl std::fmt::Debug for LiveBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LiveBase({} entries)", self.current().len())
+    }
+}
+
+impl LiveBase {
+    /// A live base holding `fcs`.
+    pub fn new(fcs: Vec<FactCheck>) -> LiveBase {
+        let live = LiveBase::default();
+        live.apply(fcs);
+        live
+    }
+
+    /// The base to match against now.
+    pub fn current(&self) -> Arc<FactCheckBase> {
+        self.base.read().expect("base lock").clone()
+    }
+
+    /// Adds or replaces fact-checks (by id) and rebuilds the base.
+    pub fn apply(&self, fcs: Vec<FactCheck>) {
+        if fcs.is_empty() && !self.current().is_empty() {
+            return;
+        }
+        let all: Vec<FactCheck> = {
+            let mut e = self.entries.lock().expect("entries lock");
+            for fc in fcs {
+                e.insert(fc.id.clone(), fc);
+            }
+            e.values().cloned().collect()
+        };
+        let base = Arc::new(FactCheckBase::new(all));
+        *self.base.write().expect("base lock") = base;
+    }
+}
+
+/// Follows the fact-check stream from `from` until `shutdown`, applying new fact-checks to
+/// `live`. Errors of the log are retried.
+pub async fn follow(
+    bus: Bus,
+    topic: String,
+    live: Arc<LiveBase>,
+    from: Offsets,
+    shutdown: CancellationToken,
+) {
+    let mut consumer = loop {
+        match bus
+            .assigned_consumer(&topic, "simak-factcheck-reader", &from)
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) => {
+                tracing::warn!(error = %e, "fact-checks: cannot follow the stream; retrying");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
+            }
+        }
+    };
+    loop {
+        let recs = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = consumer.poll(4096, Duration::from_millis(500)) => r,
+        };
+        let recs = match recs {
+            Ok(r) if r.is_empty() => continue,
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "fact-checks: reading the stream failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let fcs: Vec<FactCheck> = recs
+            .iter()
+            .filter_map(|r| match FactCheck::parse(&r.value) {
+                Ok(fc) => Some(fc),
+                Err(e) => {
+                    tracing::warn!(partition = r.partition, offset = r.offset, error = %e,
+                        "skipping an invalid fact-check record");
+                    None
+                }
+            })
+            .collect();
+        let n = fcs.len();
+        let l = live.clone();
+        let _ = tokio::task::spawn_blocking(move || l.apply(fcs)).await;
+        tracing::info!(
+            added = n,
+            total = live.current().len(),
+            "fact-check knowledge base updated"
+        );
+    }
+}
+
+/// Brings the on-disk store up to date with the fact-check stream: reads from the offsets saved
+/// in the store's last commit to the end of the stream, upserts, and saves the new offsets in
+/// the same commit. Returns how many fact-checks were applied. Fails fast (without waiting) if
+/// another process is writing the store.
+pub async fn sync_store(
+    store: &FactCheckStore,
+    bus: &Bus,
+    topic: &str,
+) -> Result<usize, FactCheckError> {
+    let start = store.checkpoint()?;
+    let (fcs, pos, _) = read_stream(bus, topic, &start)
+        .await
+        .map_err(|e| FactCheckError(e.to_string()))?;
+    if pos == start {
+        return Ok(0);
+    }
+    store.upsert_at(&fcs, Some(&pos))?;
+    Ok(fcs.len())
+}
+
 /// The fact-check index on disk.
 pub struct FactCheckStore {
     index: Index,
@@ -336,6 +534,27 @@ impl FactCheckStore {
 
     /// Adds or replaces fact-checks (by id) and commits.
     pub fn upsert(&self, fcs: &[FactCheck]) -> Result<(), FactCheckError> {
+        self.upsert_at(fcs, None)
+    }
+
+    /// The stream offsets saved with the last commit (empty if none).
+    pub fn checkpoint(&self) -> Result<Offsets, FactCheckError> {
+        let metas = self.index.load_metas().map_err(|e| e.to_string())?;
+        Ok(match metas.payload {
+            Some(p) => serde_json::from_str::<Vec<(i32, i64)>>(&p)
+                .map_err(|e| format!("fact-check store commit payload {p:?}: {e}"))?
+                .into_iter()
+                .collect(),
+            None => Offsets::new(),
+        })
+    }
+
+    /// Adds or replaces fact-checks (by id) and commits, saving `offsets` with the commit.
+    pub fn upsert_at(
+        &self,
+        fcs: &[FactCheck],
+        offsets: Option<&Offsets>,
+    ) -> Result<(), FactCheckError> {
         let mut w: tantivy::IndexWriter = self
             .index
             .writer_with_num_threads(1, 32 << 20)
@@ -348,7 +567,21 @@ impl FactCheckStore {
             d.add_text(self.doc, serde_json::to_string(fc).expect("serializes"));
             w.add_document(d).map_err(|e| e.to_string())?;
         }
-        w.commit().map_err(|e| e.to_string())?;
+        let mut prepared = w.prepare_commit().map_err(|e| e.to_string())?;
+        let payload = match offsets {
+            Some(o) => serde_json::to_string(&o.iter().map(|(p, n)| (*p, *n)).collect::<Vec<_>>())
+                .expect("offsets serialize"),
+            None => serde_json::to_string(
+                &self
+                    .checkpoint()?
+                    .iter()
+                    .map(|(p, n)| (*p, *n))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("offsets serialize"),
+        };
+        prepared.set_payload(&payload);
+        prepared.commit().map_err(|e| e.to_string())?;
         Ok(())
     }
 

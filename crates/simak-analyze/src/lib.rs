@@ -33,7 +33,7 @@ pub struct Enrichment {
 pub struct Analyzer {
     sentiment: Arc<SentimentModel>,
     profiles: Arc<Profiles>,
-    factchecks: Arc<factcheck::FactCheckBase>,
+    factchecks: Arc<factcheck::LiveBase>,
     clusters: Arc<hoax::Clusters>,
 }
 
@@ -65,15 +65,20 @@ impl Analyzer {
         Analyzer {
             sentiment: Arc::new(model),
             profiles: Arc::new(Profiles::default()),
-            factchecks: Arc::new(factcheck::FactCheckBase::default()),
+            factchecks: Arc::new(factcheck::LiveBase::default()),
             clusters: Arc::new(hoax::Clusters::default()),
         }
     }
 
-    /// The same analyzer matching claims against `kb`.
-    pub fn with_factchecks(mut self, kb: factcheck::FactCheckBase) -> Analyzer {
-        self.factchecks = Arc::new(kb);
+    /// The same analyzer matching claims against `fcs`.
+    pub fn with_factchecks(mut self, fcs: Vec<factcheck::FactCheck>) -> Analyzer {
+        self.factchecks = Arc::new(factcheck::LiveBase::new(fcs));
         self
+    }
+
+    /// The knowledge base this analyzer matches against (shared by its clones).
+    pub fn factchecks(&self) -> &Arc<factcheck::LiveBase> {
+        &self.factchecks
     }
 
     /// The same analyzer matching mentions against `profiles`.
@@ -82,24 +87,25 @@ impl Analyzer {
         self
     }
 
-    /// The analyzer the configuration describes: shipped models, the configured profiles.
-    pub fn from_config(cfg: &Config) -> Result<Analyzer, AnalyzeError> {
+    /// The analyzer the configuration describes: shipped models, the configured profiles, and
+    /// the fact-checks of the log's fact-check stream. Returns the stream offsets reached, from
+    /// which [`factcheck::follow`] goes on.
+    pub async fn from_config(cfg: &Config, bus: &Bus) -> Result<(Analyzer, Offsets), AnalyzeError> {
         let profiles = Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-        // Read the store only where one was imported: opening would create it.
-        let path = cfg.factcheck_path();
-        let fcs = if path.exists() {
-            factcheck::FactCheckStore::open(&path)?.all()?
-        } else {
-            Vec::new()
-        };
-        let kb = factcheck::FactCheckBase::new(fcs);
-        tracing::info!(factchecks = kb.len(), "fact-check knowledge base loaded");
         tracing::info!(
             profiles = profiles.len(),
             dir = %cfg.analyzer.profiles_dir.display(),
             "watch profiles loaded"
         );
-        Ok(Analyzer::new().with_profiles(profiles).with_factchecks(kb))
+        let (fcs, pos, bad) =
+            factcheck::read_stream(bus, &cfg.bus.topics.factchecks, &Offsets::new()).await?;
+        let a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);
+        tracing::info!(
+            factchecks = a.factchecks.current().len(),
+            skipped = bad,
+            "fact-check knowledge base loaded"
+        );
+        Ok((a, pos))
     }
 
     /// The watch profiles.
@@ -134,7 +140,7 @@ impl Analyzer {
         m.sentiment = Some(e.sentiment);
         m.profiles = self.profiles.match_mention(m);
         let verdict = hoax::score(
-            &self.factchecks,
+            &self.factchecks.current(),
             &self.clusters,
             &m.text,
             m.published_at.timestamp(),
@@ -289,7 +295,14 @@ pub async fn run_analyzer(
     let (input, output) = (&cfg.bus.topics.mentions, &cfg.bus.topics.enriched);
     bus.ensure_topic(input).await?;
     bus.ensure_topic(output).await?;
-    let analyzer = Analyzer::from_config(cfg)?;
+    let (analyzer, fc_pos) = Analyzer::from_config(cfg, bus).await?;
+    tokio::spawn(factcheck::follow(
+        bus.clone(),
+        cfg.bus.topics.factchecks.clone(),
+        analyzer.factchecks().clone(),
+        fc_pos,
+        shutdown.clone(),
+    ));
     let mut consumer = bus.group_consumer(input, &cfg.bus.groups.analyzer)?;
     let producer = bus.producer(output)?;
     let mut stats = AnalyzeStats::default();

@@ -81,6 +81,9 @@ pub enum BusError {
     /// Kafka reported an error.
     #[error("kafka: {0}")]
     Kafka(String),
+    /// The log made no progress in time.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 /// Picks the partition for `key` with a stable hash (the embedded log; Kafka uses its own

@@ -101,6 +101,9 @@ pub struct TopicsConfig {
     pub mentions: String,
     /// Mentions enriched by the analyzer.
     pub enriched: String,
+    /// Fact-checks: from `simak factcheck import`, the fact-check feeds and the office's own
+    /// clarifications. Every analyzer reads it whole at start and follows it.
+    pub factchecks: String,
 }
 
 impl Default for TopicsConfig {
@@ -108,6 +111,7 @@ impl Default for TopicsConfig {
         TopicsConfig {
             mentions: "simak.mentions".into(),
             enriched: "simak.enriched".into(),
+            factchecks: "simak.factchecks".into(),
         }
     }
 }
@@ -121,6 +125,8 @@ pub struct GroupsConfig {
     /// The indexer's group. Each indexer+API replica needs its own group id: each holds a full
     /// index (its offsets live in the index itself; the group only reports lag).
     pub indexer: String,
+    /// The group that feeds the review queue from the enriched stream.
+    pub review: String,
 }
 
 impl Default for GroupsConfig {
@@ -128,6 +134,7 @@ impl Default for GroupsConfig {
         GroupsConfig {
             analyzer: "simak-analyzer".into(),
             indexer: "simak-indexer".into(),
+            review: "simak-review".into(),
         }
     }
 }
@@ -387,6 +394,16 @@ impl Config {
     /// The fact-check knowledge base directory.
     pub fn factcheck_path(&self) -> PathBuf {
         self.data_dir.join("factchecks")
+    }
+
+    /// The review queue database (SQLite).
+    pub fn review_db_path(&self) -> PathBuf {
+        self.data_dir.join("review.sqlite")
+    }
+
+    /// Where `simak train hoax` writes, and the analyzer reads, the office's hoax model.
+    pub fn hoax_model_path(&self) -> PathBuf {
+        self.data_dir.join("models").join("hoax.json")
     }
 
     /// The embedded log directory.

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use simak_index::{MentionSearcher, SearchError, SearchRequest, Sort};
+use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub searcher: Arc<MentionSearcher>,
     /// Largest page size.
     pub max_limit: usize,
+    /// The review queue.
+    pub review: Arc<ReviewStore>,
 }
 
 /// An API error with a stable code.
@@ -37,6 +40,27 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "bad_request",
             message: message.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::NotFound(id) => ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "not_found",
+                message: format!("no review case {id:?}"),
+            },
+            ReviewError::Invalid(m) => ApiError::bad_request(m),
+            ReviewError::Db(e) => {
+                tracing::error!(error = %e, "review database failed");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "the review queue failed; see the server log".into(),
+                }
+            }
         }
     }
 }
@@ -148,6 +172,67 @@ async fn stats(State(st): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "mentions": st.searcher.num_docs() }))
 }
 
+/// The query string of `GET /api/review`.
+#[derive(Debug, Deserialize)]
+pub struct ReviewParams {
+    profile: Option<String>,
+    state: Option<String>,
+    min_score: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+async fn review_list(
+    State(st): State<AppState>,
+    params: Result<Query<ReviewParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let state = match p.state.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(simak_review::State::parse(s)?),
+        None => None,
+    };
+    let min_score = match p.min_score.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("min_score must be between 0 and 1, got {s:?}"))
+                })?,
+        ),
+        None => None,
+    };
+    let f = Filter {
+        profiles: p.profile.into_iter().filter(|s| !s.is_empty()).collect(),
+        state,
+        min_score,
+        limit: Some(parse_num("limit", p.limit.as_deref(), 50)?.min(st.max_limit)),
+        offset: parse_num("offset", p.offset.as_deref(), 0)?,
+    };
+    let r = st.review.clone();
+    let cases = tokio::task::spawn_blocking(move || r.list(&f))
+        .await
+        .expect("review task")?;
+    Ok(Json(serde_json::json!({ "cases": cases })).into_response())
+}
+
+async fn review_case(
+    State(st): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let r = st.review.clone();
+    let body = tokio::task::spawn_blocking(move || -> Result<_, ReviewError> {
+        Ok(serde_json::json!({
+            "case": r.case(&id)?,
+            "mentions": r.mentions(&id)?,
+            "history": r.events(&id)?,
+        }))
+    })
+    .await
+    .expect("review task")?;
+    Ok(Json(body).into_response())
+}
+
 async fn index_page() -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
@@ -167,6 +252,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/search", get(search))
         .route("/api/stats", get(stats))
+        .route("/api/review", get(review_list))
+        .route("/api/review/{id}", get(review_case))
         .fallback(not_found)
         .with_state(state)
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod models;
+mod review;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -69,6 +70,11 @@ enum Command {
     Eval {
         #[command(subcommand)]
         what: models::EvalWhat,
+    },
+    /// The hoax review queue.
+    Review {
+        #[command(subcommand)]
+        what: review::ReviewWhat,
     },
     /// Benchmarks.
     Bench(bench::BenchArgs),
@@ -174,12 +180,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Search(a) => search(cfg, a),
         Command::Import { file } => import(cfg, &file).await,
         Command::Status { json } => status(cfg, json).await,
-        Command::Classify => models::classify(&cfg),
+        Command::Classify => models::classify(&cfg).await,
         Command::Factcheck {
             what: FactcheckWhat::Import { file },
-        } => models::factcheck_import(&cfg, &file),
+        } => models::factcheck_import(&cfg, &file).await,
         Command::Train { what } => models::train(what),
         Command::Eval { what } => models::eval(what),
+        Command::Review { what } => review::run(cfg, what).await,
         Command::Bench(a) => bench::run(cfg, a).await,
     }
 }
@@ -267,9 +274,17 @@ fn spawn_stage(
         }
         Stage::Index => {
             set.spawn(async move {
-                let r = simak_index::run_indexer(&cfg, &bus, token)
-                    .await
-                    .context("indexer");
+                // The store follows the indexer: it stops when the indexer stops, for any reason.
+                let fc_token = token.child_token();
+                let fc = factcheck_store_loop(cfg.clone(), bus.clone(), fc_token.clone());
+                let ix = async {
+                    let r = simak_index::run_indexer(&cfg, &bus, token.clone())
+                        .await
+                        .context("indexer");
+                    fc_token.cancel();
+                    r
+                };
+                let (r, _) = tokio::join!(ix, fc);
                 (Stage::Index, r)
             });
         }
@@ -278,19 +293,61 @@ fn spawn_stage(
                 &cfg.index_path(),
                 cfg.synonyms_path(),
             )?);
+            let review = Arc::new(
+                simak_review::ReviewStore::open(&cfg.review_db_path())
+                    .with_context(|| cfg.review_db_path().display().to_string())?,
+            );
             let state = simak_server::AppState {
                 searcher,
                 max_limit: cfg.server.max_limit,
+                review: review.clone(),
             };
             set.spawn(async move {
-                let r = simak_server::serve(&cfg.server.addr, state, token)
-                    .await
-                    .context("HTTP server");
-                (Stage::Serve, r)
+                // The review queue lives with the server that shows it; if either stops, both do.
+                let inner = token.child_token();
+                let feeder = async {
+                    let r = simak_review::run_feeder(&cfg, &bus, review, inner.clone())
+                        .await
+                        .context("review queue feeder");
+                    inner.cancel();
+                    r
+                };
+                let http = async {
+                    let r = simak_server::serve(&cfg.server.addr, state, inner.clone())
+                        .await
+                        .context("HTTP server");
+                    inner.cancel();
+                    r
+                };
+                let (a, b) = tokio::join!(http, feeder);
+                (Stage::Serve, a.and(b))
             });
         }
     }
     Ok(())
+}
+
+/// Keeps the searchable fact-check store in step with the fact-check stream, every 2 s.
+async fn factcheck_store_loop(cfg: Config, bus: Bus, token: CancellationToken) {
+    use simak_analyze::factcheck::{sync_store, FactCheckStore};
+    let store = match FactCheckStore::open(&cfg.factcheck_path()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "fact-check store cannot be opened; it will not follow the stream");
+            return;
+        }
+    };
+    loop {
+        match sync_store(&store, &bus, &cfg.bus.topics.factchecks).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(applied = n, "fact-check store updated"),
+            Err(e) => tracing::warn!(error = %e, "fact-check store: sync failed; retrying"),
+        }
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+        }
+    }
 }
 
 async fn supervise(

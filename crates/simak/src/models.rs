@@ -190,8 +190,16 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
 
 /// Reads JSONL on stdin, writes each object with `lang` and `sentiment` added, in order; a bad
 /// line gives `{"error": {"line": N, "message": ...}}` and processing goes on.
-pub fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
-    let analyzer = Analyzer::from_config(cfg)?;
+pub async fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
+    // The fact-checks come from the log; where no embedded log exists yet there are none, and
+    // classifying must not create one.
+    let analyzer = if cfg.bus.is_kafka() || cfg.log_path().exists() {
+        let bus = simak_bus::Bus::open(cfg)?;
+        Analyzer::from_config(cfg, &bus).await?.0
+    } else {
+        let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+        Analyzer::new().with_profiles(profiles)
+    };
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0u64;
@@ -228,8 +236,8 @@ pub fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
 
 /// `simak factcheck import FILE.jsonl`: adds or replaces fact-checks (by id) in the knowledge
 /// base. Each line needs `id` and `claim`; a bad line is reported with its number and skipped.
-pub fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode> {
-    use simak_analyze::factcheck::{FactCheck, FactCheckStore};
+pub async fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode> {
+    use simak_analyze::factcheck::{sync_store, FactCheck, FactCheckStore};
     let reader: Box<dyn BufRead> = if file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -244,15 +252,7 @@ pub fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<FactCheck>(&line) {
-            Ok(fc) if fc.id.trim().is_empty() => {
-                bad += 1;
-                eprintln!("{file}:{}: `id` is empty", i + 1);
-            }
-            Ok(fc) if fc.claim.trim().is_empty() => {
-                bad += 1;
-                eprintln!("{file}:{}: `claim` is empty", i + 1);
-            }
+        match FactCheck::parse(line.as_bytes()) {
             Ok(fc) => good.push(fc),
             Err(e) => {
                 bad += 1;
@@ -260,13 +260,28 @@ pub fn factcheck_import(cfg: &simak_core::Config, file: &str) -> Result<ExitCode
             }
         }
     }
-    let store = FactCheckStore::open(&cfg.factcheck_path())?;
-    store.upsert(&good)?;
+    let bus = simak_bus::Bus::open(cfg)?;
+    let topic = &cfg.bus.topics.factchecks;
+    bus.ensure_topic(topic).await?;
+    let producer = bus.producer(topic)?;
+    for chunk in good.chunks(1000) {
+        producer
+            .send(chunk.iter().map(FactCheck::to_record).collect())
+            .await?;
+    }
     eprintln!(
-        "imported {} fact-checks into {}; {bad} lines rejected (running analyzers load them at their next start)",
-        good.len(),
-        cfg.factcheck_path().display()
+        "imported {} fact-checks into the log ({topic}); {bad} lines rejected; running analyzers apply them within a second",
+        good.len()
     );
+    // The searchable store follows the stream; the indexer keeps it up to date while it runs.
+    let store = FactCheckStore::open(&cfg.factcheck_path())?;
+    match sync_store(&store, &bus, topic).await {
+        Ok(n) => eprintln!(
+            "fact-check store {} brought up to date ({n} applied)",
+            cfg.factcheck_path().display()
+        ),
+        Err(e) => eprintln!("fact-check store not updated now ({e}); the running indexer will"),
+    }
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {

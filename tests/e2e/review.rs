@@ -1,0 +1,187 @@
+//! The hoax loop on a running `simak run`: a fact-check imported while it runs is used at once,
+//! a post spreading it reaches the review queue, an officer clarifies it, and the clarification
+//! becomes a fact-check that flags the next post.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::time::Duration;
+
+const FACTCHECK: &str = "{\"id\":\"tbh-77\",\"claim\":\"Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp\",\"verdict\":\"hoaks\",\"url\":\"https://cekfakta.example.id/77\",\"source\":\"cekfakta\"}\n";
+
+async fn get(url: &str) -> (u16, Value) {
+    match reqwest::get(url).await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+async fn poll(what: &str, app: &App, mut f: impl AsyncFnMut() -> Option<Value>) -> Value {
+    for _ in 0..300 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}\n{}", app.logs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn factcheck_stream_review_queue_and_clarification() {
+    let app = App::new(None, "");
+    let _run = app.spawn(&["run"]);
+    let base = app.base_url();
+    poll("the server", &app, async || {
+        (get(&format!("{base}/healthz")).await.0 == 0).then_some(Value::Null)
+    })
+    .await;
+    poll("the server", &app, async || {
+        let (s, v) = get(&format!("{base}/api/review")).await;
+        (s == 200).then_some(v)
+    })
+    .await;
+
+    // Imported while the pipeline runs: the analyzer follows the fact-check stream.
+    let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let posts = concat!(
+        "{\"id\":\"x:1\",\"source\":\"x\",\"text\":\"SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",
+        "{\"id\":\"x:2\",\"source\":\"x\",\"text\":\"Pemkab Sukamaju membagikan bantuan tunai 5 juta untuk warga yang mendaftar lewat tautan WhatsApp, buruan\",\"published_at\":\"2026-11-20T08:05:00+07:00\"}\n",
+        "{\"id\":\"x:3\",\"source\":\"x\",\"text\":\"Jalan di depan kantor Pemkab Sukamaju rusak, mohon diperbaiki\",\"published_at\":\"2026-11-20T09:00:00+07:00\"}\n",
+    );
+    let out = app.import(posts);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let case_id = "pemkab-sukamaju:fc:tbh-77";
+    let list = poll("the case with both posts", &app, async || {
+        let (_, v) = get(&format!("{base}/api/review?profile=pemkab-sukamaju")).await;
+        let c = v["cases"]
+            .as_array()?
+            .iter()
+            .find(|c| c["id"] == case_id)?
+            .clone();
+        (c["mentions"] == 2).then_some(v)
+    })
+    .await;
+    let cases = list["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "the ordinary post is not a case: {list}");
+    assert_eq!(cases[0]["state"], "new");
+    assert_eq!(cases[0]["label"], "known_hoax");
+
+    // Bad input: a clear error, exit status 2.
+    let out = app.run(&["review", "act", case_id, "clarify", "--by", "humas"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("URL"));
+    let out = app.run(&["review", "act", "nope", "take", "--by", "humas"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    for args in [
+        vec!["review", "act", case_id, "take", "--by", "operator-humas"],
+        vec![
+            "review",
+            "act",
+            case_id,
+            "confirm",
+            "--by",
+            "kabid-ikp",
+            "--note",
+            "dicek ke Dinsos",
+        ],
+        vec![
+            "review",
+            "act",
+            case_id,
+            "clarify",
+            "--by",
+            "kabid-ikp",
+            "--url",
+            "https://sukamajukab.go.id/klarifikasi/bantuan-5-juta",
+            "--note",
+            "Pemkab tidak membuka pendaftaran bantuan lewat WhatsApp",
+        ],
+    ] {
+        let out = app.run(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (s, one) = get(&format!(
+        "{base}/api/review/{}",
+        case_id.replace(':', "%3A")
+    ))
+    .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["case"]["state"], "clarified");
+    assert_eq!(
+        one["case"]["clarification_url"],
+        "https://sukamajukab.go.id/klarifikasi/bantuan-5-juta"
+    );
+    let who: Vec<&str> = one["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["operator-humas", "kabid-ikp", "kabid-ikp"]);
+    let (s, missing) = get(&format!("{base}/api/review/nope")).await;
+    assert_eq!(
+        (s, &missing["error"]["code"]),
+        (404, &Value::from("not_found"))
+    );
+    let (s, bad) = get(&format!("{base}/api/review?state=done")).await;
+    assert_eq!(
+        (s, &bad["error"]["code"]),
+        (400, &Value::from("bad_request"))
+    );
+
+    // The clarification is a fact-check now: the next copy of the post matches it.
+    let out = app.import(
+        "{\"id\":\"x:4\",\"source\":\"x\",\"text\":\"SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp!!\",\"published_at\":\"2026-11-20T10:00:00+07:00\"}\n",
+    );
+    assert!(out.status.success());
+    let hit = poll("the new post in the index", &app, async || {
+        let (_, v) = get(&format!("{base}/api/search?q=*&limit=10")).await;
+        v["hits"]
+            .as_array()?
+            .iter()
+            .find(|h| h["id"] == "x:4")
+            .cloned()
+    })
+    .await;
+    let ids: Vec<&str> = hit["hoax"]["matches"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{hit}"))
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"klarifikasi:pemkab-sukamaju:fc:tbh-77"),
+        "{ids:?} {hit}"
+    );
+
+    // Decisions export as labels.
+    let out = app.run(&["review", "export"]);
+    let labels: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert!(labels
+        .iter()
+        .all(|l| l["label"] == "hoax" && l["decided_by"] == "kabid-ikp"));
+}
