@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use simak_bus::{Bus, BusError, Offsets};
 use simak_text::{analyze, Options, TokenKind};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -112,15 +112,15 @@ pub struct ClaimMatch {
 
 struct Entry {
     fc: FactCheck,
-    terms: Vec<(u32, u16)>,
-    len: f32,
-    grams: HashSet<u32>,
+    /// Sorted, distinct trigram hashes of the claim.
+    grams: Vec<u32>,
 }
 
 /// Terms and trigram sets of a text, as matching sees it.
 pub struct TextView {
     terms: Vec<String>,
-    grams: HashSet<u32>,
+    /// Sorted, distinct trigram hashes.
+    grams: Vec<u32>,
     words: Vec<String>,
 }
 
@@ -131,34 +131,39 @@ impl TextView {
     }
 }
 
-/// Analyzes a text for matching.
+/// Analyzes a text for matching: one analysis gives the normalized words (trigrams and
+/// near-duplicate hashing); their stems, stop words left out, are the matching terms.
 pub fn view(text: &str) -> TextView {
     let mut terms = Vec::new();
-    for t in analyze(text, Options::SEARCH) {
-        if t.kind == TokenKind::Word && t.text.chars().count() > 2 {
-            terms.push(t.text);
-        }
-    }
-    let mut grams = HashSet::new();
+    let mut grams = Vec::new();
     let mut words = Vec::new();
     for t in analyze(text, Options::FEATURES) {
         if t.kind != TokenKind::Word {
             continue;
         }
-        let chars: Vec<char> = std::iter::once(' ')
-            .chain(t.text.chars())
-            .chain(std::iter::once(' '))
-            .collect();
-        for w in chars.windows(3) {
+        let mut w = [' '; 3];
+        for c in t.text.chars().chain(std::iter::once(' ')) {
+            w = [w[1], w[2], c];
+            if w[1] == ' ' && w[0] == ' ' {
+                continue;
+            }
             let mut h: u32 = 0x811c_9dc5;
             for c in w {
-                h ^= *c as u32;
+                h ^= c as u32;
                 h = h.wrapping_mul(0x0100_0193);
             }
-            grams.insert(h);
+            grams.push(h);
+        }
+        if !simak_text::analyzer::is_stopword(&t.text) {
+            let stem = simak_text::analyzer::stem(&t.text);
+            if stem.chars().count() > 2 {
+                terms.push(stem);
+            }
         }
         words.push(t.text);
     }
+    grams.sort_unstable();
+    grams.dedup();
     TextView {
         terms,
         grams,
@@ -166,12 +171,25 @@ pub fn view(text: &str) -> TextView {
     }
 }
 
-/// Similarity of a mention's and a claim's trigram sets (see the module docs).
-pub fn similarity(mention: &HashSet<u32>, claim: &HashSet<u32>) -> f32 {
+/// Similarity of a mention's and a claim's trigram sets, both sorted and distinct (see the
+/// module docs).
+pub fn similarity(mention: &[u32], claim: &[u32]) -> f32 {
     if claim.is_empty() || mention.is_empty() {
         return 0.0;
     }
-    let inter = mention.intersection(claim).count() as f32;
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < mention.len() && j < claim.len() {
+        match mention[i].cmp(&claim[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let inter = inter as f32;
     let containment = inter / claim.len() as f32;
     let dice = 2.0 * inter / (mention.len() + claim.len()) as f32;
     0.7 * containment + 0.3 * dice
@@ -182,8 +200,8 @@ pub fn similarity(mention: &HashSet<u32>, claim: &HashSet<u32>) -> f32 {
 pub struct FactCheckBase {
     entries: Vec<Entry>,
     vocab: HashMap<String, u32>,
-    postings: Vec<Vec<u32>>,
-    avg_len: f32,
+    /// Per term: (entry, BM25 weight of the term in that entry).
+    postings: Vec<Vec<(u32, f32)>>,
 }
 
 impl std::fmt::Debug for FactCheckBase {
@@ -195,41 +213,65 @@ impl std::fmt::Debug for FactCheckBase {
 /// Most candidates kept for re-ranking.
 const CANDIDATES: usize = 8;
 
+/// Per-thread scratch of the first pass, sized to the base, reset after each use.
+#[derive(Default)]
+struct Scratch {
+    shared: Vec<u8>,
+    score: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 impl FactCheckBase {
     /// Builds the in-memory base from fact-checks.
     pub fn new(fcs: Vec<FactCheck>) -> FactCheckBase {
         let mut base = FactCheckBase::default();
         let mut total = 0f32;
+        let mut raw: Vec<Vec<(u32, u16)>> = Vec::new();
+        let mut lens = Vec::new();
         for fc in fcs {
             let v = view(&fc.claim);
             let mut tf: HashMap<u32, u16> = HashMap::new();
             for t in &v.terms {
                 let next = base.vocab.len() as u32;
                 let id = *base.vocab.entry(t.clone()).or_insert(next);
-                if id as usize == base.postings.len() {
-                    base.postings.push(Vec::new());
+                if id as usize == raw.len() {
+                    raw.push(Vec::new());
                 }
                 *tf.entry(id).or_default() += 1;
             }
             let idx = base.entries.len() as u32;
-            for id in tf.keys() {
-                base.postings[*id as usize].push(idx);
+            for (id, n) in tf {
+                raw[id as usize].push((idx, n));
             }
-            let mut terms: Vec<(u32, u16)> = tf.into_iter().collect();
-            terms.sort_unstable();
             total += v.terms.len() as f32;
-            base.entries.push(Entry {
-                fc,
-                terms,
-                len: v.terms.len() as f32,
-                grams: v.grams,
-            });
+            lens.push(v.terms.len() as f32);
+            base.entries.push(Entry { fc, grams: v.grams });
         }
-        base.avg_len = if base.entries.is_empty() {
+        let n = base.entries.len() as f32;
+        let avg_len = if base.entries.is_empty() {
             1.0
         } else {
-            total / base.entries.len() as f32
+            total / n
         };
+        // BM25 (k1 = 1.2, b = 0.75), the term's weight in each entry computed once here.
+        base.postings = raw
+            .into_iter()
+            .map(|post| {
+                let df = post.len() as f32;
+                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                post.into_iter()
+                    .map(|(e, tf)| {
+                        let tf = f32::from(tf);
+                        let norm = 1.2 * (0.25 + 0.75 * lens[e as usize] / avg_len);
+                        (e, idf * tf * 2.2 / (tf + norm))
+                    })
+                    .collect()
+            })
+            .collect();
         base
     }
 
@@ -243,67 +285,71 @@ impl FactCheckBase {
         self.entries.is_empty()
     }
 
-    fn idf(&self, term: u32) -> f32 {
-        let n = self.entries.len() as f32;
-        let df = self.postings[term as usize].len() as f32;
-        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
-    }
-
     /// The best-matching fact-checks for a mention, most similar first (at most `k`).
     pub fn matches(&self, mention: &TextView, k: usize) -> Vec<ClaimMatch> {
         if self.entries.is_empty() || mention.terms.is_empty() {
             return Vec::new();
         }
-        // 1. First pass: shared informative terms.
-        let max_df = (self.entries.len() / 20).max(50);
-        let mut qterms: HashSet<u32> = HashSet::new();
-        let mut shared: HashMap<u32, u8> = HashMap::new();
-        for t in &mention.terms {
-            let Some(&id) = self.vocab.get(t) else {
-                continue;
-            };
-            if !qterms.insert(id) {
-                continue;
+        // 1. First pass over the postings of the mention's informative terms (a term in more
+        //    than 1% of the claims, and at least 50, says little about which claim it is),
+        //    counting shared terms and summing BM25 at once, in per-thread arrays.
+        let max_df = (self.entries.len() / 100).max(50);
+        let mut top: Vec<(f32, u32)> = SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            let sc = &mut *sc;
+            if sc.shared.len() < self.entries.len() {
+                sc.shared.resize(self.entries.len(), 0);
+                sc.score.resize(self.entries.len(), 0.0);
             }
-            let post = &self.postings[id as usize];
-            if post.len() > max_df {
-                continue;
+            let mut seen: Vec<u32> = Vec::with_capacity(mention.terms.len());
+            for t in &mention.terms {
+                let Some(&id) = self.vocab.get(t) else {
+                    continue;
+                };
+                if seen.contains(&id) {
+                    continue;
+                }
+                seen.push(id);
+                let post = &self.postings[id as usize];
+                if post.len() > max_df {
+                    continue;
+                }
+                for &(e, w) in post {
+                    let i = e as usize;
+                    if sc.shared[i] == 0 {
+                        sc.touched.push(e);
+                    }
+                    sc.shared[i] = sc.shared[i].saturating_add(1);
+                    sc.score[i] += w;
+                }
             }
-            for &e in post {
-                *shared.entry(e).or_default() += 1;
+            // 2. BM25: keep the best candidates sharing at least two terms.
+            let mut best: Vec<(f32, u32)> = Vec::with_capacity(CANDIDATES + 1);
+            for &e in &sc.touched {
+                let i = e as usize;
+                if sc.shared[i] >= 2 {
+                    let s = sc.score[i];
+                    if best.len() < CANDIDATES || s > best[best.len() - 1].0 {
+                        let at = best
+                            .iter()
+                            .position(|b| s > b.0 || s == b.0 && e < b.1)
+                            .unwrap_or(best.len());
+                        best.insert(at, (s, e));
+                        best.truncate(CANDIDATES);
+                    }
+                }
+                sc.shared[i] = 0;
+                sc.score[i] = 0.0;
             }
-        }
-        let mut cands: Vec<u32> = shared
-            .into_iter()
-            .filter(|(_, n)| *n >= 2)
-            .map(|(e, _)| e)
-            .collect();
-        if cands.is_empty() {
+            sc.touched.clear();
+            best
+        });
+        if top.is_empty() {
             return Vec::new();
         }
-        // 2. BM25 over the candidates.
-        let mut scored: Vec<(f32, u32)> = cands
-            .drain(..)
-            .map(|e| {
-                let entry = &self.entries[e as usize];
-                let norm = 1.2 * (0.25 + 0.75 * entry.len / self.avg_len);
-                let s: f32 = entry
-                    .terms
-                    .iter()
-                    .filter(|(t, _)| qterms.contains(t))
-                    .map(|&(t, tf)| {
-                        let tf = f32::from(tf);
-                        self.idf(t) * tf * 2.2 / (tf + norm)
-                    })
-                    .sum();
-                (s, e)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored.truncate(CANDIDATES);
         // 3. Re-rank by similarity.
-        let mut out: Vec<ClaimMatch> = scored
-            .into_iter()
+        let mut out: Vec<ClaimMatch> = top
+            .drain(..)
             .map(|(_, e)| {
                 let entry = &self.entries[e as usize];
                 ClaimMatch {

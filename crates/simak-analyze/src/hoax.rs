@@ -221,21 +221,28 @@ pub fn simhash(text: &str) -> u64 {
 /// 64-bit SimHash of already-normalized words (word 2-shingles).
 pub fn simhash_words(words: &[String]) -> u64 {
     let mut acc = [0i32; 64];
-    let mut add = |s: &str| {
+    let mut add = |a: &str, b: Option<&str>| {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in s.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        let mut eat = |s: &[u8]| {
+            for &x in s {
+                h ^= u64::from(x);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(a.as_bytes());
+        if let Some(b) = b {
+            eat(b" ");
+            eat(b.as_bytes());
         }
         for (i, a) in acc.iter_mut().enumerate() {
             *a += if h >> i & 1 == 1 { 1 } else { -1 };
         }
     };
     if words.len() < 2 {
-        words.iter().for_each(|w| add(w));
+        words.iter().for_each(|w| add(w, None));
     }
     for w in words.windows(2) {
-        add(&format!("{} {}", w[0], w[1]));
+        add(&w[0], Some(&w[1]));
     }
     acc.iter()
         .enumerate()

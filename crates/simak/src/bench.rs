@@ -40,6 +40,9 @@ pub struct BenchArgs {
     /// Internal: the phase's working directory.
     #[arg(long, hide = true)]
     work: Option<PathBuf>,
+    /// Fact-checks in the knowledge base (bench hoax).
+    #[arg(long, default_value_t = 50_000)]
+    factchecks: usize,
     /// Python with scikit-learn, for the classify baseline.
     #[arg(long, default_value = "/opt/simak-venv/bin/python")]
     python: PathBuf,
@@ -51,6 +54,8 @@ enum BenchWhat {
     Pipeline,
     /// Language + sentiment per core, vs scikit-learn TF-IDF + logistic regression.
     Classify,
+    /// The full analyzer with hoax scoring against a large fact-check base, per core.
+    Hoax,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -68,6 +73,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     }
     if let BenchWhat::Classify = a.what {
         return classify_bench(&a);
+    }
+    if let BenchWhat::Hoax = a.what {
+        return hoax_bench(&a);
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
@@ -412,6 +420,146 @@ fn classify_bench(a: &BenchArgs) -> Result<ExitCode> {
         both_rate / sk_one,
         both_rate / sk_batch,
         sk["macro_f1"].as_f64().unwrap_or(f64::NAN)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A knowledge base of `n` fact-checks: the hoax test set's 36 claims, then claims built from
+/// the corpus (one sentence, or the first half of one joined to the second half of another,
+/// so the vocabulary and lengths are those of real Indonesian posts).
+fn synthetic_factchecks(texts: &[String], n: usize) -> Vec<simak_analyze::factcheck::FactCheck> {
+    use simak_analyze::factcheck::FactCheck;
+    let mut out = simak_analyze::hoax_eval::TestSet::shipped().factchecks;
+    let mut seen: std::collections::HashSet<String> = out.iter().map(|f| f.claim.clone()).collect();
+    let half = |t: &str, first: bool| -> String {
+        let w: Vec<&str> = t.split_whitespace().collect();
+        let m = w.len() / 2;
+        if first {
+            w[..m].join(" ")
+        } else {
+            w[m..].join(" ")
+        }
+    };
+    let mut i = 0usize;
+    while out.len() < n {
+        let a = &texts[i % texts.len()];
+        let claim = if i < texts.len() {
+            a.clone()
+        } else {
+            let b = &texts[(i.wrapping_mul(7919) + i / texts.len()) % texts.len()];
+            format!("{} {}", half(a, true), half(b, false))
+        };
+        i += 1;
+        if claim.split_whitespace().count() < 5 || !seen.insert(claim.clone()) {
+            continue;
+        }
+        out.push(FactCheck {
+            id: format!("bench-{i}"),
+            claim,
+            verdict: "hoaks".into(),
+            explanation: String::new(),
+            url: None,
+            published_at: None,
+            source: "bench".into(),
+        });
+    }
+    out
+}
+
+/// The analyzer with hoax scoring, one thread, against an empty and a 50,000-entry base.
+fn hoax_bench(a: &BenchArgs) -> Result<ExitCode> {
+    use simak_analyze::factcheck::{view, FactCheckBase};
+    use simak_analyze::hoax::{score, Clusters};
+    let texts = corpus_texts(&a.corpus)?;
+    let set = simak_analyze::hoax_eval::TestSet::shipped();
+    // Mentions: SmSA test texts and the hoax test posts (a tenth of them spread a known claim).
+    let mut mentions: Vec<String> = simak_analyze::sentiment::SMSA_TEST
+        .lines()
+        .filter_map(|l| l.rsplit_once('\t').map(|(t, _)| t.to_string()))
+        .collect();
+    mentions.extend(set.posts.iter().map(|p| p.text.clone()));
+    let n = a.n;
+    let t0 = Instant::now();
+    let fcs = synthetic_factchecks(&texts, a.factchecks);
+    let gen_s = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let kb = FactCheckBase::new(fcs.clone());
+    let build_s = t0.elapsed().as_secs_f64();
+    let profiles = simak_analyze::profiles::Profiles::load_dir(Path::new("config/profiles"))
+        .unwrap_or_default();
+    let mk = |m: usize| -> Mention {
+        serde_json::from_value(serde_json::json!({
+            "id": format!("b:{m}"), "source": "bench", "text": mentions[m % mentions.len()],
+            "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+        }))
+        .expect("mention")
+    };
+    let batch: Vec<Mention> = (0..n).map(mk).collect();
+    let run = |an: &simak_analyze::Analyzer| -> f64 {
+        for m in batch.iter().take(1000) {
+            let mut m = m.clone();
+            an.enrich(&mut m);
+        }
+        let mut ms = batch.clone();
+        let t0 = Instant::now();
+        for m in ms.iter_mut() {
+            an.enrich(m);
+        }
+        rate(n, t0)
+    };
+    let empty = simak_analyze::Analyzer::new().with_profiles(profiles.clone());
+    let base_rate = run(&empty);
+    let full = simak_analyze::Analyzer::new()
+        .with_profiles(profiles.clone())
+        .with_factchecks(fcs);
+    let full_rate = run(&full);
+    // Matching alone, and the whole hoax score alone.
+    let t0 = Instant::now();
+    let mut matched = 0usize;
+    for i in 0..n {
+        let v = view(&mentions[i % mentions.len()]);
+        matched += usize::from(!kb.matches(&v, 3).is_empty());
+    }
+    let match_rate = rate(n, t0);
+    let clusters = Clusters::default();
+    let t0 = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(score(
+            &kb,
+            &clusters,
+            &mentions[i % mentions.len()],
+            i as i64,
+        ));
+    }
+    let score_rate = rate(n, t0);
+    println!(
+        "hoax bench: {n} mentions ({} distinct: SmSA test + hoax test posts), one thread, {} profiles",
+        mentions.len(),
+        profiles.len()
+    );
+    println!(
+        "knowledge base: {} fact-checks (generated in {gen_s:.1} s, built in memory in {build_s:.2} s)",
+        kb.len()
+    );
+    println!("{:<52} {:>12}", "", "mentions/s");
+    println!(
+        "{:<52} {:>12.0}",
+        "analyzer, no fact-checks (baseline)", base_rate
+    );
+    println!(
+        "{:<52} {:>12.0}",
+        format!("analyzer with hoax scoring, {} fact-checks", kb.len()),
+        full_rate
+    );
+    println!("{:<52} {:>12.0}", "claim matching alone", match_rate);
+    println!(
+        "{:<52} {:>12.0}",
+        "hoax score alone (matching, cues, clusters)", score_rate
+    );
+    println!(
+        "ratio with / without the knowledge base: {:.2}; mentions with a candidate match: {:.1}%",
+        full_rate / base_rate,
+        100.0 * matched as f64 / n as f64
     );
     Ok(ExitCode::SUCCESS)
 }
