@@ -86,3 +86,53 @@ fn imported_factchecks_flag_a_paraphrased_hoax() {
     assert_eq!(lines[1]["hoax"]["label"], "none", "{}", lines[1]);
     assert_eq!(lines[1]["hoax"]["cluster"]["size"], 1);
 }
+
+#[test]
+fn train_hoax_learns_from_decisions_and_classify_uses_it() {
+    let app = App::new(None, "");
+    let labels = app.dir.path().join("labels.jsonl");
+    let few = "{\"text\":\"SEBARKAN info ini\",\"label\":\"hoax\"}\n{\"text\":\"jalan rusak\",\"label\":\"not_hoax\"}\n";
+    std::fs::write(&labels, few).unwrap();
+    let out = app.run(&["train", "hoax", "--labels", labels.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("too few decisions"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Decisions in the shape `simak review export` writes: the shipped hoax test posts.
+    let posts = include_str!("../../crates/simak-analyze/data/hoax/posts.tsv");
+    let mut body = String::new();
+    for line in posts.lines().filter(|l| !l.starts_with('#')) {
+        let mut p = line.splitn(3, '\t');
+        let (kind, _, text) = (p.next().unwrap(), p.next(), p.next().unwrap());
+        let label = if kind == "none" { "not_hoax" } else { "hoax" };
+        body.push_str(&serde_json::json!({"text": text, "label": label}).to_string());
+        body.push('\n');
+    }
+    std::fs::write(&labels, body).unwrap();
+    let out = app.run(&["train", "hoax", "--labels", labels.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("office model") && stdout.contains("rules alone"),
+        "{stdout}"
+    );
+    let model: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(app.dir.path().join("data/models/hoax.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(model["weights"].as_array().unwrap().len(), 12);
+    let out = with_stdin(
+        app.cmd(&["classify"]),
+        "{\"text\":\"AWAS!! Ada undian berhadiah mobil, klik link bit.ly/hadiah dan isi data diri\"}\n",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reasons = v["hoax"]["reasons"].to_string();
+    assert!(reasons.contains("model dari keputusan kantor"), "{v}");
+    assert_eq!(v["hoax"]["label"], "suspected", "{v}");
+}

@@ -107,7 +107,13 @@ pub struct ClaimMatch {
     /// Its verdict.
     pub verdict: String,
     /// Similarity in [0, 1].
+    #[serde(serialize_with = "round3")]
     pub similarity: f32,
+}
+
+/// Writes an f32 in [0, 1] as a decimal with three places (not as its binary expansion).
+pub fn round3<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*x) * 1000.0).round() / 1000.0)
 }
 
 struct Entry {

@@ -61,6 +61,7 @@ impl Default for Thresholds {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HoaxVerdict {
     /// In [0, 1].
+    #[serde(serialize_with = "crate::factcheck::round3")]
     pub score: f32,
     /// `known_hoax`, `suspected` or `none`.
     pub label: &'static str,
@@ -70,6 +71,9 @@ pub struct HoaxVerdict {
     pub matches: Vec<ClaimMatch>,
     /// The near-duplicate cluster this post belongs to.
     pub cluster: Cluster,
+    /// The features the office model sees (not part of the output).
+    #[serde(skip)]
+    pub features: [f32; NF],
 }
 
 /// A 64-bit id written as 16 hex digits (JSON numbers lose precision past 2^53).
@@ -194,23 +198,112 @@ const CUES: &[Cue] = &[
 /// The hoax-style cues in `text`: (reason, weight).
 pub fn cues(text: &str) -> Vec<(String, f32)> {
     cues_lower(text, &simak_text::analyzer::normalize(text))
+        .into_iter()
+        .map(|(_, r, w)| (r, w))
+        .collect()
 }
 
-fn cues_lower(text: &str, lower: &str) -> Vec<(String, f32)> {
-    let mut out: Vec<(String, f32)> = CUES
+/// The cues as (feature index, reason, weight): the [`CUES`] in order, then all caps (5) and
+/// exclamation marks (6).
+fn cues_lower(text: &str, lower: &str) -> Vec<(usize, String, f32)> {
+    let mut out: Vec<(usize, String, f32)> = CUES
         .iter()
-        .filter(|c| c.phrases.iter().any(|p| lower.contains(p)))
-        .map(|c| (c.reason.to_string(), c.weight))
+        .enumerate()
+        .filter(|(_, c)| c.phrases.iter().any(|p| lower.contains(p)))
+        .map(|(i, c)| (i, c.reason.to_string(), c.weight))
         .collect();
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
     let upper = letters.iter().filter(|c| c.is_uppercase()).count();
     if letters.len() >= 20 && upper * 10 >= letters.len() * 6 {
-        out.push(("ditulis dengan huruf kapital semua".to_string(), 0.1));
+        out.push((5, "ditulis dengan huruf kapital semua".to_string(), 0.1));
     }
     if text.contains("!!!") {
-        out.push(("tanda seru berlebihan".to_string(), 0.05));
+        out.push((6, "tanda seru berlebihan".to_string(), 0.05));
     }
     out
+}
+
+/// Names of the features the office model learns from, in order.
+pub const FEATURES: [&str; NF] = [
+    "bias",
+    "claim_similarity",
+    "cue_spread",
+    "cue_urgency",
+    "cue_chain",
+    "cue_unverifiable",
+    "cue_scam",
+    "all_caps",
+    "exclamations",
+    "vouching",
+    "correction",
+    "short",
+];
+/// Number of features.
+pub const NF: usize = 12;
+
+/// A logistic model of P(hoax) over [`FEATURES`], learned from the office's decisions by
+/// `simak train hoax`. Where it is present the hoax score of a post that is neither a known
+/// hoax nor a correction is the mean of the rule score and this probability.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct OfficeModel {
+    /// Feature names (checked against [`FEATURES`] on load).
+    pub features: Vec<String>,
+    /// One weight per feature.
+    pub weights: Vec<f32>,
+    /// Labels it was trained on: hoax, not hoax.
+    pub trained_on: (usize, usize),
+}
+
+impl OfficeModel {
+    /// Loads a model file, checking it fits this version's features.
+    pub fn load(path: &std::path::Path) -> Result<OfficeModel, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let m: OfficeModel =
+            serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        if m.features != FEATURES || m.weights.len() != NF {
+            return Err(format!(
+                "{}: made for other features; run `simak train hoax` again",
+                path.display()
+            ));
+        }
+        Ok(m)
+    }
+
+    /// P(hoax | x).
+    pub fn prob(&self, x: &[f32; NF]) -> f32 {
+        let z: f32 = self.weights.iter().zip(x).map(|(w, v)| w * v).sum();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// Trains by gradient descent on the log loss with L2 (λ = 0.01), classes weighted to
+    /// balance; deterministic.
+    pub fn train(examples: &[([f32; NF], bool)]) -> OfficeModel {
+        let pos = examples.iter().filter(|e| e.1).count().max(1) as f32;
+        let neg = examples.iter().filter(|e| !e.1).count().max(1) as f32;
+        let n = examples.len().max(1) as f32;
+        let (wp, wn) = (n / (2.0 * pos), n / (2.0 * neg));
+        let mut w = [0f32; NF];
+        for _ in 0..2000 {
+            let mut g = [0f32; NF];
+            for (x, y) in examples {
+                let z: f32 = w.iter().zip(x).map(|(a, b)| a * b).sum();
+                let p = 1.0 / (1.0 + (-z).exp());
+                let (t, cw) = if *y { (1.0, wp) } else { (0.0, wn) };
+                for k in 0..NF {
+                    g[k] += cw * (p - t) * x[k];
+                }
+            }
+            for k in 0..NF {
+                let reg = if k == 0 { 0.0 } else { 0.01 * w[k] };
+                w[k] -= 0.5 * (g[k] / n + reg);
+            }
+        }
+        OfficeModel {
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            weights: w.to_vec(),
+            trained_on: (pos as usize, neg as usize),
+        }
+    }
 }
 
 /// 64-bit SimHash of the slang-normalized words of `text` (word 2-shingles).
@@ -421,6 +514,18 @@ pub fn score_with(
     ts: i64,
     th: &Thresholds,
 ) -> HoaxVerdict {
+    score_full(kb, clusters, text, ts, th, None)
+}
+
+/// Scores one mention, with the office's model where there is one.
+pub fn score_full(
+    kb: &FactCheckBase,
+    clusters: &Clusters,
+    text: &str,
+    ts: i64,
+    th: &Thresholds,
+    model: Option<&OfficeModel>,
+) -> HoaxVerdict {
     let v = view(text);
     let words = v.words().len();
     let matches: Vec<ClaimMatch> = kb
@@ -441,6 +546,12 @@ pub fn score_with(
     }
     let lower = simak_text::analyzer::normalize(text);
     let (counter, vouching) = counter_and_vouching(&lower);
+    let mut x = [0f32; NF];
+    x[0] = 1.0;
+    x[1] = if best >= th.suggest { best } else { 0.0 };
+    x[9] = f32::from(u8::from(vouching));
+    x[10] = f32::from(u8::from(counter));
+    x[11] = f32::from(u8::from(words < MIN_AUTO_WORDS));
     if counter {
         // Quoting a debunked claim to correct it is what the office wants to see, not to flag.
         reasons.push(
@@ -453,6 +564,7 @@ pub fn score_with(
             reasons,
             matches,
             cluster,
+            features: x,
         };
     }
     if best >= th.known && words >= MIN_AUTO_WORDS {
@@ -463,6 +575,7 @@ pub fn score_with(
             reasons,
             matches,
             cluster,
+            features: x,
         };
     }
     if best >= th.known {
@@ -476,8 +589,9 @@ pub fn score_with(
         0.0
     };
     let mut cue_sum = 0.0;
-    for (reason, w) in cues_lower(text, &lower) {
+    for (i, reason, w) in cues_lower(text, &lower) {
         cue_sum += w;
+        x[2 + i] = 1.0;
         reasons.push(reason);
     }
     if vouching {
@@ -493,7 +607,16 @@ pub fn score_with(
         s += 0.1;
     }
     reasons.extend(spread);
-    let s = (s.min(0.89) * 1000.0).round() / 1000.0;
+    let mut s = s.min(0.89);
+    if let Some(m) = model {
+        let p = m.prob(&x);
+        s = (s + p.min(0.89)) / 2.0;
+        reasons.push(format!(
+            "model dari keputusan kantor: peluang hoaks {:.0}%",
+            p * 100.0
+        ));
+    }
+    let s = (s * 1000.0).round() / 1000.0;
     let label = if s >= th.suspect { "suspected" } else { "none" };
     HoaxVerdict {
         score: s,
@@ -501,6 +624,7 @@ pub fn score_with(
         reasons,
         matches,
         cluster,
+        features: x,
     }
 }
 
@@ -570,6 +694,46 @@ mod tests {
         let plain = score(&kb(), &c, "Jalan di depan pasar rusak, mohon diperbaiki", 0);
         assert_eq!(plain.label, "none", "{plain:?}");
         assert!(plain.reasons.is_empty());
+    }
+
+    #[test]
+    fn office_model_learns_and_refuses_other_features() {
+        // Hoax when the scam cue is on, whatever else.
+        let data: Vec<([f32; NF], bool)> = (0..200)
+            .map(|i| {
+                let mut x = [0f32; NF];
+                x[0] = 1.0;
+                x[6] = (i % 2) as f32;
+                x[3] = (i % 3 == 0) as u8 as f32;
+                (x, i % 2 == 1)
+            })
+            .collect();
+        let m = OfficeModel::train(&data);
+        assert_eq!(m, OfficeModel::train(&data), "deterministic");
+        for (x, y) in &data {
+            assert_eq!(m.prob(x) >= 0.5, *y);
+        }
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("hoax.json");
+        std::fs::write(&p, serde_json::to_vec(&m).unwrap()).unwrap();
+        assert_eq!(OfficeModel::load(&p).unwrap(), m);
+        let mut other = m.clone();
+        other.features.pop();
+        std::fs::write(&p, serde_json::to_vec(&other).unwrap()).unwrap();
+        assert!(OfficeModel::load(&p).unwrap_err().contains("train hoax"));
+    }
+
+    #[test]
+    fn corrections_are_not_flagged_and_vouching_is_a_cue() {
+        let c = Clusters::default();
+        let v = score(&kb(), &c, "HOAKS: pesan bantuan tunai Rp5 juta dari Pemkab Sukamaju untuk setiap warga yang mendaftar lewat tautan WhatsApp tidak benar", 0);
+        assert_eq!(v.label, "none", "{v:?}");
+        assert!(
+            !v.matches.is_empty(),
+            "the related fact-check is still shown"
+        );
+        let v = score(&kb(), &c, "Ini bukan hoaks! Pemkab Sukamaju bagi bantuan tunai 5 juta buat setiap warga yg daftar lewat link WhatsApp", 0);
+        assert_eq!(v.label, "known_hoax", "{v:?}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub struct Analyzer {
     profiles: Arc<Profiles>,
     factchecks: Arc<factcheck::LiveBase>,
     clusters: Arc<hoax::Clusters>,
+    office: Option<Arc<hoax::OfficeModel>>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -67,12 +68,19 @@ impl Analyzer {
             profiles: Arc::new(Profiles::default()),
             factchecks: Arc::new(factcheck::LiveBase::default()),
             clusters: Arc::new(hoax::Clusters::default()),
+            office: None,
         }
     }
 
     /// The same analyzer matching claims against `fcs`.
     pub fn with_factchecks(mut self, fcs: Vec<factcheck::FactCheck>) -> Analyzer {
         self.factchecks = Arc::new(factcheck::LiveBase::new(fcs));
+        self
+    }
+
+    /// The same analyzer with the office's hoax model (`simak train hoax`).
+    pub fn with_office_model(mut self, m: hoax::OfficeModel) -> Analyzer {
+        self.office = Some(Arc::new(m));
         self
     }
 
@@ -99,7 +107,8 @@ impl Analyzer {
         );
         let (fcs, pos, bad) =
             factcheck::read_stream(bus, &cfg.bus.topics.factchecks, &Offsets::new()).await?;
-        let a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);
+        let mut a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);
+        a.office = office_model(cfg).map(Arc::new);
         tracing::info!(
             factchecks = a.factchecks.current().len(),
             skipped = bad,
@@ -139,11 +148,13 @@ impl Analyzer {
         m.lang = Some(e.lang.to_string());
         m.sentiment = Some(e.sentiment);
         m.profiles = self.profiles.match_mention(m);
-        let verdict = hoax::score(
+        let verdict = hoax::score_full(
             &self.factchecks.current(),
             &self.clusters,
             &m.text,
             m.published_at.timestamp(),
+            &hoax::Thresholds::SHIPPED,
+            self.office.as_deref(),
         );
         m.extra.insert(
             "hoax".into(),
@@ -207,6 +218,26 @@ impl Analyzer {
             obj.insert("hoax".into(), h);
         }
         Ok(())
+    }
+}
+
+/// The office's hoax model (`simak train hoax`), if one was trained. A broken model file is
+/// logged and left out: the rules alone still work.
+pub fn office_model(cfg: &Config) -> Option<hoax::OfficeModel> {
+    let path = cfg.hoax_model_path();
+    if !path.exists() {
+        return None;
+    }
+    match hoax::OfficeModel::load(&path) {
+        Ok(m) => {
+            tracing::info!(path = %path.display(), hoax = m.trained_on.0,
+                not_hoax = m.trained_on.1, "office hoax model loaded");
+            Some(m)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "office hoax model not used");
+            None
+        }
     }
 }
 

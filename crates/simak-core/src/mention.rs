@@ -100,11 +100,19 @@ pub struct Sentiment {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SentimentScores {
     /// P(negative).
+    #[serde(serialize_with = "round4")]
     pub negative: f32,
     /// P(neutral).
+    #[serde(serialize_with = "round4")]
     pub neutral: f32,
     /// P(positive).
+    #[serde(serialize_with = "round4")]
     pub positive: f32,
+}
+
+/// Writes a probability with four decimals, not as the binary expansion of an f32.
+fn round4<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*x) * 10_000.0).round() / 10_000.0)
 }
 
 impl Metrics {

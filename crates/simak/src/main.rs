@@ -184,7 +184,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Factcheck {
             what: FactcheckWhat::Import { file },
         } => models::factcheck_import(&cfg, &file).await,
-        Command::Train { what } => models::train(what),
+        Command::Train { what } => models::train(&cfg, what).await,
         Command::Eval { what } => models::eval(what),
         Command::Review { what } => review::run(cfg, what).await,
         Command::Bench(a) => bench::run(cfg, a).await,

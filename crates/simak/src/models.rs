@@ -20,6 +20,17 @@ pub enum TrainWhat {
         #[arg(long, default_value = "crates/simak-analyze/models/sentiment.bin")]
         out: PathBuf,
     },
+    /// Learn from the office's review decisions: a model of P(hoax) over the hoax features,
+    /// written to data_dir/models/hoax.json and used by analyzers at their next start.
+    Hoax {
+        /// Labels as JSONL (`text`, `label` = hoax | not_hoax), as `simak review export`
+        /// writes them (default: read the review queue directly).
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Where to write the model (default: data_dir/models/hoax.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -66,8 +77,11 @@ pub struct EvalSentiment {
     data: Option<PathBuf>,
 }
 
-pub fn train(what: TrainWhat) -> Result<ExitCode> {
-    let TrainWhat::Sentiment { data, out } = what;
+pub async fn train(cfg: &simak_core::Config, what: TrainWhat) -> Result<ExitCode> {
+    let (data, out) = match what {
+        TrainWhat::Sentiment { data, out } => (data, out),
+        TrainWhat::Hoax { labels, out } => return train_hoax(cfg, labels, out).await,
+    };
     let train = sentiment::read_tsv(&data.join("train.tsv")).map_err(anyhow::Error::msg)?;
     let valid = sentiment::read_tsv(&data.join("valid.tsv")).map_err(anyhow::Error::msg)?;
     eprintln!(
@@ -198,7 +212,11 @@ pub async fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
         Analyzer::from_config(cfg, &bus).await?.0
     } else {
         let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-        Analyzer::new().with_profiles(profiles)
+        let a = Analyzer::new().with_profiles(profiles);
+        match simak_analyze::office_model(cfg) {
+            Some(m) => a.with_office_model(m),
+            None => a,
+        }
     };
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -365,4 +383,121 @@ fn eval_hoax(a: EvalHoax) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The minimum of labels of each class `simak train hoax` needs.
+const MIN_LABELS: usize = 10;
+
+async fn train_hoax(
+    cfg: &simak_core::Config,
+    labels: Option<PathBuf>,
+    out: Option<PathBuf>,
+) -> Result<ExitCode> {
+    use simak_analyze::hoax::{score_with, Clusters, OfficeModel, Thresholds, NF};
+    let mut examples: Vec<(String, bool)> = Vec::new();
+    match &labels {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .with_context(|| format!("{}:{}", p.display(), i + 1))?;
+                let t = v["text"]
+                    .as_str()
+                    .with_context(|| format!("{}:{}: `text` missing", p.display(), i + 1))?;
+                let y = match v["label"].as_str() {
+                    Some("hoax") => true,
+                    Some("not_hoax") => false,
+                    other => anyhow::bail!(
+                        "{}:{}: `label` must be hoax or not_hoax, got {other:?}",
+                        p.display(),
+                        i + 1
+                    ),
+                };
+                examples.push((t.to_string(), y));
+            }
+        }
+        None => {
+            let store = simak_review::ReviewStore::open(&cfg.review_db_path())?;
+            for l in store.labels()? {
+                examples.push((l.text, l.label == "hoax"));
+            }
+        }
+    }
+    let pos = examples.iter().filter(|e| e.1).count();
+    let neg = examples.len() - pos;
+    if pos < MIN_LABELS || neg < MIN_LABELS {
+        anyhow::bail!(
+            "too few decisions to learn from: {pos} hoax and {neg} not hoax; at least {MIN_LABELS} of each are needed"
+        );
+    }
+    // The features see the same knowledge base the analyzers use.
+    let analyzer = if cfg.bus.is_kafka() || cfg.log_path().exists() {
+        let bus = simak_bus::Bus::open(cfg)?;
+        Analyzer::from_config(cfg, &bus).await?.0
+    } else {
+        Analyzer::new()
+    };
+    let kb = analyzer.factchecks().current();
+    let th = Thresholds::SHIPPED;
+    let data: Vec<([f32; NF], bool, bool)> = examples
+        .iter()
+        .map(|(t, y)| {
+            let v = score_with(&kb, &Clusters::default(), t, 0, &th);
+            (v.features, *y, v.label != "none")
+        })
+        .collect();
+    // 5-fold cross-validation, against the rules alone on the same labels.
+    let (mut m, mut r) = ([0u32; 3], [0u32; 3]);
+    let count = |c: &mut [u32; 3], pred: bool, y: bool| match (pred, y) {
+        (true, true) => c[0] += 1,
+        (true, false) => c[1] += 1,
+        (false, true) => c[2] += 1,
+        _ => {}
+    };
+    for fold in 0..5 {
+        let train: Vec<([f32; NF], bool)> = data
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 5 != fold)
+            .map(|(_, d)| (d.0, d.1))
+            .collect();
+        let model = OfficeModel::train(&train);
+        for (_, d) in data.iter().enumerate().filter(|(i, _)| i % 5 == fold) {
+            count(&mut m, model.prob(&d.0) >= 0.5, d.1);
+            count(&mut r, d.2, d.1);
+        }
+    }
+    let f1 = |c: &[u32; 3]| {
+        let p = f64::from(c[0]) / f64::from((c[0] + c[1]).max(1));
+        let rc = f64::from(c[0]) / f64::from((c[0] + c[2]).max(1));
+        (
+            p,
+            rc,
+            if p + rc > 0.0 {
+                2.0 * p * rc / (p + rc)
+            } else {
+                0.0
+            },
+        )
+    };
+    let model = OfficeModel::train(&data.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>());
+    let out = out.unwrap_or_else(|| cfg.hoax_model_path());
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    }
+    std::fs::write(&out, serde_json::to_vec_pretty(&model)?)
+        .with_context(|| out.display().to_string())?;
+    let (mp, mr, mf) = f1(&m);
+    let (rp, rr, rf) = f1(&r);
+    println!("hoax model from {pos} hoax and {neg} not-hoax decisions; 5-fold cross-validation:");
+    println!("  office model  precision {mp:.4}  recall {mr:.4}  F1 {mf:.4}");
+    println!("  rules alone   precision {rp:.4}  recall {rr:.4}  F1 {rf:.4}");
+    println!(
+        "written to {} (analyzers use it from their next start)",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
