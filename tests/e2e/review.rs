@@ -185,3 +185,125 @@ async fn factcheck_stream_review_queue_and_clarification() {
         .iter()
         .all(|l| l["label"] == "hoax" && l["decided_by"] == "kabid-ikp"));
 }
+
+const WP_FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+	xmlns:content="http://purl.org/rss/1.0/modules/content/"
+	xmlns:dc="http://purl.org/dc/elements/1.1/"
+	xmlns:atom="http://www.w3.org/2005/Atom"
+	xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel>
+	<title>TurnBackHoax</title>
+	<atom:link href="https://turnbackhoax.example.id/feed/" rel="self" type="application/rss+xml" />
+	<link>https://turnbackhoax.example.id</link>
+	<description>Fakta atau hoaks?</description>
+	<lastBuildDate>Sun, 22 Nov 2026 03:00:00 +0000</lastBuildDate>
+	<language>id-ID</language>
+	<sy:updatePeriod>hourly</sy:updatePeriod>
+	<generator>https://wordpress.org/?v=6.6</generator>
+	<item>
+		<title>[HOAKS] Air PDAM Sukamaju Tercemar Racun dan Tidak Boleh Diminum</title>
+		<link>https://turnbackhoax.example.id/2026/11/22/hoaks-air-pdam-sukamaju/?utm_source=rss</link>
+		<dc:creator><![CDATA[Tim Cek Fakta]]></dc:creator>
+		<pubDate>Sun, 22 Nov 2026 02:00:00 +0000</pubDate>
+		<category><![CDATA[Hoaks]]></category>
+		<guid isPermaLink="false">https://turnbackhoax.example.id/?p=90211</guid>
+		<description><![CDATA[<p>Hasil uji laboratorium Dinas Kesehatan menyatakan air PDAM memenuhi baku mutu. &#8230;</p>]]></description>
+		<content:encoded><![CDATA[<p><strong>Penjelasan:</strong> Hasil uji laboratorium Dinas Kesehatan menyatakan air PDAM memenuhi baku mutu.</p>]]></content:encoded>
+	</item>
+	<item>
+		<title>Rapat Koordinasi Pemeriksa Fakta Se-Jawa Barat</title>
+		<link>https://turnbackhoax.example.id/2026/11/21/rapat/</link>
+		<pubDate>Sat, 21 Nov 2026 02:00:00 +0000</pubDate>
+		<guid isPermaLink="false">https://turnbackhoax.example.id/?p=90200</guid>
+		<description><![CDATA[<p>Kegiatan rutin.</p>]]></description>
+	</item>
+</channel>
+</rss>"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn factcheck_feed_items_flag_posts() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    let hits = Arc::new(AtomicU32::new(0));
+    let h = hits.clone();
+    let app_server = axum::Router::new().route(
+        "/feed/",
+        axum::routing::get(move || {
+            let h = h.clone();
+            async move {
+                use axum::response::IntoResponse;
+                // The first answer is an outage with Retry-After, as a busy WordPress gives.
+                if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        [("retry-after", "1")],
+                        "sedang pemeliharaan",
+                    )
+                        .into_response();
+                }
+                (
+                    [("content-type", "application/rss+xml; charset=UTF-8")],
+                    WP_FEED,
+                )
+                    .into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app_server).await.unwrap() });
+
+    let app = App::new(
+        None,
+        &format!(
+            "[sources]\nfactcheck_feeds = [{{ name = \"turnbackhoax\", url = \"http://{addr}/feed/\", interval_secs = 1 }}]\n"
+        ),
+    );
+    let _run = app.spawn(&["run"]);
+    let base = app.base_url();
+    // The feed answers after its outage; its fact-check reaches the analyzers through the
+    // stream. Posts analyzed before that are not flagged, so send a fresh copy until one is.
+    let mut hit = Value::Null;
+    for i in 0..30 {
+        let id = format!("x:9-{i}");
+        let out = app.import(&format!(
+            "{{\"id\":\"{id}\",\"source\":\"x\",\"text\":\"Jangan minum air PDAM Sukamaju dulu, airnya tercemar racun dan tidak boleh diminum sampai ada pemberitahuan\",\"published_at\":\"2026-11-22T10:00:00+07:00\"}}\n"
+        ));
+        assert!(out.status.success());
+        hit = poll("the post in the index", &app, async || {
+            let (_, v) = get(&format!("{base}/api/search?q=*&limit=100")).await;
+            v["hits"]
+                .as_array()?
+                .iter()
+                .find(|h| h["id"] == id.as_str())
+                .cloned()
+        })
+        .await;
+        if hit["hoax"]["label"] == "known_hoax" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        hits.load(Ordering::SeqCst) >= 2,
+        "the feed was fetched again after its outage"
+    );
+    let m = &hit["hoax"]["matches"][0];
+    assert!(
+        m["id"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("turnbackhoax:u"),
+        "{hit}"
+    );
+    assert_eq!(m["verdict"], "hoaks");
+    assert_eq!(
+        m["claim"],
+        "Air PDAM Sukamaju Tercemar Racun dan Tidak Boleh Diminum"
+    );
+    assert_eq!(hit["hoax"]["label"], "known_hoax", "{hit}");
+    assert_eq!(
+        m["url"],
+        "https://turnbackhoax.example.id/2026/11/22/hoaks-air-pdam-sukamaju/?utm_source=rss"
+    );
+}

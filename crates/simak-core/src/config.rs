@@ -245,6 +245,9 @@ impl Default for ServerConfig {
 pub struct SourcesConfig {
     /// News feeds (RSS, Atom, JSON Feed).
     pub rss: RssConfig,
+    /// Fact-check feeds (WordPress RSS of fact-checkers), written to the fact-check stream.
+    /// Polled with the `rss` settings.
+    pub factcheck_feeds: Vec<FeedConfig>,
     /// How many recent mention ids each source remembers to drop repeats.
     pub dedupe_window: Option<usize>,
 }

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cursor;
+pub mod factcheck_feed;
 pub mod feedprep;
 pub mod html;
 pub mod jsonl;
@@ -54,11 +55,31 @@ pub enum SourceError {
     Permanent(String),
 }
 
+/// The stream a source writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Public mentions (`bus.topics.mentions`).
+    Mentions,
+    /// Fact-check entries (`bus.topics.factchecks`).
+    Factchecks,
+}
+
 /// One platform module.
 #[async_trait::async_trait]
 pub trait Source: Send {
     /// Unique, stable name (`rss:antara`): names the cursor file, logs and metrics.
     fn name(&self) -> &str;
+    /// The stream it writes to.
+    fn topic(&self) -> Topic {
+        Topic::Mentions
+    }
+    /// The log record of one fetched item (keyed by its id).
+    fn record(&self, m: &Mention) -> simak_bus::Record {
+        simak_bus::Record {
+            key: m.id.clone(),
+            value: m.to_json(),
+        }
+    }
     /// Fetches what is new after `cursor` (None on the first run).
     async fn fetch(&mut self, cursor: Option<&serde_json::Value>) -> Result<Fetched, SourceError>;
 }
@@ -67,5 +88,9 @@ pub trait Source: Send {
 pub fn build_sources(cfg: &Config) -> Result<Vec<Box<dyn Source>>, SourceError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     sources.extend(rss::build(&cfg.sources.rss)?);
+    sources.extend(factcheck_feed::build(
+        &cfg.sources.factcheck_feeds,
+        &cfg.sources.rss,
+    )?);
     Ok(sources)
 }

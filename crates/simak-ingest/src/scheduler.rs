@@ -67,13 +67,7 @@ pub async fn drive(
                     .into_iter()
                     .filter(|m| !state.seen(&m.id))
                     .collect();
-                let records: Vec<Record> = fresh
-                    .iter()
-                    .map(|m| Record {
-                        key: m.id.clone(),
-                        value: m.to_json(),
-                    })
-                    .collect();
+                let records: Vec<Record> = fresh.iter().map(|m| source.record(m)).collect();
                 if !records.is_empty()
                     && !send_until_acked(&producer, records, &name, &shutdown).await
                 {

@@ -233,6 +233,8 @@ fn spawn_stage(
                     let topic = &cfg.bus.topics.mentions;
                     bus.ensure_topic(topic).await?;
                     let producer = bus.producer(topic)?;
+                    bus.ensure_topic(&cfg.bus.topics.factchecks).await?;
+                    let fc_producer = bus.producer(&cfg.bus.topics.factchecks)?;
                     let store = simak_ingest::cursor::CursorStore::new(
                         &cfg.cursor_path(),
                         cfg.sources
@@ -247,9 +249,13 @@ fn spawn_stage(
                     let mut tasks = tokio::task::JoinSet::new();
                     for s in sources {
                         tracing::info!(source = s.name(), "source started");
+                        let producer = match s.topic() {
+                            simak_ingest::Topic::Mentions => producer.clone(),
+                            simak_ingest::Topic::Factchecks => fc_producer.clone(),
+                        };
                         tasks.spawn(simak_ingest::scheduler::drive(
                             s,
-                            producer.clone(),
+                            producer,
                             store.clone(),
                             max_backoff,
                             token.clone(),
