@@ -169,7 +169,7 @@ impl App {
             .unwrap();
             writeln!(
                 f,
-                "[bus.groups]\nanalyzer = \"{run}-analyzer\"\nindexer = \"{run}-indexer\"\nreview = \"{run}-review\""
+                "[bus.groups]\nanalyzer = \"{run}-analyzer\"\nindexer = \"{run}-indexer\"\nreview = \"{run}-review\"\nalerts = \"{run}-alerts\""
             )
             .unwrap();
         } else {
@@ -290,4 +290,74 @@ pub fn mentions_jsonl(prefix: &str, range: std::ops::Range<usize>) -> String {
         s.push('\n');
     }
     s
+}
+
+/// The Python that has aiosmtpd (`.ci/run` exports TEST_PYTHON).
+pub fn test_python() -> PathBuf {
+    std::env::var_os("TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/simak-venv/bin/python"))
+}
+
+/// A real SMTP server (aiosmtpd) on loopback that keeps what it accepts in a maildir.
+pub struct Smtp {
+    pub maildir: PathBuf,
+    _proc: Proc,
+}
+
+impl Smtp {
+    pub fn start(port: u16, maildir: &Path) -> Smtp {
+        let child = Command::new(test_python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd (pip install aiosmtpd; set TEST_PYTHON)");
+        wait_for("the SMTP server to listen", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        Smtp {
+            maildir: maildir.to_path_buf(),
+            _proc: Proc {
+                child,
+                name: "aiosmtpd".into(),
+            },
+        }
+    }
+
+    /// The messages received, decoded by Python's email package: subject, to, message_id,
+    /// alert (X-Simak-Alert), text and html parts.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        let script = r#"
+import email, email.policy, json, mailbox, sys
+out = []
+box = mailbox.Maildir(sys.argv[1], factory=lambda f: email.message_from_binary_file(f, policy=email.policy.default), create=False)
+for m in box:
+    d = {"subject": str(m["Subject"]), "to": str(m["To"]), "message_id": str(m["Message-ID"]),
+         "alert": str(m["X-Simak-Alert"]), "mention": str(m["X-Simak-Mention"]),
+         "content_type": m.get_content_type()}
+    for part in m.walk():
+        ct = part.get_content_type()
+        if ct in ("text/plain", "text/html"):
+            d["text" if ct == "text/plain" else "html"] = part.get_content()
+    out.append(d)
+print(json.dumps(out))
+"#;
+        if !self.maildir.join("new").exists() {
+            return Vec::new();
+        }
+        let out = Command::new(test_python())
+            .args(["-c", script])
+            .arg(&self.maildir)
+            .output()
+            .expect("python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Sources to collect from.
     pub sources: SourcesConfig,
+    /// Alert e-mails.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for Config {
@@ -46,6 +48,59 @@ impl Default for Config {
             analyzer: AnalyzerConfig::default(),
             server: ServerConfig::default(),
             sources: SourcesConfig::default(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// Alert e-mails: rules, delivery, limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// SMTP server as a URL: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (TLS). Empty: alerts are written as `.eml` files under
+    /// `<data_dir>/outbox`. The password comes from `SIMAK_SECRET_SMTP_PASSWORD` (or
+    /// `SIMAK_SECRET_SMTP_PASSWORD_FILE`), never from here.
+    pub smtp_url: String,
+    /// SMTP user name, if the server needs a login.
+    pub smtp_user: String,
+    /// The From address.
+    pub from: String,
+    /// The address officers open Simak at: links in e-mails point there.
+    pub base_url: String,
+    /// Recipients for a profile that names none.
+    pub default_recipients: Vec<String>,
+    /// A suspected hoax is alerted from this score on (known hoaxes always are).
+    pub suspected_min_score: f32,
+    /// A hoax alert is sent again (as an update) when its spread grows by this factor.
+    pub growth_factor: f32,
+    /// At most this many e-mails per recipient per hour; more wait, none is dropped.
+    pub per_recipient_per_hour: u32,
+    /// Volume spike: the hour's count above mean + k·σ of the same hour on the 7 days before.
+    pub spike_k: f32,
+    /// Volume spike: and at least this many mentions in the hour.
+    pub spike_min_count: u32,
+    /// Negative surge: negative mentions in the hour above mean + k·σ of the 7 days before.
+    pub negative_k: f32,
+    /// Negative surge: and at least this many negative mentions in the hour.
+    pub negative_min_count: u32,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            smtp_url: String::new(),
+            smtp_user: String::new(),
+            from: "Simak <simak@localhost>".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            default_recipients: Vec::new(),
+            suspected_min_score: 0.5,
+            growth_factor: 2.0,
+            per_recipient_per_hour: 30,
+            spike_k: 3.0,
+            spike_min_count: 20,
+            negative_k: 3.0,
+            negative_min_count: 10,
         }
     }
 }
@@ -127,6 +182,8 @@ pub struct GroupsConfig {
     pub indexer: String,
     /// The group that feeds the review queue from the enriched stream.
     pub review: String,
+    /// The group of the alert stage.
+    pub alerts: String,
 }
 
 impl Default for GroupsConfig {
@@ -135,6 +192,7 @@ impl Default for GroupsConfig {
             analyzer: "simak-analyzer".into(),
             indexer: "simak-indexer".into(),
             review: "simak-review".into(),
+            alerts: "simak-alerts".into(),
         }
     }
 }
@@ -397,6 +455,16 @@ impl Config {
     /// The fact-check knowledge base directory.
     pub fn factcheck_path(&self) -> PathBuf {
         self.data_dir.join("factchecks")
+    }
+
+    /// The alert database (SQLite): alert state, counts, the outbox.
+    pub fn alerts_db_path(&self) -> PathBuf {
+        self.data_dir.join("alerts.sqlite")
+    }
+
+    /// Where alerts are written as `.eml` files when no SMTP server is configured.
+    pub fn outbox_path(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     /// The review queue database (SQLite).

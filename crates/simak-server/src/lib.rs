@@ -24,6 +24,10 @@ pub struct AppState {
     pub max_limit: usize,
     /// The review queue.
     pub review: Arc<ReviewStore>,
+    /// Alert state and the outbox.
+    pub alerts: Arc<simak_alert::AlertStore>,
+    /// Where alerts are written as `.eml` files.
+    pub outbox_dir: std::path::PathBuf,
 }
 
 /// An API error with a stable code.
@@ -233,6 +237,53 @@ async fn review_case(
     Ok(Json(body).into_response())
 }
 
+async fn alerts_list(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let a = st.alerts.clone();
+    let items = tokio::task::spawn_blocking(move || a.outbox(200))
+        .await
+        .expect("alert task")
+        .map_err(|e| {
+            tracing::error!(error = %e, "alert database failed");
+            ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "the outbox could not be read; see the server log".into(),
+            }
+        })?;
+    Ok(Json(serde_json::json!({ "alerts": items })).into_response())
+}
+
+/// An alert written as a file, `GET /outbox/00000001.eml`.
+async fn outbox_file(
+    State(st): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let ok =
+        name.len() == 12 && name.ends_with(".eml") && name[..8].bytes().all(|b| b.is_ascii_digit());
+    if !ok {
+        return Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!("no outbox file {name:?}"),
+        });
+    }
+    match tokio::fs::read(st.outbox_dir.join(&name)).await {
+        Ok(bytes) => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "message/rfc822"),
+                (axum::http::header::CONTENT_DISPOSITION, "attachment"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        Err(_) => Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: format!("no outbox file {name:?}"),
+        }),
+    }
+}
+
 async fn index_page() -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
@@ -254,6 +305,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
+        .route("/api/alerts", get(alerts_list))
+        .route("/outbox/{name}", get(outbox_file))
         .fallback(not_found)
         .with_state(state)
 }

@@ -38,6 +38,8 @@ enum Command {
     Analyze,
     /// Run the indexer stage only.
     Index,
+    /// Run the alert stage only (rules on the enriched stream, outbox, e-mail).
+    Alert,
     /// Run the HTTP server only, on this machine's index.
     Serve,
     /// Search the index.
@@ -176,6 +178,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Ingest => run_stage(cfg, Stage::Ingest).await,
         Command::Analyze => run_stage(cfg, Stage::Analyze).await,
         Command::Index => run_stage(cfg, Stage::Index).await,
+        Command::Alert => run_stage(cfg, Stage::Alert).await,
         Command::Serve => run_stage(cfg, Stage::Serve).await,
         Command::Search(a) => search(cfg, a),
         Command::Import { file } => import(cfg, &file).await,
@@ -212,6 +215,7 @@ enum Stage {
     Ingest,
     Analyze,
     Index,
+    Alert,
     Serve,
 }
 
@@ -294,6 +298,32 @@ fn spawn_stage(
                 (Stage::Index, r)
             });
         }
+        Stage::Alert => {
+            let store = Arc::new(
+                simak_alert::AlertStore::open(&cfg.alerts_db_path())
+                    .with_context(|| cfg.alerts_db_path().display().to_string())?,
+            );
+            set.spawn(async move {
+                // Rules and sender stop together.
+                let inner = token.child_token();
+                let rules = async {
+                    let r = simak_alert::run_alerter(&cfg, &bus, store.clone(), inner.clone())
+                        .await
+                        .context("alert rules");
+                    inner.cancel();
+                    r
+                };
+                let sender = async {
+                    let r = simak_alert::run_sender(&cfg, store.clone(), inner.clone())
+                        .await
+                        .context("alert sender");
+                    inner.cancel();
+                    r
+                };
+                let (a, b) = tokio::join!(rules, sender);
+                (Stage::Alert, a.and(b))
+            });
+        }
         Stage::Serve => {
             let searcher = Arc::new(MentionSearcher::open_with_synonyms(
                 &cfg.index_path(),
@@ -303,10 +333,16 @@ fn spawn_stage(
                 simak_review::ReviewStore::open(&cfg.review_db_path())
                     .with_context(|| cfg.review_db_path().display().to_string())?,
             );
+            let alerts = Arc::new(
+                simak_alert::AlertStore::open(&cfg.alerts_db_path())
+                    .with_context(|| cfg.alerts_db_path().display().to_string())?,
+            );
             let state = simak_server::AppState {
                 searcher,
                 max_limit: cfg.server.max_limit,
                 review: review.clone(),
+                alerts,
+                outbox_dir: cfg.outbox_path(),
             };
             set.spawn(async move {
                 // The review queue lives with the server that shows it; if either stops, both do.
@@ -393,7 +429,13 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
     simak_index::indexer::open_or_create(&cfg.index_path())?;
     let token = shutdown_on_signal();
     let mut set = tokio::task::JoinSet::new();
-    for stage in [Stage::Index, Stage::Analyze, Stage::Ingest, Stage::Serve] {
+    for stage in [
+        Stage::Index,
+        Stage::Analyze,
+        Stage::Alert,
+        Stage::Ingest,
+        Stage::Serve,
+    ] {
         spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
     }
     supervise(set, token).await

@@ -1,0 +1,388 @@
+//! The alert e-mails, in Bahasa Indonesia, as plain text and HTML. Every piece of text that
+//! came from the internet (posts, names, claims, URLs) is escaped in the HTML part; URLs become
+//! links only when they are http(s).
+
+use chrono::{DateTime, FixedOffset, Utc};
+use simak_core::Mention;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A link to `url` showing `label`, or the escaped label alone when the URL is not http(s).
+pub fn link(url: &str, label: &str) -> String {
+    let u = url.trim();
+    if u.starts_with("https://") || u.starts_with("http://") {
+        format!("<a href=\"{}\">{}</a>", esc(u), esc(label))
+    } else {
+        esc(label)
+    }
+}
+
+/// A time in WIB, as officers read it.
+pub fn wib(t: &DateTime<Utc>) -> String {
+    let tz = FixedOffset::east_opt(7 * 3600).expect("valid offset");
+    t.with_timezone(&tz)
+        .format("%d-%m-%Y %H:%M WIB")
+        .to_string()
+}
+
+/// Percent-encodes a path segment.
+pub fn seg(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A composed e-mail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    /// Subject (plain text; header-encoded by the mailer).
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+fn short(s: &str, n: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= n {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(n).collect::<String>())
+    }
+}
+
+/// What a hoax alert says.
+pub struct HoaxAlert<'a> {
+    /// The profile's display name.
+    pub profile_name: &'a str,
+    /// The case (review queue) id.
+    pub case_id: &'a str,
+    /// The mention that triggered it.
+    pub mention: &'a Mention,
+    /// Its `hoax` object.
+    pub hoax: &'a serde_json::Value,
+    /// Posts in the case so far.
+    pub spread: u64,
+    /// 1 for the first alert, more for updates.
+    pub version: u32,
+    /// Where Simak is opened.
+    pub base_url: &'a str,
+}
+
+/// Composes a hoax alert.
+pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
+    let m = a.mention;
+    let h = a.hoax;
+    let label = h["label"].as_str().unwrap_or("suspected");
+    let kind = if label == "known_hoax" {
+        "Hoaks yang sudah dibantah"
+    } else {
+        "Dugaan hoaks"
+    };
+    let update = if a.version > 1 {
+        format!(" (pembaruan: kini {} unggahan)", a.spread)
+    } else {
+        String::new()
+    };
+    let subject = format!(
+        "[Simak] {kind} tentang {}{update}: {}",
+        a.profile_name,
+        short(&m.text, 70)
+    );
+    let score = h["score"].as_f64().unwrap_or(0.0);
+    let cluster = &h["cluster"];
+    let size = cluster["size"].as_u64().unwrap_or(1);
+    let last_hour = cluster["last_hour"].as_u64().unwrap_or(1);
+    let reasons: Vec<String> = h["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_string))
+        .collect();
+    let matches: Vec<&serde_json::Value> = h["matches"].as_array().into_iter().flatten().collect();
+    let who = m
+        .author
+        .handle
+        .as_deref()
+        .or(m.author.name.as_deref())
+        .unwrap_or("(tidak diketahui)");
+    let followers = m
+        .author
+        .followers
+        .map(|f| format!(", {f} pengikut"))
+        .unwrap_or_default();
+    let url = m.url.as_deref().unwrap_or("");
+    let review = format!(
+        "{}/review/{}",
+        a.base_url.trim_end_matches('/'),
+        seg(a.case_id)
+    );
+    let best = matches.first();
+    let fact = best
+        .map(|b| {
+            format!(
+                "{} (sumber: {})",
+                b["claim"].as_str().unwrap_or(""),
+                b["url"]
+                    .as_str()
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                    .unwrap_or("-")
+            )
+        })
+        .unwrap_or_else(|| "[isi dengan fakta dari OPD terkait]".into());
+
+    let mut t = String::new();
+    t.push_str(&format!("{kind} tentang {}{update}\n\n", a.profile_name));
+    t.push_str(&format!("Unggahan:\n  \"{}\"\n", m.text.trim()));
+    t.push_str(&format!(
+        "  Sumber: {} · Akun: {who}{followers} · Terbit: {}\n",
+        m.source,
+        wib(&m.published_at)
+    ));
+    if !url.is_empty() {
+        t.push_str(&format!("  Tautan: {url}\n"));
+    }
+    t.push_str(&format!(
+        "\nPenyebaran: {} unggahan dalam kasus ini; {size} salinan hampir identik, {last_hour} dalam satu jam terakhir.\n",
+        a.spread
+    ));
+    t.push_str(&format!("Skor hoaks: {:.0}% ({label})\n", score * 100.0));
+    t.push_str("\nMengapa ditandai:\n");
+    for r in &reasons {
+        t.push_str(&format!("  - {r}\n"));
+    }
+    if !matches.is_empty() {
+        t.push_str("\nCek fakta yang cocok:\n");
+        for x in &matches {
+            t.push_str(&format!(
+                "  - {} (kemiripan {:.0}%, putusan: {}) {}\n",
+                x["claim"].as_str().unwrap_or(""),
+                x["similarity"].as_f64().unwrap_or(0.0) * 100.0,
+                x["verdict"].as_str().unwrap_or(""),
+                x["url"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    let outline = [
+        format!("Judul: [KLARIFIKASI] {}", short(&m.text, 80)),
+        format!(
+            "Beredar: unggahan di {} sejak {} yang menyebut \"{}\".",
+            m.source,
+            wib(&m.published_at),
+            short(&m.text, 160)
+        ),
+        format!("Faktanya: {fact}."),
+        format!(
+            "Sumber resmi: kanal resmi {} dan tautan klarifikasi.",
+            a.profile_name
+        ),
+        "Imbauan: masyarakat diminta tidak meneruskan informasi yang belum terverifikasi."
+            .to_string(),
+    ];
+    t.push_str("\nDraf kerangka klarifikasi (sunting sebelum dipublikasikan):\n");
+    for (i, o) in outline.iter().enumerate() {
+        t.push_str(&format!("  {}. {o}\n", i + 1));
+    }
+    t.push_str(&format!("\nTinjau dan putuskan: {review}\n"));
+    t.push_str(
+        "\nPesan ini dikirim otomatis oleh Simak. Skor hoaks adalah petunjuk, bukan putusan.\n",
+    );
+
+    let mut x = String::new();
+    x.push_str("<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\">");
+    x.push_str(&format!(
+        "<h2>{} tentang {}{}</h2>",
+        esc(kind),
+        esc(a.profile_name),
+        esc(&update)
+    ));
+    x.push_str(&format!(
+        "<blockquote style=\"border-left:4px solid #c00;padding-left:8px\">{}</blockquote>",
+        esc(m.text.trim())
+    ));
+    x.push_str(&format!(
+        "<p>Sumber: {} · Akun: {}{} · Terbit: {}{}</p>",
+        esc(&m.source),
+        esc(who),
+        esc(&followers),
+        esc(&wib(&m.published_at)),
+        if url.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", link(url, "buka unggahan"))
+        }
+    ));
+    x.push_str(&format!(
+        "<p><b>Penyebaran:</b> {} unggahan dalam kasus ini; {size} salinan hampir identik, {last_hour} dalam satu jam terakhir.<br><b>Skor hoaks:</b> {:.0}% ({})</p>",
+        a.spread,
+        score * 100.0,
+        esc(label)
+    ));
+    x.push_str("<h3>Mengapa ditandai</h3><ul>");
+    for r in &reasons {
+        x.push_str(&format!("<li>{}</li>", esc(r)));
+    }
+    x.push_str("</ul>");
+    if !matches.is_empty() {
+        x.push_str("<h3>Cek fakta yang cocok</h3><ul>");
+        for m in &matches {
+            let claim = m["claim"].as_str().unwrap_or("");
+            x.push_str(&format!(
+                "<li>{} (kemiripan {:.0}%, putusan: {})</li>",
+                link(m["url"].as_str().unwrap_or(""), claim),
+                m["similarity"].as_f64().unwrap_or(0.0) * 100.0,
+                esc(m["verdict"].as_str().unwrap_or(""))
+            ));
+        }
+        x.push_str("</ul>");
+    }
+    x.push_str("<h3>Draf kerangka klarifikasi</h3><ol>");
+    for o in &outline {
+        x.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    x.push_str("</ol>");
+    x.push_str(&format!(
+        "<p>{}</p><p style=\"color:#666\">Pesan ini dikirim otomatis oleh Simak. Skor hoaks adalah petunjuk, bukan putusan.</p></body></html>",
+        link(&review, "Tinjau dan putuskan di Simak")
+    ));
+    Email {
+        subject,
+        text: t,
+        html: x,
+    }
+}
+
+/// What a volume alert says.
+pub struct VolumeAlert<'a> {
+    /// The profile's display name.
+    pub profile_name: &'a str,
+    /// `spike` (all mentions) or `negative` (negative mentions).
+    pub kind: &'a str,
+    /// The hour's start.
+    pub hour: DateTime<Utc>,
+    /// Count in the hour.
+    pub count: u64,
+    /// Mean of the same hour on the 7 days before.
+    pub mean: f64,
+    /// Its standard deviation.
+    pub sd: f64,
+    /// The mention that crossed the line.
+    pub example: &'a Mention,
+    /// Where Simak is opened.
+    pub base_url: &'a str,
+}
+
+/// Composes a volume-spike or negative-surge alert.
+pub fn volume_email(a: &VolumeAlert<'_>) -> Email {
+    let what = if a.kind == "negative" {
+        "Lonjakan sentimen negatif"
+    } else {
+        "Lonjakan percakapan"
+    };
+    let subject = format!(
+        "[Simak] {what} tentang {}: {} dalam satu jam",
+        a.profile_name, a.count
+    );
+    let search = format!("{}/", a.base_url.trim_end_matches('/'));
+    let t = format!(
+        "{what} tentang {}\n\nJam {}: {} {}, dibanding rata-rata {:.1} (simpangan baku {:.1}) pada jam yang sama 7 hari sebelumnya.\n\nContoh unggahan terbaru:\n  \"{}\" ({}, {})\n\nBuka Simak: {search}\n",
+        a.profile_name,
+        wib(&a.hour),
+        a.count,
+        if a.kind == "negative" { "unggahan negatif" } else { "unggahan" },
+        a.mean,
+        a.sd,
+        a.example.text.trim(),
+        a.example.source,
+        wib(&a.example.published_at)
+    );
+    let x = format!(
+        "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif\"><h2>{} tentang {}</h2><p>Jam {}: <b>{}</b> {}, dibanding rata-rata {:.1} (simpangan baku {:.1}) pada jam yang sama 7 hari sebelumnya.</p><p>Contoh unggahan terbaru:</p><blockquote>{}</blockquote><p>{}</p></body></html>",
+        esc(what),
+        esc(a.profile_name),
+        esc(&wib(&a.hour)),
+        a.count,
+        if a.kind == "negative" { "unggahan negatif" } else { "unggahan" },
+        a.mean,
+        a.sd,
+        esc(a.example.text.trim()),
+        link(&search, "Buka Simak")
+    );
+    Email {
+        subject,
+        text: t,
+        html: x,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_inert_in_html() {
+        let m: Mention = serde_json::from_value(serde_json::json!({
+            "id": "x:1", "source": "x", "url": "javascript:alert(1)",
+            "author": {"handle": "<b>evil</b>"},
+            "text": "<script>alert('x')</script><img src=x onerror=alert(1)> Pemkab bagi 5 juta",
+            "published_at": "2026-11-20T01:00:00Z", "fetched_at": "2026-11-20T01:00:00Z"
+        }))
+        .unwrap();
+        let hoax = serde_json::json!({"label": "known_hoax", "score": 0.9,
+            "reasons": ["<i>r</i>"], "cluster": {"size": 3, "last_hour": 2},
+            "matches": [{"claim": "\"><svg onload=alert(1)>", "url": "javascript:x", "similarity": 0.8, "verdict": "hoaks"}]});
+        let e = hoax_email(&HoaxAlert {
+            profile_name: "Pemkab <Sukamaju>",
+            case_id: "pemkab:fc:1",
+            mention: &m,
+            hoax: &hoax,
+            spread: 3,
+            version: 1,
+            base_url: "http://simak.local",
+        });
+        for bad in [
+            "<script",
+            "<img",
+            "<svg",
+            "<b>evil",
+            "<i>r",
+            "href=\"javascript",
+            "javascript:x",
+            "<Sukamaju>",
+        ] {
+            assert!(!e.html.contains(bad), "{bad} in {}", e.html);
+        }
+        assert!(e.html.contains("&lt;script&gt;"));
+        assert!(
+            e.text.contains("<script>alert('x')</script>"),
+            "plain text keeps the text"
+        );
+        assert!(e.html.contains("http://simak.local/review/pemkab%3Afc%3A1"));
+        assert!(e
+            .subject
+            .starts_with("[Simak] Hoaks yang sudah dibantah tentang Pemkab <Sukamaju>"));
+        assert!(e.text.contains("Draf kerangka klarifikasi"));
+        assert!(e.text.contains("08:00 WIB"));
+    }
+}

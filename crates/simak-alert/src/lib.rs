@@ -1,0 +1,850 @@
+//! Alerts: rules evaluated on the enriched stream, a persistent outbox, delivery by SMTP (or as
+//! `.eml` files when no SMTP server is configured).
+//!
+//! **Rules**, per watch profile a mention matched:
+//! * a known hoax, at once; a suspected hoax from `alerts.suspected_min_score`. One alert per
+//!   key (the review case: the debunked claim, or else the near-duplicate cluster); an update
+//!   only when the case's spread has grown by `alerts.growth_factor` since the last e-mail;
+//! * a volume spike: the mentions of the profile in an hour (by publication time) above
+//!   mean + k·σ of the same hour on the 7 days before, with a minimum count; once per hour;
+//! * a surge of negative sentiment: the same on negative mentions.
+//!
+//! **Nothing lost, nothing twice.** The alerter applies a batch of mentions in one SQLite
+//! transaction (counts, alert state, outbox rows) and commits its log offsets after it. Counting
+//! and outbox rows are keyed (mention per profile; alert key, version and recipient), so a batch
+//! read again after a crash changes nothing. The sender takes pending rows, delivers them, and
+//! marks them sent; an SMTP outage leaves them pending and they are retried with backoff. A crash
+//! between the server's acceptance and the mark would send that one e-mail again: its
+//! Message-ID is derived from the row, so mail clients show one message.
+#![warn(missing_docs)]
+
+pub mod compose;
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use simak_analyze::profiles::Profiles;
+use simak_bus::{Bus, Offsets};
+use simak_core::config::AlertsConfig;
+use simak_core::{Config, Mention};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    /// The database failed.
+    #[error("alert database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The configuration is not usable.
+    #[error("alerts: {0}")]
+    Config(String),
+    /// The log failed.
+    #[error(transparent)]
+    Bus(#[from] simak_bus::BusError),
+    /// A watch profile is wrong.
+    #[error(transparent)]
+    Profiles(#[from] simak_analyze::profiles::ProfileError),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS alerts (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    spread INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_members (
+    key TEXT NOT NULL,
+    mention_id TEXT NOT NULL,
+    PRIMARY KEY (key, mention_id)
+);
+CREATE TABLE IF NOT EXISTS counted (
+    profile TEXT NOT NULL,
+    mention_id TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    PRIMARY KEY (profile, mention_id)
+);
+CREATE INDEX IF NOT EXISTS counted_hour ON counted(hour);
+CREATE TABLE IF NOT EXISTS counts (
+    profile TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    PRIMARY KEY (profile, hour)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    html TEXT NOT NULL,
+    mention_id TEXT NOT NULL,
+    handed_over_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    error TEXT,
+    file TEXT,
+    UNIQUE (key, version, recipient)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
+";
+
+fn now_s() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// One row of the outbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    /// Row id.
+    pub id: i64,
+    /// Alert key.
+    pub key: String,
+    /// 1 for the first e-mail, more for updates.
+    pub version: i64,
+    /// Recipient (empty: none configured; kept as a file).
+    pub recipient: String,
+    /// Subject.
+    pub subject: String,
+    /// The mention that triggered it.
+    pub mention_id: String,
+    /// When the source handed that mention over.
+    pub handed_over_at: String,
+    /// When the alert was queued.
+    pub created_at: String,
+    /// `pending` or `sent`.
+    pub state: String,
+    /// Delivery attempts.
+    pub attempts: i64,
+    /// When the SMTP server accepted it, or the file was written.
+    pub sent_at: Option<String>,
+    /// The last delivery error.
+    pub error: Option<String>,
+    /// The `.eml` file, when written as a file.
+    pub file: Option<String>,
+}
+
+/// Alert state and the outbox.
+pub struct AlertStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for AlertStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AlertStore")
+    }
+}
+
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// What an applied batch produced.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Alerts queued (one per key and version).
+    pub alerts: usize,
+    /// Outbox rows queued (one per recipient).
+    pub emails: usize,
+}
+
+impl AlertStore {
+    /// Opens or creates the store.
+    pub fn open(path: &Path) -> Result<AlertStore, AlertError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AlertError::Config(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(AlertStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Applies enriched mentions: counts, rules, outbox rows, in one transaction.
+    pub fn apply(
+        &self,
+        mentions: &[Mention],
+        profiles: &Profiles,
+        cfg: &AlertsConfig,
+    ) -> Result<Applied, AlertError> {
+        let names: HashMap<&str, (&str, &[String])> = profiles
+            .iter()
+            .map(|p| {
+                (
+                    p.id.as_str(),
+                    (p.name.as_str(), p.alert_recipients.as_slice()),
+                )
+            })
+            .collect();
+        let mut conn = self.conn.lock().expect("alert db lock");
+        let tx = conn.transaction()?;
+        let mut out = Applied::default();
+        let created = now_s();
+        for m in mentions {
+            let hour = m.published_at.timestamp().div_euclid(3600);
+            let negative = m.sentiment.as_ref().is_some_and(|s| s.label == "negative");
+            for profile in &m.profiles {
+                let (name, recipients) = names
+                    .get(profile.as_str())
+                    .copied()
+                    .unwrap_or((profile.as_str(), &[]));
+                let recipients: Vec<String> = if recipients.is_empty() {
+                    cfg.default_recipients.clone()
+                } else {
+                    recipients.to_vec()
+                };
+                let mut queue = |tx: &rusqlite::Transaction<'_>,
+                                 key: &str,
+                                 version: u32,
+                                 email: compose::Email|
+                 -> Result<(), AlertError> {
+                    let rcpts = if recipients.is_empty() {
+                        vec![String::new()]
+                    } else {
+                        recipients.clone()
+                    };
+                    out.alerts += 1;
+                    for r in rcpts {
+                        out.emails += tx.execute(
+                            "INSERT OR IGNORE INTO outbox (key, version, recipient, subject, text, html, \
+                             mention_id, handed_over_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            params![
+                                key,
+                                version,
+                                r,
+                                email.subject,
+                                email.text,
+                                email.html,
+                                m.id,
+                                m.fetched_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                                created
+                            ],
+                        )?;
+                    }
+                    Ok(())
+                };
+                // Volume, counted once per mention and profile.
+                let fresh = tx.execute(
+                    "INSERT OR IGNORE INTO counted (profile, mention_id, hour) VALUES (?1, ?2, ?3)",
+                    params![profile, m.id, hour],
+                )? == 1;
+                if fresh {
+                    tx.execute(
+                        "INSERT INTO counts (profile, hour, total, negative) VALUES (?1, ?2, 1, ?3) \
+                         ON CONFLICT(profile, hour) DO UPDATE SET total = total + 1, negative = negative + ?3",
+                        params![profile, hour, i64::from(negative)],
+                    )?;
+                    let (total, neg): (i64, i64) = tx.query_row(
+                        "SELECT total, negative FROM counts WHERE profile = ?1 AND hour = ?2",
+                        params![profile, hour],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?;
+                    let history = |col: &str| -> Result<Vec<f64>, AlertError> {
+                        let mut v = Vec::with_capacity(7);
+                        for d in 1..=7 {
+                            let c: Option<i64> = tx
+                                .query_row(
+                                    &format!(
+                                        "SELECT {col} FROM counts WHERE profile = ?1 AND hour = ?2"
+                                    ),
+                                    params![profile, hour - 24 * d],
+                                    |r| r.get(0),
+                                )
+                                .optional()?;
+                            v.push(c.unwrap_or(0) as f64);
+                        }
+                        Ok(v)
+                    };
+                    for (kind, count, k, min) in [
+                        ("spike", total, cfg.spike_k, cfg.spike_min_count),
+                        ("negative", neg, cfg.negative_k, cfg.negative_min_count),
+                    ] {
+                        if count < i64::from(min) || (kind == "negative" && !negative) {
+                            continue;
+                        }
+                        let (mean, sd) = mean_sd(&history(if kind == "spike" {
+                            "total"
+                        } else {
+                            "negative"
+                        })?);
+                        if (count as f64) <= mean + f64::from(k) * sd {
+                            continue;
+                        }
+                        let key = format!("{kind}:{profile}:{hour}");
+                        let new = tx.execute(
+                            "INSERT OR IGNORE INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
+                             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)",
+                            params![key, kind, profile, count, created],
+                        )? == 1;
+                        if new {
+                            let email = compose::volume_email(&compose::VolumeAlert {
+                                profile_name: name,
+                                kind,
+                                hour: Utc
+                                    .timestamp_opt(hour * 3600, 0)
+                                    .single()
+                                    .unwrap_or_default(),
+                                count: count as u64,
+                                mean,
+                                sd,
+                                example: m,
+                                base_url: &cfg.base_url,
+                            });
+                            queue(&tx, &key, 1, email)?;
+                        }
+                    }
+                }
+                // Hoaxes.
+                let Some(hoax) = m.extra.get("hoax") else {
+                    continue;
+                };
+                let label = hoax["label"].as_str().unwrap_or("none");
+                let score = hoax["score"].as_f64().unwrap_or(0.0);
+                let alert = label == "known_hoax"
+                    || label == "suspected" && score >= f64::from(cfg.suspected_min_score);
+                if !alert {
+                    continue;
+                }
+                let Some(case) = simak_review_key(profile, hoax) else {
+                    continue;
+                };
+                let key = format!("hoax:{case}");
+                tx.execute(
+                    "INSERT OR IGNORE INTO alert_members (key, mention_id) VALUES (?1, ?2)",
+                    params![key, m.id],
+                )?;
+                let members: i64 = tx.query_row(
+                    "SELECT COUNT(*) FROM alert_members WHERE key = ?1",
+                    [&key],
+                    |r| r.get(0),
+                )?;
+                let cluster = hoax["cluster"]["size"].as_i64().unwrap_or(1);
+                let spread = members.max(cluster);
+                let prev: Option<(u32, i64)> = tx
+                    .query_row(
+                        "SELECT version, spread FROM alerts WHERE key = ?1",
+                        [&key],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let version = match prev {
+                    None => 1,
+                    Some((v, last))
+                        if spread as f64 >= last.max(1) as f64 * f64::from(cfg.growth_factor) =>
+                    {
+                        v + 1
+                    }
+                    Some(_) => continue,
+                };
+                tx.execute(
+                    "INSERT INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
+                     VALUES (?1, 'hoax', ?2, ?3, ?4, ?5, ?5) \
+                     ON CONFLICT(key) DO UPDATE SET version = ?3, spread = ?4, last_at = ?5",
+                    params![key, profile, version, spread, created],
+                )?;
+                let email = compose::hoax_email(&compose::HoaxAlert {
+                    profile_name: name,
+                    case_id: &case,
+                    mention: m,
+                    hoax,
+                    spread: spread as u64,
+                    version,
+                    base_url: &cfg.base_url,
+                });
+                queue(&tx, &key, version, email)?;
+            }
+        }
+        // Counting state older than the 7-day window is not needed.
+        let oldest = Utc::now().timestamp().div_euclid(3600) - 24 * 9;
+        tx.execute("DELETE FROM counted WHERE hour < ?1", [oldest])?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Pending outbox rows due now, oldest first.
+    fn due(&self, limit: usize) -> Result<Vec<(OutboxItem, String, String)>, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        let mut st = conn.prepare(
+            "SELECT id, key, version, recipient, subject, mention_id, handed_over_at, created_at, \
+             state, attempts, sent_at, error, file, text, html FROM outbox \
+             WHERE state = 'pending' AND next_at <= ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![Utc::now().timestamp_millis(), limit as i64], |r| {
+            Ok((item_row(r)?, r.get(13)?, r.get(14)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// E-mails sent to `recipient` in the last hour, and the oldest of them (epoch ms).
+    fn sent_last_hour(&self, recipient: &str) -> Result<(u32, Option<i64>), AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        let since =
+            (Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
+        let (n, oldest): (u32, Option<String>) = conn.query_row(
+            "SELECT COUNT(*), MIN(sent_at) FROM outbox WHERE recipient = ?1 AND state = 'sent' \
+             AND file IS NULL AND sent_at >= ?2",
+            params![recipient, since],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let oldest = oldest
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.timestamp_millis());
+        Ok((n, oldest))
+    }
+
+    fn mark_sent(&self, id: i64, file: Option<&str>) -> Result<(), AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        conn.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, file = ?3, error = NULL WHERE id = ?1",
+            params![id, now_s(), file],
+        )?;
+        Ok(())
+    }
+
+    fn postpone(&self, id: i64, until_ms: i64, error: Option<&str>) -> Result<(), AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        conn.execute(
+            "UPDATE outbox SET next_at = ?2, attempts = attempts + ?3, error = COALESCE(?4, error) \
+             WHERE id = ?1",
+            params![id, until_ms, i64::from(error.is_some()), error],
+        )?;
+        Ok(())
+    }
+
+    /// The outbox, newest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        let mut st = conn.prepare(
+            "SELECT id, key, version, recipient, subject, mention_id, handed_over_at, created_at, \
+             state, attempts, sent_at, error, file FROM outbox ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        version: r.get(2)?,
+        recipient: r.get(3)?,
+        subject: r.get(4)?,
+        mention_id: r.get(5)?,
+        handed_over_at: r.get(6)?,
+        created_at: r.get(7)?,
+        state: r.get(8)?,
+        attempts: r.get(9)?,
+        sent_at: r.get(10)?,
+        error: r.get(11)?,
+        file: r.get(12)?,
+    })
+}
+
+/// The review-queue case of a flagged mention for a profile (the same key the queue uses).
+fn simak_review_key(profile: &str, hoax: &serde_json::Value) -> Option<String> {
+    let label = hoax.get("label")?.as_str()?;
+    let matched = hoax["matches"]
+        .get(0)
+        .and_then(|m| m.get("id"))
+        .and_then(|v| v.as_str());
+    match (label, matched) {
+        ("known_hoax", Some(fc)) => Some(format!("{profile}:fc:{fc}")),
+        _ => Some(format!("{profile}:cl:{}", hoax["cluster"]["id"].as_str()?)),
+    }
+}
+
+/// Runs the alert rules on the enriched stream until `shutdown`. Offsets are committed after
+/// the batch's effects are in the database.
+pub async fn run_alerter(
+    cfg: &Config,
+    bus: &Bus,
+    store: Arc<AlertStore>,
+    shutdown: CancellationToken,
+) -> Result<(), AlertError> {
+    let profiles = Arc::new(Profiles::load_dir(&cfg.analyzer.profiles_dir)?);
+    let topic = &cfg.bus.topics.enriched;
+    bus.ensure_topic(topic).await?;
+    let mut consumer = bus.group_consumer(topic, &cfg.bus.groups.alerts)?;
+    tracing::info!(topic, profiles = profiles.len(), "alert rules started");
+    let mut failures = 0u32;
+    loop {
+        let recs = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            r = consumer.poll(1000, Duration::from_millis(200)) => r,
+        };
+        let recs = match recs {
+            Ok(r) if r.is_empty() => continue,
+            Ok(r) => r,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "alerts: reading the log failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25)))).await;
+                continue;
+            }
+        };
+        failures = 0;
+        let mut offsets = Offsets::new();
+        simak_bus::advance(&mut offsets, &recs);
+        let mentions: Arc<Vec<Mention>> = Arc::new(
+            recs.iter()
+                .filter_map(|r| Mention::from_json(&r.value).ok())
+                .collect(),
+        );
+        let mut attempt = 0u32;
+        loop {
+            let (s, p, m, a) = (
+                store.clone(),
+                profiles.clone(),
+                mentions.clone(),
+                cfg.alerts.clone(),
+            );
+            match tokio::task::spawn_blocking(move || s.apply(&m, &p, &a))
+                .await
+                .expect("alert task")
+            {
+                Ok(applied) => {
+                    if applied.alerts > 0 {
+                        tracing::info!(
+                            alerts = applied.alerts,
+                            emails = applied.emails,
+                            "alerts queued"
+                        );
+                    }
+                    break;
+                }
+                Err(e) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "alerts: applying the batch failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(20)))) => {}
+                    }
+                }
+            }
+        }
+        if let Err(e) = consumer.commit(&offsets).await {
+            tracing::warn!(error = %e, "alerts: committing offsets failed; the batch will be read again (nothing is queued twice)");
+        }
+    }
+}
+
+/// Where alerts go.
+enum Delivery {
+    Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>),
+    Files(PathBuf),
+}
+
+fn delivery(cfg: &Config) -> Result<Delivery, AlertError> {
+    let a = &cfg.alerts;
+    if a.smtp_url.trim().is_empty() {
+        return Ok(Delivery::Files(cfg.outbox_path()));
+    }
+    let mut b = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(a.smtp_url.trim())
+        .map_err(|e| AlertError::Config(format!("alerts.smtp_url: {e}")))?
+        .timeout(Some(Duration::from_secs(20)));
+    if !a.smtp_user.is_empty() {
+        let pass = simak_core::config::secret("SMTP_PASSWORD").ok_or_else(|| {
+            AlertError::Config(
+                "alerts.smtp_user is set but SIMAK_SECRET_SMTP_PASSWORD (or its _FILE) is not"
+                    .into(),
+            )
+        })?;
+        b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
+            a.smtp_user.clone(),
+            pass,
+        ));
+    }
+    Ok(Delivery::Smtp(b.build()))
+}
+
+fn message(
+    cfg: &AlertsConfig,
+    item: &OutboxItem,
+    text: &str,
+    html: &str,
+) -> Result<lettre::Message, String> {
+    use lettre::message::{header, MultiPart, SinglePart};
+    let from: lettre::message::Mailbox = cfg
+        .from
+        .parse()
+        .map_err(|e| format!("alerts.from {:?}: {e}", cfg.from))?;
+    let to = if item.recipient.is_empty() {
+        from.clone()
+    } else {
+        item.recipient
+            .parse()
+            .map_err(|e| format!("recipient {:?}: {e}", item.recipient))?
+    };
+    let domain = from.email.domain().to_string();
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in item.key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&item.subject)
+        .message_id(Some(format!(
+            "<simak-{}-v{}-{:016x}@{domain}>",
+            item.id, item.version, h
+        )))
+        .raw_header(header::HeaderValue::new(
+            header::HeaderName::new_from_ascii_str("X-Simak-Alert"),
+            format!("{} v{}", item.key.replace(['\r', '\n'], " "), item.version),
+        ))
+        .raw_header(header::HeaderValue::new(
+            header::HeaderName::new_from_ascii_str("X-Simak-Mention"),
+            item.mention_id.replace(['\r', '\n'], " "),
+        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(text.to_string()))
+                .singlepart(SinglePart::html(html.to_string())),
+        )
+        .map_err(|e| e.to_string())
+}
+
+/// Delivers the outbox until `shutdown`: by SMTP when configured, else as `.eml` files. A
+/// failed delivery stays pending and is retried with backoff (1 s doubling to 60 s); a recipient
+/// over `alerts.per_recipient_per_hour` waits until an hour after its oldest e-mail in the window.
+pub async fn run_sender(
+    cfg: &Config,
+    store: Arc<AlertStore>,
+    shutdown: CancellationToken,
+) -> Result<(), AlertError> {
+    let delivery = delivery(cfg)?;
+    match &delivery {
+        Delivery::Smtp(_) => {
+            tracing::info!(smtp = %redact(&cfg.alerts.smtp_url), "alert sender started")
+        }
+        Delivery::Files(dir) => {
+            tracing::info!(dir = %dir.display(), "no alerts.smtp_url: alerts are written as .eml files")
+        }
+    }
+    loop {
+        let due = {
+            let s = store.clone();
+            tokio::task::spawn_blocking(move || s.due(100))
+                .await
+                .expect("alert task")
+        };
+        let due = match due {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "alert sender: reading the outbox failed; retrying");
+                Vec::new()
+            }
+        };
+        let idle = due.is_empty();
+        for (item, text, html) in due {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let to_file = matches!(delivery, Delivery::Files(_)) || item.recipient.is_empty();
+            if !to_file {
+                let limit = cfg.alerts.per_recipient_per_hour.max(1);
+                if let Ok((n, oldest)) = store.sent_last_hour(&item.recipient) {
+                    if n >= limit {
+                        let until =
+                            oldest.unwrap_or_else(|| Utc::now().timestamp_millis()) + 3_600_000;
+                        tracing::info!(id = item.id, recipient = %item.recipient, "alert waits: recipient rate limit");
+                        let _ = store.postpone(item.id, until, None);
+                        continue;
+                    }
+                }
+            }
+            let msg = match message(&cfg.alerts, &item, &text, &html) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A bad address needs an operator; keep the alert, retry rarely.
+                    tracing::error!(id = item.id, error = %e, "alert cannot be addressed; fix the configuration");
+                    let _ =
+                        store.postpone(item.id, Utc::now().timestamp_millis() + 600_000, Some(&e));
+                    continue;
+                }
+            };
+            let result = match (&delivery, to_file) {
+                (Delivery::Smtp(t), false) => {
+                    use lettre::AsyncTransport;
+                    t.send(msg).await.map(|_| None).map_err(|e| e.to_string())
+                }
+                _ => {
+                    let dir = match &delivery {
+                        Delivery::Files(d) => d.clone(),
+                        Delivery::Smtp(_) => cfg.outbox_path(),
+                    };
+                    write_eml(&dir, &item, &msg.formatted()).map(Some)
+                }
+            };
+            match result {
+                Ok(file) => {
+                    if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
+                        tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
+                    } else {
+                        tracing::info!(id = item.id, key = %item.key, recipient = %item.recipient, "alert delivered");
+                    }
+                }
+                Err(e) => {
+                    let wait = 1000i64 << item.attempts.clamp(0, 6);
+                    tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
+                    let _ = store.postpone(
+                        item.id,
+                        Utc::now().timestamp_millis() + wait.min(60_000),
+                        Some(&e),
+                    );
+                }
+            }
+        }
+        if idle {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+}
+
+fn write_eml(dir: &Path, item: &OutboxItem, bytes: &[u8]) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = format!("{:08}.eml", item.id);
+    let path = dir.join(&name);
+    simak_bus::embedded::write_atomic(&path, bytes, true).map_err(|e| e.to_string())?;
+    Ok(name)
+}
+
+/// The SMTP URL without any password in it, for logs.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mention(id: &str, text: &str, hoax: serde_json::Value, published: &str) -> Mention {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "source": "x", "text": text,
+            "published_at": published, "fetched_at": published,
+            "profiles": ["pemkab"], "sentiment": {"label": "negative", "scores": {"negative": 0.9, "neutral": 0.05, "positive": 0.05}},
+            "hoax": hoax
+        }))
+        .unwrap()
+    }
+
+    fn known(size: u32) -> serde_json::Value {
+        serde_json::json!({"label": "known_hoax", "score": 0.95, "reasons": ["r"],
+            "matches": [{"id": "fc-1", "claim": "klaim", "url": null, "verdict": "hoaks", "similarity": 0.9}],
+            "cluster": {"id": "00000000000000aa", "size": size, "last_hour": size}})
+    }
+
+    fn none() -> serde_json::Value {
+        serde_json::json!({"label": "none", "score": 0.0, "reasons": [], "matches": [],
+            "cluster": {"id": "00000000000000bb", "size": 1, "last_hour": 1}})
+    }
+
+    fn store() -> (tempfile::TempDir, AlertStore) {
+        let d = tempfile::tempdir().unwrap();
+        let s = AlertStore::open(&d.path().join("alerts.sqlite")).unwrap();
+        (d, s)
+    }
+
+    fn cfg() -> AlertsConfig {
+        AlertsConfig {
+            default_recipients: vec!["humas@example.id".into(), "kabid@example.id".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn one_alert_per_case_and_updates_only_on_growth() {
+        let (_d, s) = store();
+        let p = Profiles::default();
+        let batch: Vec<Mention> = (1..=3)
+            .map(|i| mention(&format!("x:{i}"), "hoaks", known(i), "2026-11-20T01:00:00Z"))
+            .collect();
+        let a = s.apply(&batch, &p, &cfg()).unwrap();
+        // x:1 alerts (v1); x:2 doubles the spread (2 >= 1*2): update v2; x:3 (3 < 2*2): nothing.
+        assert_eq!(
+            a,
+            Applied {
+                alerts: 2,
+                emails: 4
+            }
+        );
+        // The same batch again (a replay after a crash) queues nothing.
+        let again = s.apply(&batch, &p, &cfg()).unwrap();
+        assert_eq!(again.emails, 0);
+        assert_eq!(s.outbox(100).unwrap().len(), 4);
+        let x4 = mention("x:4", "hoaks", known(4), "2026-11-20T01:05:00Z");
+        assert_eq!(s.apply(&[x4], &p, &cfg()).unwrap().alerts, 1, "4 >= 2*2");
+    }
+
+    #[test]
+    fn spikes_against_the_same_hour_of_the_week_before() {
+        let (_d, s) = store();
+        let p = Profiles::default();
+        let c = AlertsConfig {
+            spike_min_count: 5,
+            negative_min_count: 1000,
+            ..cfg()
+        };
+        // Two mentions at 08:00 on each of the 7 days before.
+        let mut hist = Vec::new();
+        for d in 13..20 {
+            for i in 0..2 {
+                hist.push(mention(
+                    &format!("h:{d}:{i}"),
+                    "biasa",
+                    none(),
+                    &format!("2026-11-{d}T01:10:00Z"),
+                ));
+            }
+        }
+        assert_eq!(s.apply(&hist, &p, &c).unwrap().alerts, 0);
+        let today: Vec<Mention> = (0..6)
+            .map(|i| mention(&format!("t:{i}"), "ramai", none(), "2026-11-20T01:20:00Z"))
+            .collect();
+        let a = s.apply(&today, &p, &c).unwrap();
+        assert_eq!(
+            a.alerts, 1,
+            "one spike alert for the hour, at the 5th mention"
+        );
+        let out = s.outbox(10).unwrap();
+        assert!(out[0].key.starts_with("spike:pemkab:"), "{out:?}");
+        assert!(out[0].subject.contains("Lonjakan percakapan"));
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("smtp://u:secret@mail:587"), "smtp://***@mail:587");
+        assert_eq!(redact("smtp://mail:25"), "smtp://mail:25");
+    }
+}

@@ -1,0 +1,205 @@
+//! Alert e-mails delivered to a real SMTP server (aiosmtpd) on loopback: a hoax mention goes in
+//! at the source and the test reads the e-mail the server received.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::time::Duration;
+
+const FACTCHECK: &str = "{\"id\":\"tbh-5\",\"claim\":\"Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp\",\"verdict\":\"hoaks\",\"url\":\"https://cekfakta.example.id/5\",\"source\":\"cekfakta\"}\n";
+
+fn hoax_post(id: &str, extra: &str) -> String {
+    serde_json::json!({
+        "id": id, "source": "x", "url": format!("https://x.example/{id}"),
+        "author": {"handle": "<b>akun</b>", "followers": 1200},
+        "text": format!("SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp {extra}"),
+        "published_at": "2026-11-20T08:00:00+07:00"
+    })
+    .to_string()
+        + "\n"
+}
+
+fn wait_messages(smtp: &Smtp, n: usize, app: &App) -> Vec<Value> {
+    let t0 = std::time::Instant::now();
+    loop {
+        let m = smtp.messages();
+        if m.len() >= n || t0.elapsed() > Duration::from_secs(45) {
+            assert_eq!(m.len(), n, "{m:?}\n{}", app.logs());
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn hoax_alert_arrives_by_smtp_with_evidence_and_inert_html() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let app = App::new(
+        None,
+        &format!("[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nbase_url = \"http://simak.kantor\"\n"),
+    );
+    let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
+    assert!(out.status.success());
+    let _run = app.spawn(&["run"]);
+    // An XSS payload rides along in the post.
+    let out = app.import(&hoax_post(
+        "x:1",
+        "<script>alert('xss')</script><img src=x onerror=alert(1)>",
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let msgs = wait_messages(&smtp, 1, &app);
+    let m = &msgs[0];
+    assert_eq!(m["to"], "humas@sukamajukab.go.id");
+    assert_eq!(m["content_type"], "multipart/alternative");
+    assert_eq!(m["alert"], "hoax:pemkab-sukamaju:fc:tbh-5 v1");
+    assert_eq!(m["mention"], "x:1");
+    let subject = m["subject"].as_str().unwrap();
+    assert!(
+        subject
+            .starts_with("[Simak] Hoaks yang sudah dibantah tentang Pemerintah Kabupaten Sukamaju"),
+        "{subject}"
+    );
+    let text = m["text"].as_str().unwrap();
+    for want in [
+        "Unggahan:",
+        "Penyebaran:",
+        "Mengapa ditandai:",
+        "mirip klaim yang sudah diperiksa",
+        "https://cekfakta.example.id/5",
+        "Draf kerangka klarifikasi",
+        "http://simak.kantor/review/pemkab-sukamaju%3Afc%3Atbh-5",
+        "1200 pengikut",
+    ] {
+        assert!(text.contains(want), "{want:?} missing in\n{text}");
+    }
+    let html = m["html"].as_str().unwrap();
+    for bad in ["<script", "<img", "<b>akun"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;"),
+        "{html}"
+    );
+    // The same narrative again: no second e-mail (the spread has not doubled).
+    std::thread::sleep(Duration::from_secs(1));
+    app.import(&hoax_post("x:1", "")); // a repeat of the same id
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(smtp.messages().len(), 1, "one e-mail per alert key");
+}
+
+#[test]
+fn smtp_outage_and_restart_delay_alerts_never_drop_or_repeat_them() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(
+        None,
+        &format!("[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
+    );
+    // Three narratives, each its own alert; the SMTP server is down.
+    let posts = concat!(
+        "{\"id\":\"a:1\",\"source\":\"x\",\"text\":\"AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",
+        "{\"id\":\"a:2\",\"source\":\"x\",\"text\":\"DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu\",\"published_at\":\"2026-11-20T08:01:00+07:00\"}\n",
+        "{\"id\":\"a:3\",\"source\":\"x\",\"text\":\"SEGERA!!! Copas dari grup sebelah: Pemkab Sukamaju bagikan hadiah undian, klik link bit.ly/hadiah dan isi data diri\",\"published_at\":\"2026-11-20T08:02:00+07:00\"}\n",
+    );
+    let mut run = app.spawn(&["run"]);
+    assert!(app.import(posts).status.success());
+    // Queued and failing: visible in the outbox API, not lost.
+    let base = app.base_url();
+    let t0 = std::time::Instant::now();
+    loop {
+        let body = reqwest::blocking_get(&format!("{base}/api/alerts"));
+        let n = body["alerts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x["attempts"].as_i64() > Some(0))
+                    .count()
+            })
+            .unwrap_or(0);
+        if n >= 3 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{body}\n{}",
+            app.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A crash while the server is down, then a restart.
+    run.kill9();
+    let _run = app.spawn(&["run"]);
+    std::thread::sleep(Duration::from_secs(1));
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let msgs = wait_messages(&smtp, 3, &app);
+    let mut keys: Vec<&str> = msgs.iter().map(|m| m["alert"].as_str().unwrap()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 3, "three different alerts: {msgs:?}");
+    assert!(
+        msgs.iter().all(|m| m["to"] == "humas@sukamajukab.go.id"),
+        "{msgs:?}"
+    );
+    // Nothing more arrives later.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(smtp.messages().len(), 3);
+}
+
+#[test]
+fn without_smtp_alerts_are_eml_files_listed_by_the_api() {
+    let app = App::new(None, "");
+    let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
+    assert!(out.status.success());
+    let _run = app.spawn(&["run"]);
+    assert!(app.import(&hoax_post("x:7", "")).status.success());
+    let base = app.base_url();
+    let t0 = std::time::Instant::now();
+    let item = loop {
+        let body = reqwest::blocking_get(&format!("{base}/api/alerts"));
+        if let Some(i) = body["alerts"].as_array().and_then(|a| a.first()).cloned() {
+            if i["state"] == "sent" {
+                break i;
+            }
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{body}\n{}",
+            app.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let file = item["file"].as_str().unwrap();
+    let eml = std::fs::read_to_string(app.dir.path().join("data/outbox").join(file)).unwrap();
+    assert!(
+        eml.contains("X-Simak-Alert: hoax:pemkab-sukamaju:fc:tbh-5 v1"),
+        "{eml}"
+    );
+    let r = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{base}/outbox/{file}"))
+        .output();
+    if let Ok(r) = r {
+        assert_eq!(String::from_utf8_lossy(&r.stdout), "200");
+    }
+}
+
+mod reqwest {
+    /// A GET returning JSON (Null on any failure), from a blocking test.
+    pub fn blocking_get(url: &str) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            match ::reqwest::get(url).await {
+                Ok(r) => r.json().await.unwrap_or(serde_json::Value::Null),
+                Err(_) => serde_json::Value::Null,
+            }
+        })
+    }
+}
