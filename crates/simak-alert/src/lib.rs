@@ -139,6 +139,8 @@ pub struct OutboxItem {
 /// Alert state and the outbox.
 pub struct AlertStore {
     conn: Mutex<Connection>,
+    /// Signalled when new outbox rows were queued.
+    queued: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for AlertStore {
@@ -177,6 +179,7 @@ impl AlertStore {
         conn.execute_batch(SCHEMA)?;
         Ok(AlertStore {
             conn: Mutex::new(conn),
+            queued: tokio::sync::Notify::new(),
         })
     }
 
@@ -378,6 +381,9 @@ impl AlertStore {
         let oldest = Utc::now().timestamp().div_euclid(3600) - 24 * 9;
         tx.execute("DELETE FROM counted WHERE hour < ?1", [oldest])?;
         tx.commit()?;
+        if out.emails > 0 {
+            self.queued.notify_one();
+        }
         Ok(out)
     }
 
@@ -658,15 +664,16 @@ pub async fn run_sender(
             }
         };
         let idle = due.is_empty();
+        // Prepare: rate limits (counting this round too), then addressing.
+        let mut ready = Vec::new();
+        let mut this_round: HashMap<String, u32> = HashMap::new();
         for (item, text, html) in due {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
             let to_file = matches!(delivery, Delivery::Files(_)) || item.recipient.is_empty();
             if !to_file {
                 let limit = cfg.alerts.per_recipient_per_hour.max(1);
+                let extra = this_round.entry(item.recipient.clone()).or_default();
                 if let Ok((n, oldest)) = store.sent_last_hour(&item.recipient) {
-                    if n >= limit {
+                    if n + *extra >= limit {
                         let until =
                             oldest.unwrap_or_else(|| Utc::now().timestamp_millis()) + 3_600_000;
                         tracing::info!(id = item.id, recipient = %item.recipient, "alert waits: recipient rate limit");
@@ -674,53 +681,73 @@ pub async fn run_sender(
                         continue;
                     }
                 }
+                *extra += 1;
             }
-            let msg = match message(&cfg.alerts, &item, &text, &html) {
-                Ok(m) => m,
+            match message(&cfg.alerts, &item, &text, &html) {
+                Ok(m) => ready.push((item, m, to_file)),
                 Err(e) => {
                     // A bad address needs an operator; keep the alert, retry rarely.
                     tracing::error!(id = item.id, error = %e, "alert cannot be addressed; fix the configuration");
                     let _ =
                         store.postpone(item.id, Utc::now().timestamp_millis() + 600_000, Some(&e));
-                    continue;
                 }
-            };
-            let result = match (&delivery, to_file) {
-                (Delivery::Smtp(t), false) => {
-                    use lettre::AsyncTransport;
-                    t.send(msg).await.map(|_| None).map_err(|e| e.to_string())
-                }
-                _ => {
-                    let dir = match &delivery {
-                        Delivery::Files(d) => d.clone(),
-                        Delivery::Smtp(_) => cfg.outbox_path(),
-                    };
-                    write_eml(&dir, &item, &msg.formatted()).map(Some)
-                }
-            };
-            match result {
-                Ok(file) => {
-                    if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
-                        tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
-                    } else {
-                        tracing::info!(id = item.id, key = %item.key, recipient = %item.recipient, "alert delivered");
+            }
+        }
+        // Deliver up to 8 at a time: an SMTP exchange spends most of its time waiting.
+        while !ready.is_empty() {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
+            let sends = batch.iter().map(|(item, msg, to_file)| {
+                let delivery = &delivery;
+                async move {
+                    match (delivery, to_file) {
+                        (Delivery::Smtp(t), false) => {
+                            use lettre::AsyncTransport;
+                            t.send(msg.clone())
+                                .await
+                                .map(|_| None)
+                                .map_err(|e| e.to_string())
+                        }
+                        _ => {
+                            let dir = match delivery {
+                                Delivery::Files(d) => d.clone(),
+                                Delivery::Smtp(_) => cfg.outbox_path(),
+                            };
+                            write_eml(&dir, item, &msg.formatted()).map(Some)
+                        }
                     }
                 }
-                Err(e) => {
-                    let wait = 1000i64 << item.attempts.clamp(0, 6);
-                    tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
-                    let _ = store.postpone(
-                        item.id,
-                        Utc::now().timestamp_millis() + wait.min(60_000),
-                        Some(&e),
-                    );
+            });
+            let results = futures::future::join_all(sends).await;
+            for ((item, _, _), result) in batch.iter().zip(results) {
+                match result {
+                    Ok(file) => {
+                        if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
+                            tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
+                        } else {
+                            tracing::info!(id = item.id, key = %item.key, recipient = %item.recipient, "alert delivered");
+                        }
+                    }
+                    Err(e) => {
+                        let wait = 1000i64 << item.attempts.clamp(0, 6);
+                        tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
+                        let _ = store.postpone(
+                            item.id,
+                            Utc::now().timestamp_millis() + wait.min(60_000),
+                            Some(&e),
+                        );
+                    }
                 }
             }
         }
         if idle {
+            // Woken as soon as the rules queue something; otherwise look again for retries due.
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = store.queued.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
     }

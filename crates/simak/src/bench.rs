@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use simak_bus::Bus;
 use simak_core::{Config, Mention};
 use simak_index::MentionSearcher;
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ pub struct BenchArgs {
     /// Internal: the phase's working directory.
     #[arg(long, hide = true)]
     work: Option<PathBuf>,
+    /// Alerts per second handed over (bench alerts).
+    #[arg(long, default_value_t = 25.0)]
+    rate: f64,
     /// Fact-checks in the knowledge base (bench hoax).
     #[arg(long, default_value_t = 50_000)]
     factchecks: usize,
@@ -56,6 +60,8 @@ enum BenchWhat {
     Classify,
     /// The full analyzer with hoax scoring against a large fact-check base, per core.
     Hoax,
+    /// Alert latency: from the source's handover to the SMTP server's acceptance.
+    Alerts,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -76,6 +82,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     }
     if let BenchWhat::Hoax = a.what {
         return hoax_bench(&a);
+    }
+    if let BenchWhat::Alerts = a.what {
+        return alerts_bench(&a).await;
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
@@ -562,4 +571,232 @@ fn hoax_bench(a: &BenchArgs) -> Result<ExitCode> {
         100.0 * matched as f64 / n as f64
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Alert latency on the embedded log and, with --brokers, on Kafka: `simak run` in a child
+/// process delivering to a real SMTP server (aiosmtpd) that records when it accepted each e-mail.
+async fn alerts_bench(a: &BenchArgs) -> Result<ExitCode> {
+    let texts = corpus_texts(&a.corpus)?;
+    let mut modes = vec![None];
+    if let Some(b) = &a.brokers {
+        modes.push(Some(b.clone()));
+    }
+    let mut rows = Vec::new();
+    for brokers in modes {
+        let name = if brokers.is_some() {
+            "kafka"
+        } else {
+            "embedded"
+        };
+        eprintln!(
+            "alerts bench on the {name} log: {} mentions at {}/s ...",
+            a.n, a.rate
+        );
+        let r = alerts_run(a, &texts, brokers.as_deref()).await?;
+        rows.push((name, r));
+    }
+    println!("alert latency: source handover -> SMTP server accepted (aiosmtpd on loopback)");
+    println!(
+        "{:<10} {:>8} {:>8} {:>10} {:>10} {:>10}",
+        "log", "handed", "alerts", "p50 ms", "p95 ms", "max ms"
+    );
+    for (name, (handed, lat)) in &rows {
+        let q = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+        println!(
+            "{:<10} {:>8} {:>8} {:>10.0} {:>10.0} {:>10.0}",
+            name,
+            handed,
+            lat.len(),
+            q(0.5),
+            q(0.95),
+            lat[lat.len() - 1]
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn epoch_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// One run: (mentions handed over, sorted latencies in ms of the alerts received).
+async fn alerts_run(
+    a: &BenchArgs,
+    texts: &[String],
+    brokers: Option<&str>,
+) -> Result<(usize, Vec<f64>)> {
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("simak-bench-alerts")
+        .tempdir()?;
+    let port = |_: ()| -> Result<u16> {
+        Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port())
+    };
+    let (smtp_port, http_port) = (port(())?, port(())?);
+    let script = tmp.path().join("smtp_sink.py");
+    std::fs::write(&script, include_str!("../benches/smtp_sink.py"))?;
+    let accepted = tmp.path().join("accepted.tsv");
+    let mut sink = std::process::Command::new(&a.python)
+        .arg(&script)
+        .arg(smtp_port.to_string())
+        .arg(&accepted)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting aiosmtpd with {} (pip install aiosmtpd)",
+                a.python.display()
+            )
+        })?;
+    {
+        let mut line = String::new();
+        std::io::BufReader::new(sink.stdout.take().context("sink stdout")?).read_line(&mut line)?;
+        if !line.starts_with("ready") {
+            bail!(
+                "the SMTP sink did not start (is aiosmtpd installed for {}?)",
+                a.python.display()
+            );
+        }
+    }
+    let _sink = Kill(sink);
+    let run = tmp
+        .path()
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let profiles = std::fs::canonicalize("config/profiles")
+        .context("run from the repository root (config/profiles)")?;
+    let mut toml = format!(
+        "data_dir = {:?}\n[server]\naddr = \"127.0.0.1:{http_port}\"\n[analyzer]\nprofiles_dir = {:?}\n[alerts]\nsmtp_url = \"smtp://127.0.0.1:{smtp_port}\"\nper_recipient_per_hour = 1000000\n",
+        tmp.path().join("data"),
+        profiles
+    );
+    if let Some(b) = brokers {
+        toml.push_str(&format!(
+            "[bus]\nbrokers = \"{b}\"\n[bus.topics]\nmentions = \"{run}.mentions\"\nenriched = \"{run}.enriched\"\nfactchecks = \"{run}.factchecks\"\n[bus.groups]\nanalyzer = \"{run}-a\"\nindexer = \"{run}-i\"\nreview = \"{run}-r\"\nalerts = \"{run}-al\"\n"
+        ));
+    }
+    let cfg_path = tmp.path().join("simak.toml");
+    std::fs::write(&cfg_path, toml)?;
+    let cfg = Config::load(Some(&cfg_path), None)?;
+    let bus = Bus::open(&cfg)?;
+    bus.ensure_topic(&cfg.bus.topics.mentions).await?;
+    let producer = bus.producer(&cfg.bus.topics.mentions)?;
+    let log = std::fs::File::create(tmp.path().join("run.log"))?;
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--config")
+        .arg(&cfg_path)
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()?;
+    let _child = Kill(child);
+    let received = |path: &Path| -> HashMap<String, f64> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (id, t) = l.split_once('\t')?;
+                Some((id.to_string(), t.parse().ok()?))
+            })
+            .collect()
+    };
+    let mention = |id: &str, i: usize| -> Mention {
+        let body = &texts[(i * 7919) % texts.len()];
+        let now = chrono::Utc::now();
+        serde_json::from_value(serde_json::json!({
+            "id": id, "source": "bench",
+            "text": format!("SEBARKAN!!! Info dari grup sebelah, sumber terpercaya: Pemkab Sukamaju {body} Teruskan ke semua grup"),
+            "published_at": now, "fetched_at": now
+        }))
+        .expect("mention")
+    };
+    // Warm up: the first alert through proves every stage (and Kafka group) is ready.
+    let t0 = Instant::now();
+    let mut w = 0usize;
+    loop {
+        let id = format!("warm:{w}");
+        let m = mention(&id, 1_000_000 + w);
+        producer
+            .send(vec![simak_bus::Record {
+                key: id.clone(),
+                value: m.to_json(),
+            }])
+            .await?;
+        w += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if received(&accepted).keys().any(|k| k.starts_with("warm:")) {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(120) {
+            bail!(
+                "no alert arrived in 120 s; see {}",
+                tmp.path().join("run.log").display()
+            );
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let gap = Duration::from_secs_f64(1.0 / a.rate.max(0.1));
+    let mut handed: HashMap<String, f64> = HashMap::new();
+    let start = Instant::now();
+    for i in 0..a.n {
+        let id = format!("b:{i}");
+        let m = mention(&id, i);
+        handed.insert(id.clone(), epoch_s());
+        producer
+            .send(vec![simak_bus::Record {
+                key: id,
+                value: m.to_json(),
+            }])
+            .await?;
+        let next = gap.mul_f64((i + 1) as f64);
+        if let Some(wait) = next.checked_sub(start.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    // Wait for the stragglers: until nothing new arrives for 10 s.
+    let mut last = 0;
+    let mut still = Instant::now();
+    loop {
+        let n = received(&accepted)
+            .keys()
+            .filter(|k| k.starts_with("b:"))
+            .count();
+        if n != last {
+            last = n;
+            still = Instant::now();
+        }
+        if n >= a.n || still.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = received(&accepted);
+    let mut lat: Vec<f64> = handed
+        .iter()
+        .filter_map(|(id, t)| got.get(id).map(|a| (a - t) * 1000.0))
+        .collect();
+    if lat.is_empty() {
+        bail!(
+            "no alert arrived; see {}",
+            tmp.path().join("run.log").display()
+        );
+    }
+    lat.sort_by(f64::total_cmp);
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        eprintln!("kept {}", tmp.keep().display());
+    }
+    Ok((a.n, lat))
 }
