@@ -37,7 +37,7 @@ fn hoax_alert_arrives_by_smtp_with_evidence_and_inert_html() {
     let smtp = Smtp::start(port, &dir.path().join("maildir"));
     let app = App::new(
         None,
-        &format!("[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nbase_url = \"http://simak.kantor\"\n"),
+        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nbase_url = \"http://simak.kantor\"\n"),
     );
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
     assert!(out.status.success());
@@ -98,7 +98,7 @@ fn smtp_outage_and_restart_delay_alerts_never_drop_or_repeat_them() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::new(
         None,
-        &format!("[alerts]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
+        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
     );
     // Three narratives, each its own alert; the SMTP server is down.
     let posts = concat!(
@@ -152,7 +152,7 @@ fn smtp_outage_and_restart_delay_alerts_never_drop_or_repeat_them() {
 
 #[test]
 fn without_smtp_alerts_are_eml_files_listed_by_the_api() {
-    let app = App::new(None, "");
+    let app = App::new(None, "[alerts]\nsummary_time = \"\"\n");
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
     assert!(out.status.success());
     let _run = app.spawn(&["run"]);
@@ -189,6 +189,20 @@ fn without_smtp_alerts_are_eml_files_listed_by_the_api() {
 }
 
 mod reqwest {
+    /// A GET returning the body as text, from a blocking test.
+    pub fn blocking_get_text(url: &str) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            match ::reqwest::get(url).await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => e.to_string(),
+            }
+        })
+    }
+
     /// A GET returning JSON (Null on any failure), from a blocking test.
     pub fn blocking_get(url: &str) -> serde_json::Value {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -202,4 +216,132 @@ mod reqwest {
             }
         })
     }
+}
+
+#[test]
+fn daily_summary_as_page_and_as_email_with_inline_charts() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let app = App::new(
+        None,
+        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
+    );
+    let _run = app.spawn(&["run"]);
+    // A week of mentions about the Pemkab, then a busy, negative day.
+    let mut lines = String::new();
+    let mut n = 0;
+    for day in 13..=20 {
+        let count = if day == 20 { 6 } else { 2 };
+        for i in 0..count {
+            n += 1;
+            let text = if day == 20 {
+                format!("Pelayanan Pemkab Sukamaju buruk sekali, jalan rusak tidak diperbaiki #jalanrusak <script>alert({i})</script>")
+            } else {
+                format!("Pemkab Sukamaju meresmikan taman kota yang indah nomor {i} #sukamajumaju")
+            };
+            lines.push_str(
+                &serde_json::json!({
+                    "id": format!("s:{day}:{i}"), "source": if i % 2 == 0 { "x" } else { "rss" },
+                    "text": text, "metrics": {"likes": i * 10},
+                    "published_at": format!("2026-11-{day}T09:00:00+07:00")
+                })
+                .to_string(),
+            );
+            lines.push('\n');
+        }
+    }
+    assert!(app.import(&lines).status.success());
+    let t0 = std::time::Instant::now();
+    loop {
+        let out = app.run(&["search", "*", "--json", "--limit", "1"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        if v["total"] == n {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{v}\n{}",
+            app.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let page = app.dir.path().join("summary.html");
+    let out = app.run(&[
+        "summary",
+        "--profile",
+        "pemkab-sukamaju",
+        "--date",
+        "2026-11-20",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    for want in [
+        "Ringkasan harian Pemerintah Kabupaten Sukamaju",
+        "<b>6</b> unggahan",
+        "+200%",
+        "data:image/png;base64,",
+        "#jalanrusak (6)",
+        "&lt;script&gt;",
+    ] {
+        assert!(html.contains(want), "{want:?} missing in {html}");
+    }
+    assert!(!html.contains("<script>alert"), "{html}");
+    let out = app.run(&["summary", "--profile", "nope", "--date", "2026-11-20"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = app.run(&[
+        "summary",
+        "--profile",
+        "pemkab-sukamaju",
+        "--date",
+        "20-11-2026",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = app.run(&[
+        "summary",
+        "--profile",
+        "pemkab-sukamaju",
+        "--date",
+        "2026-11-20",
+        "--send",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let msgs = wait_messages(&smtp, 1, &app);
+    assert!(
+        msgs[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Ringkasan harian Pemerintah Kabupaten Sukamaju — 20-11-2026: 6 unggahan"),
+        "{msgs:?}"
+    );
+    let html = msgs[0]["html"].as_str().unwrap();
+    assert!(
+        html.contains("src=\"cid:volume-pemkab-sukamaju-2026-11-20@simak\""),
+        "{html}"
+    );
+    // Sent once per profile and day.
+    let out = app.run(&[
+        "summary",
+        "--profile",
+        "pemkab-sukamaju",
+        "--date",
+        "2026-11-20",
+        "--send",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("queued before"));
+
+    let base = app.base_url();
+    let r = reqwest::blocking_get_text(&format!("{base}/summary/pemkab-sukamaju/2026-11-20"));
+    assert!(r.contains("Ringkasan harian"), "{r}");
 }

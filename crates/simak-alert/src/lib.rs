@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod compose;
+pub mod summary;
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -96,6 +97,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT,
     error TEXT,
     file TEXT,
+    images TEXT,
     UNIQUE (key, version, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
@@ -104,6 +106,9 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
 fn now_s() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+/// A pending row: the item, its text and HTML, its inline images (content id, base64 PNG).
+type Due = (OutboxItem, String, String, Vec<(String, String)>);
 
 /// One row of the outbox.
 #[derive(Debug, Clone, Serialize)]
@@ -388,15 +393,19 @@ impl AlertStore {
     }
 
     /// Pending outbox rows due now, oldest first.
-    fn due(&self, limit: usize) -> Result<Vec<(OutboxItem, String, String)>, AlertError> {
+    fn due(&self, limit: usize) -> Result<Vec<Due>, AlertError> {
         let conn = self.conn.lock().expect("alert db lock");
         let mut st = conn.prepare(
             "SELECT id, key, version, recipient, subject, mention_id, handed_over_at, created_at, \
-             state, attempts, sent_at, error, file, text, html FROM outbox \
+             state, attempts, sent_at, error, file, text, html, images FROM outbox \
              WHERE state = 'pending' AND next_at <= ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = st.query_map(params![Utc::now().timestamp_millis(), limit as i64], |r| {
-            Ok((item_row(r)?, r.get(13)?, r.get(14)?))
+            let images: Option<String> = r.get(15)?;
+            let images: Vec<(String, String)> = images
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            Ok((item_row(r)?, r.get(13)?, r.get(14)?, images))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -435,6 +444,57 @@ impl AlertStore {
             params![id, until_ms, i64::from(error.is_some()), error],
         )?;
         Ok(())
+    }
+
+    /// Queues a daily summary (once per profile and day, whatever the restarts).
+    pub fn queue_summary(
+        &self,
+        key: &str,
+        recipients: &[String],
+        email: &compose::Email,
+        images: &[(String, String)],
+    ) -> Result<usize, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        let now = now_s();
+        let images = serde_json::to_string(images).expect("images serialize");
+        let rcpts: Vec<String> = if recipients.is_empty() {
+            vec![String::new()]
+        } else {
+            recipients.to_vec()
+        };
+        let mut n = 0;
+        for r in rcpts {
+            n += conn.execute(
+                "INSERT OR IGNORE INTO outbox (key, version, recipient, subject, text, html, \
+                 mention_id, handed_over_at, created_at, images) VALUES (?1, 1, ?2, ?3, ?4, ?5, '', ?6, ?6, ?7)",
+                params![key, r, email.subject, email.text, email.html, now, images],
+            )?;
+        }
+        drop(conn);
+        if n > 0 {
+            self.queued.notify_one();
+        }
+        Ok(n)
+    }
+
+    /// Whether something was queued under `key`.
+    pub fn has_key(&self, key: &str) -> Result<bool, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        Ok(conn
+            .query_row("SELECT 1 FROM outbox WHERE key = ?1 LIMIT 1", [key], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
+    }
+
+    fn sent_count(&self) -> Result<usize, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sent'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
     }
 
     /// The outbox, newest first.
@@ -589,6 +649,7 @@ fn message(
     item: &OutboxItem,
     text: &str,
     html: &str,
+    images: &[(String, String)],
 ) -> Result<lettre::Message, String> {
     use lettre::message::{header, MultiPart, SinglePart};
     let from: lettre::message::Mailbox = cfg
@@ -624,12 +685,36 @@ fn message(
             header::HeaderName::new_from_ascii_str("X-Simak-Mention"),
             item.mention_id.replace(['\r', '\n'], " "),
         ))
-        .multipart(
+        .multipart(if images.is_empty() {
             MultiPart::alternative()
                 .singlepart(SinglePart::plain(text.to_string()))
-                .singlepart(SinglePart::html(html.to_string())),
-        )
+                .singlepart(SinglePart::html(html.to_string()))
+        } else {
+            use base64::Engine;
+            let mut related = MultiPart::related().singlepart(SinglePart::html(html.to_string()));
+            for (cid, b64) in images {
+                let png = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| format!("inline image {cid}: {e}"))?;
+                related = related.singlepart(
+                    lettre::message::Attachment::new_inline(cid.clone())
+                        .body(png, "image/png".parse().expect("content type")),
+                );
+            }
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(text.to_string()))
+                .multipart(related)
+        })
         .map_err(|e| e.to_string())
+}
+
+/// Delivers what is due in the outbox once; returns how many were delivered.
+pub async fn deliver_pending(cfg: &Config, store: &Arc<AlertStore>) -> Result<usize, AlertError> {
+    let token = CancellationToken::new();
+    let before = store.sent_count()?;
+    let d = delivery(cfg)?;
+    deliver_round(cfg, store, &d, &token).await?;
+    Ok(store.sent_count()? - before)
 }
 
 /// Delivers the outbox until `shutdown`: by SMTP when configured, else as `.eml` files. A
@@ -650,97 +735,9 @@ pub async fn run_sender(
         }
     }
     loop {
-        let due = {
-            let s = store.clone();
-            tokio::task::spawn_blocking(move || s.due(100))
-                .await
-                .expect("alert task")
-        };
-        let due = match due {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "alert sender: reading the outbox failed; retrying");
-                Vec::new()
-            }
-        };
-        let idle = due.is_empty();
-        // Prepare: rate limits (counting this round too), then addressing.
-        let mut ready = Vec::new();
-        let mut this_round: HashMap<String, u32> = HashMap::new();
-        for (item, text, html) in due {
-            let to_file = matches!(delivery, Delivery::Files(_)) || item.recipient.is_empty();
-            if !to_file {
-                let limit = cfg.alerts.per_recipient_per_hour.max(1);
-                let extra = this_round.entry(item.recipient.clone()).or_default();
-                if let Ok((n, oldest)) = store.sent_last_hour(&item.recipient) {
-                    if n + *extra >= limit {
-                        let until =
-                            oldest.unwrap_or_else(|| Utc::now().timestamp_millis()) + 3_600_000;
-                        tracing::info!(id = item.id, recipient = %item.recipient, "alert waits: recipient rate limit");
-                        let _ = store.postpone(item.id, until, None);
-                        continue;
-                    }
-                }
-                *extra += 1;
-            }
-            match message(&cfg.alerts, &item, &text, &html) {
-                Ok(m) => ready.push((item, m, to_file)),
-                Err(e) => {
-                    // A bad address needs an operator; keep the alert, retry rarely.
-                    tracing::error!(id = item.id, error = %e, "alert cannot be addressed; fix the configuration");
-                    let _ =
-                        store.postpone(item.id, Utc::now().timestamp_millis() + 600_000, Some(&e));
-                }
-            }
-        }
-        // Deliver up to 8 at a time: an SMTP exchange spends most of its time waiting.
-        while !ready.is_empty() {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
-            let sends = batch.iter().map(|(item, msg, to_file)| {
-                let delivery = &delivery;
-                async move {
-                    match (delivery, to_file) {
-                        (Delivery::Smtp(t), false) => {
-                            use lettre::AsyncTransport;
-                            t.send(msg.clone())
-                                .await
-                                .map(|_| None)
-                                .map_err(|e| e.to_string())
-                        }
-                        _ => {
-                            let dir = match delivery {
-                                Delivery::Files(d) => d.clone(),
-                                Delivery::Smtp(_) => cfg.outbox_path(),
-                            };
-                            write_eml(&dir, item, &msg.formatted()).map(Some)
-                        }
-                    }
-                }
-            });
-            let results = futures::future::join_all(sends).await;
-            for ((item, _, _), result) in batch.iter().zip(results) {
-                match result {
-                    Ok(file) => {
-                        if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
-                            tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
-                        } else {
-                            tracing::info!(id = item.id, key = %item.key, recipient = %item.recipient, "alert delivered");
-                        }
-                    }
-                    Err(e) => {
-                        let wait = 1000i64 << item.attempts.clamp(0, 6);
-                        tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
-                        let _ = store.postpone(
-                            item.id,
-                            Utc::now().timestamp_millis() + wait.min(60_000),
-                            Some(&e),
-                        );
-                    }
-                }
-            }
+        let idle = deliver_round(cfg, &store, &delivery, &shutdown).await? == 0;
+        if shutdown.is_cancelled() {
+            return Ok(());
         }
         if idle {
             // Woken as soon as the rules queue something; otherwise look again for retries due.
@@ -751,6 +748,103 @@ pub async fn run_sender(
             }
         }
     }
+}
+
+/// One round of delivery: the rows due now. Returns how many rows were due.
+async fn deliver_round(
+    cfg: &Config,
+    store: &Arc<AlertStore>,
+    delivery: &Delivery,
+    shutdown: &CancellationToken,
+) -> Result<usize, AlertError> {
+    let due = {
+        let s = store.clone();
+        tokio::task::spawn_blocking(move || s.due(100))
+            .await
+            .expect("alert task")
+    };
+    let due = match due {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "alert sender: reading the outbox failed; retrying");
+            Vec::new()
+        }
+    };
+    let count = due.len();
+    // Prepare: rate limits (counting this round too), then addressing.
+    let mut ready = Vec::new();
+    let mut this_round: HashMap<String, u32> = HashMap::new();
+    for (item, text, html, images) in due {
+        let to_file = matches!(delivery, Delivery::Files(_)) || item.recipient.is_empty();
+        if !to_file {
+            let limit = cfg.alerts.per_recipient_per_hour.max(1);
+            let extra = this_round.entry(item.recipient.clone()).or_default();
+            if let Ok((n, oldest)) = store.sent_last_hour(&item.recipient) {
+                if n + *extra >= limit {
+                    let until = oldest.unwrap_or_else(|| Utc::now().timestamp_millis()) + 3_600_000;
+                    tracing::info!(id = item.id, recipient = %item.recipient, "alert waits: recipient rate limit");
+                    let _ = store.postpone(item.id, until, None);
+                    continue;
+                }
+            }
+            *extra += 1;
+        }
+        match message(&cfg.alerts, &item, &text, &html, &images) {
+            Ok(m) => ready.push((item, m, to_file)),
+            Err(e) => {
+                // A bad address needs an operator; keep the alert, retry rarely.
+                tracing::error!(id = item.id, error = %e, "alert cannot be addressed; fix the configuration");
+                let _ = store.postpone(item.id, Utc::now().timestamp_millis() + 600_000, Some(&e));
+            }
+        }
+    }
+    // Deliver up to 8 at a time: an SMTP exchange spends most of its time waiting.
+    while !ready.is_empty() {
+        if shutdown.is_cancelled() {
+            return Ok(count);
+        }
+        let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
+        let sends = batch.iter().map(|(item, msg, to_file)| async move {
+            match (delivery, to_file) {
+                (Delivery::Smtp(t), false) => {
+                    use lettre::AsyncTransport;
+                    t.send(msg.clone())
+                        .await
+                        .map(|_| None)
+                        .map_err(|e| e.to_string())
+                }
+                _ => {
+                    let dir = match delivery {
+                        Delivery::Files(d) => d.clone(),
+                        Delivery::Smtp(_) => cfg.outbox_path(),
+                    };
+                    write_eml(&dir, item, &msg.formatted()).map(Some)
+                }
+            }
+        });
+        let results = futures::future::join_all(sends).await;
+        for ((item, _, _), result) in batch.iter().zip(results) {
+            match result {
+                Ok(file) => {
+                    if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
+                        tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
+                    } else {
+                        tracing::info!(id = item.id, key = %item.key, recipient = %item.recipient, "alert delivered");
+                    }
+                }
+                Err(e) => {
+                    let wait = 1000i64 << item.attempts.clamp(0, 6);
+                    tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
+                    let _ = store.postpone(
+                        item.id,
+                        Utc::now().timestamp_millis() + wait.min(60_000),
+                        Some(&e),
+                    );
+                }
+            }
+        }
+    }
+    Ok(count)
 }
 
 fn write_eml(dir: &Path, item: &OutboxItem, bytes: &[u8]) -> Result<String, String> {

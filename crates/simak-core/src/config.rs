@@ -84,6 +84,9 @@ pub struct AlertsConfig {
     pub negative_k: f32,
     /// Negative surge: and at least this many negative mentions in the hour.
     pub negative_min_count: u32,
+    /// When the daily summary of the day before goes out, `HH:MM` in WIB (Asia/Jakarta).
+    /// Empty: no daily summary e-mail.
+    pub summary_time: String,
 }
 
 impl Default for AlertsConfig {
@@ -101,6 +104,7 @@ impl Default for AlertsConfig {
             spike_min_count: 20,
             negative_k: 3.0,
             negative_min_count: 10,
+            summary_time: "07:00".into(),
         }
     }
 }

@@ -28,6 +28,10 @@ pub struct AppState {
     pub alerts: Arc<simak_alert::AlertStore>,
     /// Where alerts are written as `.eml` files.
     pub outbox_dir: std::path::PathBuf,
+    /// The watch profiles (for the summary pages).
+    pub profiles_dir: std::path::PathBuf,
+    /// Where Simak is opened (links in pages).
+    pub base_url: String,
 }
 
 /// An API error with a stable code.
@@ -284,6 +288,42 @@ async fn outbox_file(
     }
 }
 
+/// `GET /summary/{profile}/{date}`: the daily summary page.
+async fn summary_page(
+    State(st): State<AppState>,
+    axum::extract::Path((profile, date)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
+    let res = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
+        let profiles = simak_analyze::profiles::Profiles::load_dir(&st.profiles_dir)
+            .map_err(|e| e.to_string())?;
+        let Some(p) = profiles.iter().find(|p| p.id == profile) else {
+            return Ok(None);
+        };
+        let s = simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)?;
+        simak_alert::summary::page(&s, &st.base_url).map(Some)
+    })
+    .await
+    .expect("summary task");
+    match res {
+        Ok(Some(html)) => Ok(Html(html).into_response()),
+        Ok(None) => Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: "no such watch profile".into(),
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "summary page failed");
+            Err(ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "the summary could not be built; see the server log".into(),
+            })
+        }
+    }
+}
+
 async fn index_page() -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
@@ -307,6 +347,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/review/{id}", get(review_case))
         .route("/api/alerts", get(alerts_list))
         .route("/outbox/{name}", get(outbox_file))
+        .route("/summary/{profile}/{date}", get(summary_page))
         .fallback(not_found)
         .with_state(state)
 }

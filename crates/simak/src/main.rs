@@ -73,6 +73,21 @@ enum Command {
         #[command(subcommand)]
         what: models::EvalWhat,
     },
+    /// A profile's daily summary: write it as a page, or queue it as an e-mail.
+    Summary {
+        /// The watch profile id.
+        #[arg(long)]
+        profile: String,
+        /// The day, YYYY-MM-DD in WIB (default: yesterday).
+        #[arg(long)]
+        date: Option<String>,
+        /// Queue it in the outbox and deliver it now.
+        #[arg(long, conflicts_with = "out")]
+        send: bool,
+        /// Write the page (charts inline) to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The hoax review queue.
     Review {
         #[command(subcommand)]
@@ -190,6 +205,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Train { what } => models::train(&cfg, what).await,
         Command::Eval { what } => models::eval(what),
         Command::Review { what } => review::run(cfg, what).await,
+        Command::Summary {
+            profile,
+            date,
+            send,
+            out,
+        } => summary(cfg, &profile, date.as_deref(), send, out).await,
         Command::Bench(a) => bench::run(cfg, a).await,
     }
 }
@@ -320,8 +341,19 @@ fn spawn_stage(
                     inner.cancel();
                     r
                 };
-                let (a, b) = tokio::join!(rules, sender);
-                (Stage::Alert, a.and(b))
+                let daily = async {
+                    let r = simak_alert::summary::run_scheduler(
+                        cfg.clone(),
+                        store.clone(),
+                        inner.clone(),
+                    )
+                    .await
+                    .context("daily summary");
+                    inner.cancel();
+                    r
+                };
+                let (a, b, c) = tokio::join!(rules, sender, daily);
+                (Stage::Alert, a.and(b).and(c))
             });
         }
         Stage::Serve => {
@@ -343,6 +375,8 @@ fn spawn_stage(
                 review: review.clone(),
                 alerts,
                 outbox_dir: cfg.outbox_path(),
+                profiles_dir: cfg.analyzer.profiles_dir.clone(),
+                base_url: cfg.alerts.base_url.clone(),
             };
             set.spawn(async move {
                 // The review queue lives with the server that shows it; if either stops, both do.
@@ -367,6 +401,58 @@ fn spawn_stage(
         }
     }
     Ok(())
+}
+
+async fn summary(
+    cfg: Config,
+    profile: &str,
+    date: Option<&str>,
+    send: bool,
+    out: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+    let Some(p) = profiles.iter().find(|p| p.id == profile).cloned() else {
+        let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
+        return Err(UsageError(format!(
+            "no watch profile {profile:?} (known: {})",
+            known.join(", ")
+        ))
+        .into());
+    };
+    let date = match date {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|e| UsageError(format!("--date must be YYYY-MM-DD, got {d:?}: {e}")))?,
+        None => simak_alert::summary::yesterday_wib(chrono::Utc::now()),
+    };
+    let searcher = MentionSearcher::open(&cfg.index_path())?;
+    let review = simak_review::ReviewStore::open(&cfg.review_db_path())?;
+    if send {
+        let store = Arc::new(simak_alert::AlertStore::open(&cfg.alerts_db_path())?);
+        let n = simak_alert::summary::queue(&cfg, &store, &searcher, Some(&review), &p, date)
+            .map_err(anyhow::Error::msg)?;
+        if n == 0 {
+            eprintln!("the summary of {date} for {profile} was queued before; not again");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let sent = simak_alert::deliver_pending(&cfg, &store).await?;
+        eprintln!("summary of {date} for {profile}: {n} e-mails queued, {sent} delivered now");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = simak_alert::summary::build(&searcher, Some(&review), &p.id, &p.name, date)
+        .map_err(anyhow::Error::msg)?;
+    let html = simak_alert::summary::page(&s, &cfg.alerts.base_url).map_err(anyhow::Error::msg)?;
+    match out {
+        Some(path) => {
+            std::fs::write(&path, html).with_context(|| path.display().to_string())?;
+            eprintln!(
+                "summary of {date} for {profile} ({} mentions) written to {}",
+                s.total,
+                path.display()
+            );
+        }
+        None => println!("{html}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Keeps the searchable fact-check store in step with the fact-check stream, every 2 s.
