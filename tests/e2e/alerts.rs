@@ -85,6 +85,16 @@ fn hoax_alert_arrives_by_smtp_with_evidence_and_inert_html() {
         html.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;"),
         "{html}"
     );
+    // The link in the e-mail opens the case's page, with the post inert.
+    let page = reqwest::blocking_get_text(&format!(
+        "{}/review/pemkab-sukamaju%3Afc%3Atbh-5",
+        app.base_url()
+    ));
+    assert!(
+        page.contains("Kasus hoaks") && page.contains("&lt;script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert"), "{page}");
     // The same narrative again: no second e-mail (the spread has not doubled).
     std::thread::sleep(Duration::from_secs(1));
     app.import(&hoax_post("x:1", "")); // a repeat of the same id
@@ -344,4 +354,33 @@ fn daily_summary_as_page_and_as_email_with_inline_charts() {
     let base = app.base_url();
     let r = reqwest::blocking_get_text(&format!("{base}/summary/pemkab-sukamaju/2026-11-20"));
     assert!(r.contains("Ringkasan harian"), "{r}");
+}
+
+#[test]
+fn per_recipient_limit_delays_without_dropping() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let app = App::new(
+        None,
+        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nper_recipient_per_hour = 2\n"),
+    );
+    let _run = app.spawn(&["run"]);
+    let posts = concat!(
+        "{\"id\":\"r:1\",\"source\":\"x\",\"text\":\"AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",
+        "{\"id\":\"r:2\",\"source\":\"x\",\"text\":\"DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu\",\"published_at\":\"2026-11-20T08:01:00+07:00\"}\n",
+        "{\"id\":\"r:3\",\"source\":\"x\",\"text\":\"SEGERA!!! Copas dari grup sebelah: Pemkab Sukamaju bagikan hadiah undian, klik link bit.ly/hadiah dan isi data diri\",\"published_at\":\"2026-11-20T08:02:00+07:00\"}\n",
+    );
+    assert!(app.import(posts).status.success());
+    wait_messages(&smtp, 2, &app);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(smtp.messages().len(), 2, "the third waits for the hour");
+    let body = reqwest::blocking_get(&format!("{}/api/alerts", app.base_url()));
+    let pending: Vec<&Value> = body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["state"] == "pending")
+        .collect();
+    assert_eq!(pending.len(), 1, "kept, not dropped: {body}");
 }

@@ -288,6 +288,84 @@ async fn outbox_file(
     }
 }
 
+/// `GET /review/{id}`: a case's page (read-only until accounts arrive): the evidence, the
+/// mentions, the history. Every text is escaped.
+async fn review_page(
+    State(st): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    use simak_alert::compose::{esc, link};
+    let r = st.review.clone();
+    let (case, mentions, history) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ReviewError>((r.case(&id)?, r.mentions(&id)?, r.events(&id)?))
+    })
+    .await
+    .expect("review task")?;
+    let state = match case.state {
+        simak_review::State::New => "baru",
+        simak_review::State::InReview => "ditinjau",
+        simak_review::State::Confirmed => "terkonfirmasi hoaks",
+        simak_review::State::NotHoax => "bukan hoaks",
+        simak_review::State::Clarified => "sudah diklarifikasi",
+    };
+    let mut h = format!(
+        "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kasus {}</title></head><body style=\"font-family:sans-serif;max-width:760px\"><h1>Kasus hoaks</h1><p><code>{}</code> · profil {} · status <b>{}</b> · {} · skor {:.0}% · {} unggahan</p><blockquote>{}</blockquote>",
+        esc(&case.id),
+        esc(&case.id),
+        esc(&case.profile),
+        state,
+        esc(&case.label),
+        case.score * 100.0,
+        case.mentions,
+        esc(&case.text)
+    );
+    if let Some(u) = &case.clarification_url {
+        h.push_str(&format!("<p>Klarifikasi: {}</p>", link(u, u)));
+    }
+    h.push_str("<h2>Mengapa ditandai</h2><ul>");
+    for r in case.reasons.as_array().into_iter().flatten() {
+        h.push_str(&format!("<li>{}</li>", esc(r.as_str().unwrap_or_default())));
+    }
+    h.push_str("</ul><h2>Cek fakta yang cocok</h2><ul>");
+    for m in case.matches.as_array().into_iter().flatten() {
+        let claim = m["claim"].as_str().unwrap_or_default();
+        h.push_str(&format!(
+            "<li>{} (kemiripan {:.0}%)</li>",
+            link(m["url"].as_str().unwrap_or_default(), claim),
+            m["similarity"].as_f64().unwrap_or(0.0) * 100.0
+        ));
+    }
+    h.push_str("</ul><h2>Unggahan</h2><ol>");
+    for m in &mentions {
+        h.push_str(&format!(
+            "<li>{} · {} · {}</li>",
+            esc(&m.published_at),
+            esc(&m.text),
+            m.url
+                .as_deref()
+                .map(|u| link(u, "buka"))
+                .unwrap_or_default()
+        ));
+    }
+    h.push_str("</ol><h2>Riwayat</h2><ul>");
+    for e in &history {
+        h.push_str(&format!(
+            "<li>{} · {} · {}: {} → {}{}</li>",
+            esc(&e.at),
+            esc(&e.actor),
+            esc(&e.action),
+            esc(&e.from),
+            esc(&e.to),
+            e.note
+                .as_deref()
+                .map(|n| format!(" ({})", esc(n)))
+                .unwrap_or_default()
+        ));
+    }
+    h.push_str("</ul><p style=\"color:#666\">Ubah status dengan <code>simak review act</code>.</p></body></html>");
+    Ok(Html(h).into_response())
+}
+
 /// `GET /summary/{profile}/{date}`: the daily summary page.
 async fn summary_page(
     State(st): State<AppState>,
@@ -348,6 +426,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/alerts", get(alerts_list))
         .route("/outbox/{name}", get(outbox_file))
         .route("/summary/{profile}/{date}", get(summary_page))
+        .route("/review/{id}", get(review_page))
         .fallback(not_found)
         .with_state(state)
 }
