@@ -195,12 +195,16 @@ impl AlertStore {
         profiles: &Profiles,
         cfg: &AlertsConfig,
     ) -> Result<Applied, AlertError> {
-        let names: HashMap<&str, (&str, &[String])> = profiles
+        let names: HashMap<&str, (&str, &[String], AlertsConfig)> = profiles
             .iter()
             .map(|p| {
                 (
                     p.id.as_str(),
-                    (p.name.as_str(), p.alert_recipients.as_slice()),
+                    (
+                        p.name.as_str(),
+                        p.alert_recipients.as_slice(),
+                        p.alerts.apply(cfg),
+                    ),
                 )
             })
             .collect();
@@ -212,10 +216,10 @@ impl AlertStore {
             let hour = m.published_at.timestamp().div_euclid(3600);
             let negative = m.sentiment.as_ref().is_some_and(|s| s.label == "negative");
             for profile in &m.profiles {
-                let (name, recipients) = names
-                    .get(profile.as_str())
-                    .copied()
-                    .unwrap_or((profile.as_str(), &[]));
+                let (name, recipients, cfg) = match names.get(profile.as_str()) {
+                    Some((n, r, c)) => (*n, *r, c),
+                    None => (profile.as_str(), &[][..], cfg),
+                };
                 let recipients: Vec<String> = if recipients.is_empty() {
                     cfg.default_recipients.clone()
                 } else {
@@ -961,6 +965,38 @@ mod tests {
         let out = s.outbox(10).unwrap();
         assert!(out[0].key.starts_with("spike:pemkab:"), "{out:?}");
         assert!(out[0].subject.contains("Lonjakan percakapan"));
+    }
+
+    #[test]
+    fn a_profile_can_set_its_own_thresholds() {
+        let (_d, s) = store();
+        let wp: simak_analyze::profiles::WatchProfile = toml_profile(
+            "id = \"pemkab\"\nname = \"Pemkab\"\n[alerts]\nspike_min_count = 3\nnegative_min_count = 1000\n",
+        );
+        let p = Profiles::new(vec![wp]).unwrap();
+        let c = AlertsConfig {
+            spike_min_count: 100,
+            ..cfg()
+        };
+        let today: Vec<Mention> = (0..3)
+            .map(|i| mention(&format!("t:{i}"), "ramai", none(), "2026-11-20T01:20:00Z"))
+            .collect();
+        assert_eq!(
+            s.apply(&today, &p, &c).unwrap().alerts,
+            1,
+            "the profile's 3, not the global 100"
+        );
+    }
+
+    fn toml_profile(t: &str) -> simak_analyze::profiles::WatchProfile {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("p.toml"), t).unwrap();
+        Profiles::load_dir(d.path())
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap()
+            .clone()
     }
 
     #[test]

@@ -48,6 +48,56 @@ pub struct WatchProfile {
     /// Who gets this profile's alert e-mails.
     #[serde(default)]
     pub alert_recipients: Vec<String>,
+    /// This profile's alert thresholds, where they differ from `[alerts]` in the configuration.
+    #[serde(default)]
+    pub alerts: AlertOverrides,
+}
+
+/// Per-profile alert thresholds; each one left out takes the configuration's value.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlertOverrides {
+    /// Suspected hoaxes are alerted from this score on.
+    pub suspected_min_score: Option<f32>,
+    /// Volume spike: k in mean + k·σ.
+    pub spike_k: Option<f32>,
+    /// Volume spike: minimum mentions in the hour.
+    pub spike_min_count: Option<u32>,
+    /// Negative surge: k in mean + k·σ.
+    pub negative_k: Option<f32>,
+    /// Negative surge: minimum negative mentions in the hour.
+    pub negative_min_count: Option<u32>,
+    /// Update a hoax alert when its spread grows by this factor.
+    pub growth_factor: Option<f32>,
+}
+
+impl AlertOverrides {
+    /// `base` with this profile's overrides applied.
+    pub fn apply(
+        &self,
+        base: &simak_core::config::AlertsConfig,
+    ) -> simak_core::config::AlertsConfig {
+        let mut c = base.clone();
+        if let Some(v) = self.suspected_min_score {
+            c.suspected_min_score = v;
+        }
+        if let Some(v) = self.spike_k {
+            c.spike_k = v;
+        }
+        if let Some(v) = self.spike_min_count {
+            c.spike_min_count = v;
+        }
+        if let Some(v) = self.negative_k {
+            c.negative_k = v;
+        }
+        if let Some(v) = self.negative_min_count {
+            c.negative_min_count = v;
+        }
+        if let Some(v) = self.growth_factor {
+            c.growth_factor = v;
+        }
+        c
+    }
 }
 
 /// A profile problem, naming the file and what is wrong.
