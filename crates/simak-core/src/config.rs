@@ -307,11 +307,43 @@ impl Default for ServerConfig {
 pub struct SourcesConfig {
     /// News feeds (RSS, Atom, JSON Feed).
     pub rss: RssConfig,
+    /// Bluesky through Jetstream.
+    pub jetstream: JetstreamConfig,
     /// Fact-check feeds (WordPress RSS of fact-checkers), written to the fact-check stream.
     /// Polled with the `rss` settings.
     pub factcheck_feeds: Vec<FeedConfig>,
     /// How many recent mention ids each source remembers to drop repeats.
     pub dedupe_window: Option<usize>,
+}
+
+/// Bluesky through Jetstream.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JetstreamConfig {
+    /// The subscribe URL, e.g. `wss://jetstream2.us-east.bsky.network/subscribe`. Empty: off.
+    pub url: String,
+    /// Phrases a post must contain (any one). Empty: the watch profiles' names, aliases,
+    /// acronyms and people.
+    pub keywords: Vec<String>,
+    /// Languages a post must declare one of (`id`, `en`, ...); empty: any. A post that declares
+    /// none passes.
+    pub langs: Vec<String>,
+    /// How long one fetch collects events, in milliseconds.
+    pub batch_ms: u64,
+    /// Most posts per fetch.
+    pub batch_max: usize,
+}
+
+impl Default for JetstreamConfig {
+    fn default() -> Self {
+        JetstreamConfig {
+            url: String::new(),
+            keywords: Vec::new(),
+            langs: vec!["id".into()],
+            batch_ms: 500,
+            batch_max: 500,
+        }
+    }
 }
 
 /// News feeds.

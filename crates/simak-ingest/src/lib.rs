@@ -18,6 +18,7 @@ pub mod cursor;
 pub mod factcheck_feed;
 pub mod feedprep;
 pub mod html;
+pub mod jetstream;
 pub mod jsonl;
 pub mod rss;
 pub mod scheduler;
@@ -84,9 +85,11 @@ pub trait Source: Send {
     async fn fetch(&mut self, cursor: Option<&serde_json::Value>) -> Result<Fetched, SourceError>;
 }
 
-/// Builds every source the configuration enables. One line per platform.
-pub fn build_sources(cfg: &Config) -> Result<Vec<Box<dyn Source>>, SourceError> {
+/// Builds every source the configuration enables. One line per platform. `watch` are the
+/// watch profiles' phrases (names, aliases, acronyms, people), for platforms without search.
+pub fn build_sources(cfg: &Config, watch: &[String]) -> Result<Vec<Box<dyn Source>>, SourceError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    sources.extend(jetstream::build(&cfg.sources.jetstream, watch)?);
     sources.extend(rss::build(&cfg.sources.rss)?);
     sources.extend(factcheck_feed::build(
         &cfg.sources.factcheck_feeds,

@@ -252,7 +252,18 @@ fn spawn_stage(
     let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
     match stage {
         Stage::Ingest => {
-            let sources = simak_ingest::build_sources(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let watch: Vec<String> =
+                simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?
+                    .iter()
+                    .flat_map(|p| {
+                        std::iter::once(p.name.clone())
+                            .chain(p.aliases.iter().cloned())
+                            .chain(p.acronyms.iter().cloned())
+                            .chain(p.people.iter().cloned())
+                    })
+                    .collect();
+            let sources =
+                simak_ingest::build_sources(&cfg, &watch).map_err(|e| anyhow::anyhow!("{e}"))?;
             set.spawn(async move {
                 let r = async {
                     let topic = &cfg.bus.topics.mentions;
