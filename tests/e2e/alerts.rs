@@ -18,6 +18,37 @@ fn hoax_post(id: &str, extra: &str) -> String {
         + "\n"
 }
 
+/// Three hoax-style posts about the Pemkab, each its own alert (its own cluster), ids `<p>:1..3`.
+fn three_narratives(p: &str) -> String {
+    [
+        "AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!",
+        "DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu",
+        "SEGERA!!! Copas dari grup sebelah: Pemkab Sukamaju bagikan hadiah undian, klik link bit.ly/hadiah dan isi data diri",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| {
+        serde_json::json!({"id": format!("{p}:{}", i + 1), "source": "x", "text": t,
+            "published_at": format!("2026-11-20T08:0{i}:00+07:00")})
+        .to_string()
+            + "\n"
+    })
+    .collect()
+}
+
+/// A real SMTP server and an app delivering to it (daily summaries off), with `extra` appended
+/// to the `[alerts]` table.
+fn smtp_app(extra: &str) -> (tempfile::TempDir, Smtp, App) {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let app = App::new(
+        None,
+        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n{extra}"),
+    );
+    (dir, smtp, app)
+}
+
 fn wait_messages(smtp: &Smtp, n: usize, app: &App) -> Vec<Value> {
     let t0 = std::time::Instant::now();
     loop {
@@ -32,13 +63,7 @@ fn wait_messages(smtp: &Smtp, n: usize, app: &App) -> Vec<Value> {
 
 #[test]
 fn hoax_alert_arrives_by_smtp_with_evidence_and_inert_html() {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = Smtp::start(port, &dir.path().join("maildir"));
-    let app = App::new(
-        None,
-        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nbase_url = \"http://simak.kantor\"\n"),
-    );
+    let (_dir, smtp, app) = smtp_app("base_url = \"http://simak.kantor\"\n");
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
     assert!(out.status.success());
     let _run = app.spawn(&["run"]);
@@ -111,11 +136,7 @@ fn smtp_outage_and_restart_delay_alerts_never_drop_or_repeat_them() {
         &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
     );
     // Three narratives, each its own alert; the SMTP server is down.
-    let posts = concat!(
-        "{\"id\":\"a:1\",\"source\":\"x\",\"text\":\"AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",
-        "{\"id\":\"a:2\",\"source\":\"x\",\"text\":\"DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu\",\"published_at\":\"2026-11-20T08:01:00+07:00\"}\n",
-        "{\"id\":\"a:3\",\"source\":\"x\",\"text\":\"SEGERA!!! Copas dari grup sebelah: Pemkab Sukamaju bagikan hadiah undian, klik link bit.ly/hadiah dan isi data diri\",\"published_at\":\"2026-11-20T08:02:00+07:00\"}\n",
-    );
+    let posts = &three_narratives("a");
     let mut run = app.spawn(&["run"]);
     assert!(app.import(posts).status.success());
     // Queued and failing: visible in the outbox API, not lost.
@@ -230,13 +251,7 @@ mod reqwest {
 
 #[test]
 fn daily_summary_as_page_and_as_email_with_inline_charts() {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = Smtp::start(port, &dir.path().join("maildir"));
-    let app = App::new(
-        None,
-        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n"),
-    );
+    let (_dir, smtp, app) = smtp_app("");
     let _run = app.spawn(&["run"]);
     // A week of mentions about the Pemkab, then a busy, negative day.
     let mut lines = String::new();
@@ -358,19 +373,9 @@ fn daily_summary_as_page_and_as_email_with_inline_charts() {
 
 #[test]
 fn per_recipient_limit_delays_without_dropping() {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = Smtp::start(port, &dir.path().join("maildir"));
-    let app = App::new(
-        None,
-        &format!("[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nper_recipient_per_hour = 2\n"),
-    );
+    let (_dir, smtp, app) = smtp_app("per_recipient_per_hour = 2\n");
     let _run = app.spawn(&["run"]);
-    let posts = concat!(
-        "{\"id\":\"r:1\",\"source\":\"x\",\"text\":\"AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",
-        "{\"id\":\"r:2\",\"source\":\"x\",\"text\":\"DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu\",\"published_at\":\"2026-11-20T08:01:00+07:00\"}\n",
-        "{\"id\":\"r:3\",\"source\":\"x\",\"text\":\"SEGERA!!! Copas dari grup sebelah: Pemkab Sukamaju bagikan hadiah undian, klik link bit.ly/hadiah dan isi data diri\",\"published_at\":\"2026-11-20T08:02:00+07:00\"}\n",
-    );
+    let posts = &three_narratives("r");
     assert!(app.import(posts).status.success());
     wait_messages(&smtp, 2, &app);
     std::thread::sleep(Duration::from_secs(2));

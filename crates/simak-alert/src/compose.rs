@@ -5,21 +5,9 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use simak_core::Mention;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values (the index's escaping, so the
+/// search API and the e-mails agree).
+pub use simak_index::search::escape_html as esc;
 
 /// A link to `url` showing `label`, or the escaped label alone when the URL is not http(s).
 pub fn link(url: &str, label: &str) -> String {
