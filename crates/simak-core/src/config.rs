@@ -309,11 +309,50 @@ pub struct SourcesConfig {
     pub rss: RssConfig,
     /// Bluesky through Jetstream.
     pub jetstream: JetstreamConfig,
+    /// Mastodon hashtag timelines.
+    pub mastodon: MastodonConfig,
     /// Fact-check feeds (WordPress RSS of fact-checkers), written to the fact-check stream.
     /// Polled with the `rss` settings.
     pub factcheck_feeds: Vec<FeedConfig>,
     /// How many recent mention ids each source remembers to drop repeats.
     pub dedupe_window: Option<usize>,
+}
+
+/// Mastodon hashtag timelines on one or more instances.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MastodonConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// The instances.
+    pub instances: Vec<MastodonInstance>,
+}
+
+impl Default for MastodonConfig {
+    fn default() -> Self {
+        MastodonConfig {
+            interval_secs: 60,
+            timeout_secs: 30,
+            instances: Vec::new(),
+        }
+    }
+}
+
+/// One Mastodon instance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MastodonInstance {
+    /// A short unique name: names the cursor file.
+    pub name: String,
+    /// The instance, e.g. `https://mastodon.social`.
+    pub url: String,
+    /// Hashtags to follow, with or without `#`.
+    pub hashtags: Vec<String>,
+    /// The environment variable holding a user token, if any (sent as a bearer token).
+    #[serde(default)]
+    pub token_env: Option<String>,
 }
 
 /// Bluesky through Jetstream.

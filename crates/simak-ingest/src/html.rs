@@ -18,8 +18,8 @@ pub fn to_text(fragment: &str) -> String {
                     .is_some_and(|e| matches!(e.name(), "script" | "style" | "template"))
             });
             if !hidden {
+                // Inline markup adds no space: Mastodon writes hashtags as `#<span>tag</span>`.
                 out.push_str(text);
-                out.push(' ');
             }
         } else if let Some(e) = node.value().as_element() {
             if matches!(
@@ -48,5 +48,9 @@ mod tests {
             "Banjir di Sukamaju Warga & relawan"
         );
         assert_eq!(to_text("  teks   biasa "), "teks biasa");
+        assert_eq!(
+            to_text("<p>di <a href=\"#\">#<span>sukamaju</span></a></p><p>baru</p>"),
+            "di #sukamaju baru"
+        );
     }
 }

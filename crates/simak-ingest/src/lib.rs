@@ -20,6 +20,7 @@ pub mod feedprep;
 pub mod html;
 pub mod jetstream;
 pub mod jsonl;
+pub mod mastodon;
 pub mod rss;
 pub mod scheduler;
 
@@ -90,6 +91,7 @@ pub trait Source: Send {
 pub fn build_sources(cfg: &Config, watch: &[String]) -> Result<Vec<Box<dyn Source>>, SourceError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     sources.extend(jetstream::build(&cfg.sources.jetstream, watch)?);
+    sources.extend(mastodon::build(&cfg.sources.mastodon)?);
     sources.extend(rss::build(&cfg.sources.rss)?);
     sources.extend(factcheck_feed::build(
         &cfg.sources.factcheck_feeds,
