@@ -210,42 +210,34 @@ fn without_smtp_alerts_are_eml_files_listed_by_the_api() {
         eml.contains("X-Simak-Alert: hoax:pemkab-sukamaju:fc:tbh-5 v1"),
         "{eml}"
     );
-    let r = std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-        .arg(format!("{base}/outbox/{file}"))
-        .output();
-    if let Ok(r) = r {
-        assert_eq!(String::from_utf8_lossy(&r.stdout), "200");
-    }
+    let (status, _) = reqwest::blocking_get_status(&format!("{base}/outbox/{file}"));
+    assert_eq!(status, 200);
 }
 
 mod reqwest {
-    /// A GET returning the body as text, from a blocking test.
-    pub fn blocking_get_text(url: &str) -> String {
+    /// A GET from a blocking test: the status (0 if the server could not be reached) and the
+    /// body as text.
+    pub fn blocking_get_status(url: &str) -> (u16, String) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         rt.block_on(async {
             match ::reqwest::get(url).await {
-                Ok(r) => r.text().await.unwrap_or_default(),
-                Err(e) => e.to_string(),
+                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+                Err(e) => (0, e.to_string()),
             }
         })
     }
 
-    /// A GET returning JSON (Null on any failure), from a blocking test.
+    /// The body as text.
+    pub fn blocking_get_text(url: &str) -> String {
+        blocking_get_status(url).1
+    }
+
+    /// The body as JSON (Null on any failure).
     pub fn blocking_get(url: &str) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            match ::reqwest::get(url).await {
-                Ok(r) => r.json().await.unwrap_or(serde_json::Value::Null),
-                Err(_) => serde_json::Value::Null,
-            }
-        })
+        serde_json::from_str(&blocking_get_status(url).1).unwrap_or(serde_json::Value::Null)
     }
 }
 

@@ -34,10 +34,6 @@ async fn factcheck_stream_review_queue_and_clarification() {
     let _run = app.spawn(&["run"]);
     let base = app.base_url();
     poll("the server", &app, async || {
-        (get(&format!("{base}/healthz")).await.0 == 0).then_some(Value::Null)
-    })
-    .await;
-    poll("the server", &app, async || {
         let (s, v) = get(&format!("{base}/api/review")).await;
         (s == 200).then_some(v)
     })

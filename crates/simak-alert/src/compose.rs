@@ -2,7 +2,7 @@
 //! came from the internet (posts, names, claims, URLs) is escaped in the HTML part; URLs become
 //! links only when they are http(s).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use simak_core::Mention;
 
 /// Escapes text for HTML element content and attribute values (the index's escaping, so the
@@ -21,23 +21,9 @@ pub fn link(url: &str, label: &str) -> String {
 
 /// A time in WIB, as officers read it.
 pub fn wib(t: &DateTime<Utc>) -> String {
-    let tz = FixedOffset::east_opt(7 * 3600).expect("valid offset");
-    t.with_timezone(&tz)
+    t.with_timezone(&simak_core::time::wib())
         .format("%d-%m-%Y %H:%M WIB")
         .to_string()
-}
-
-/// Percent-encodes a path segment.
-pub fn seg(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A composed e-mail.
@@ -124,7 +110,7 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
     let review = format!(
         "{}/review/{}",
         a.base_url.trim_end_matches('/'),
-        seg(a.case_id)
+        simak_core::mention::path_segment(a.case_id)
     );
     let best = matches.first();
     let fact = best

@@ -25,11 +25,11 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use simak_analyze::profiles::Profiles;
-use simak_bus::{Bus, Offsets};
+use simak_bus::Bus;
 use simak_core::config::AlertsConfig;
 use simak_core::{Config, Mention};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (key, version, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
+CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, state, sent_at);
 ";
 
 fn now_s() -> String {
@@ -195,195 +196,47 @@ impl AlertStore {
         profiles: &Profiles,
         cfg: &AlertsConfig,
     ) -> Result<Applied, AlertError> {
-        let names: HashMap<&str, (&str, &[String], AlertsConfig)> = profiles
+        // Per profile: its name, its recipients and its thresholds.
+        let known: HashMap<&str, (&str, Vec<String>, AlertsConfig)> = profiles
             .iter()
             .map(|p| {
+                let c = p.alerts.apply(cfg);
                 (
                     p.id.as_str(),
-                    (
-                        p.name.as_str(),
-                        p.alert_recipients.as_slice(),
-                        p.alerts.apply(cfg),
-                    ),
+                    (p.name.as_str(), recipients(&p.alert_recipients, &c), c),
                 )
             })
             .collect();
+        let unknown = recipients(&[], cfg);
         let mut conn = self.conn.lock().expect("alert db lock");
         let tx = conn.transaction()?;
         let mut out = Applied::default();
         let created = now_s();
         for m in mentions {
-            let hour = m.published_at.timestamp().div_euclid(3600);
-            let negative = m.sentiment.as_ref().is_some_and(|s| s.label == "negative");
+            let handed_over_at = m.fetched_at.to_rfc3339_opts(SecondsFormat::Millis, true);
             for profile in &m.profiles {
-                let (name, recipients, cfg) = match names.get(profile.as_str()) {
-                    Some((n, r, c)) => (*n, *r, c),
-                    None => (profile.as_str(), &[][..], cfg),
+                let (name, rcpts, cfg) = match known.get(profile.as_str()) {
+                    Some((n, r, c)) => (*n, r, c),
+                    None => (profile.as_str(), &unknown, cfg),
                 };
-                let recipients: Vec<String> = if recipients.is_empty() {
-                    cfg.default_recipients.clone()
-                } else {
-                    recipients.to_vec()
-                };
-                let mut queue = |tx: &rusqlite::Transaction<'_>,
-                                 key: &str,
-                                 version: u32,
-                                 email: compose::Email|
-                 -> Result<(), AlertError> {
-                    let rcpts = if recipients.is_empty() {
-                        vec![String::new()]
-                    } else {
-                        recipients.clone()
-                    };
+                let mut alerts = volume_alerts(&tx, m, profile, name, cfg, &created)?;
+                alerts.extend(hoax_alert(&tx, m, profile, name, cfg, &created)?);
+                for (key, version, email) in alerts {
                     out.alerts += 1;
-                    for r in rcpts {
-                        out.emails += tx.execute(
-                            "INSERT OR IGNORE INTO outbox (key, version, recipient, subject, text, html, \
-                             mention_id, handed_over_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                            params![
-                                key,
-                                version,
-                                r,
-                                email.subject,
-                                email.text,
-                                email.html,
-                                m.id,
-                                m.fetched_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                                created
-                            ],
-                        )?;
-                    }
-                    Ok(())
-                };
-                // Volume, counted once per mention and profile.
-                let fresh = tx.execute(
-                    "INSERT OR IGNORE INTO counted (profile, mention_id, hour) VALUES (?1, ?2, ?3)",
-                    params![profile, m.id, hour],
-                )? == 1;
-                if fresh {
-                    tx.execute(
-                        "INSERT INTO counts (profile, hour, total, negative) VALUES (?1, ?2, 1, ?3) \
-                         ON CONFLICT(profile, hour) DO UPDATE SET total = total + 1, negative = negative + ?3",
-                        params![profile, hour, i64::from(negative)],
+                    out.emails += insert_outbox(
+                        &tx,
+                        &Queued {
+                            key: &key,
+                            version,
+                            email: &email,
+                            mention_id: &m.id,
+                            handed_over_at: &handed_over_at,
+                            created_at: &created,
+                            images: None,
+                        },
+                        rcpts,
                     )?;
-                    let (total, neg): (i64, i64) = tx.query_row(
-                        "SELECT total, negative FROM counts WHERE profile = ?1 AND hour = ?2",
-                        params![profile, hour],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )?;
-                    let history = |col: &str| -> Result<Vec<f64>, AlertError> {
-                        let mut v = Vec::with_capacity(7);
-                        for d in 1..=7 {
-                            let c: Option<i64> = tx
-                                .query_row(
-                                    &format!(
-                                        "SELECT {col} FROM counts WHERE profile = ?1 AND hour = ?2"
-                                    ),
-                                    params![profile, hour - 24 * d],
-                                    |r| r.get(0),
-                                )
-                                .optional()?;
-                            v.push(c.unwrap_or(0) as f64);
-                        }
-                        Ok(v)
-                    };
-                    for (kind, count, k, min) in [
-                        ("spike", total, cfg.spike_k, cfg.spike_min_count),
-                        ("negative", neg, cfg.negative_k, cfg.negative_min_count),
-                    ] {
-                        if count < i64::from(min) || (kind == "negative" && !negative) {
-                            continue;
-                        }
-                        let (mean, sd) = mean_sd(&history(if kind == "spike" {
-                            "total"
-                        } else {
-                            "negative"
-                        })?);
-                        if (count as f64) <= mean + f64::from(k) * sd {
-                            continue;
-                        }
-                        let key = format!("{kind}:{profile}:{hour}");
-                        let new = tx.execute(
-                            "INSERT OR IGNORE INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
-                             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)",
-                            params![key, kind, profile, count, created],
-                        )? == 1;
-                        if new {
-                            let email = compose::volume_email(&compose::VolumeAlert {
-                                profile_name: name,
-                                kind,
-                                hour: Utc
-                                    .timestamp_opt(hour * 3600, 0)
-                                    .single()
-                                    .unwrap_or_default(),
-                                count: count as u64,
-                                mean,
-                                sd,
-                                example: m,
-                                base_url: &cfg.base_url,
-                            });
-                            queue(&tx, &key, 1, email)?;
-                        }
-                    }
                 }
-                // Hoaxes.
-                let Some(hoax) = m.extra.get("hoax") else {
-                    continue;
-                };
-                let label = hoax["label"].as_str().unwrap_or("none");
-                let score = hoax["score"].as_f64().unwrap_or(0.0);
-                let alert = label == "known_hoax"
-                    || label == "suspected" && score >= f64::from(cfg.suspected_min_score);
-                if !alert {
-                    continue;
-                }
-                let Some(case) = simak_review_key(profile, hoax) else {
-                    continue;
-                };
-                let key = format!("hoax:{case}");
-                tx.execute(
-                    "INSERT OR IGNORE INTO alert_members (key, mention_id) VALUES (?1, ?2)",
-                    params![key, m.id],
-                )?;
-                let members: i64 = tx.query_row(
-                    "SELECT COUNT(*) FROM alert_members WHERE key = ?1",
-                    [&key],
-                    |r| r.get(0),
-                )?;
-                let cluster = hoax["cluster"]["size"].as_i64().unwrap_or(1);
-                let spread = members.max(cluster);
-                let prev: Option<(u32, i64)> = tx
-                    .query_row(
-                        "SELECT version, spread FROM alerts WHERE key = ?1",
-                        [&key],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                let version = match prev {
-                    None => 1,
-                    Some((v, last))
-                        if spread as f64 >= last.max(1) as f64 * f64::from(cfg.growth_factor) =>
-                    {
-                        v + 1
-                    }
-                    Some(_) => continue,
-                };
-                tx.execute(
-                    "INSERT INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
-                     VALUES (?1, 'hoax', ?2, ?3, ?4, ?5, ?5) \
-                     ON CONFLICT(key) DO UPDATE SET version = ?3, spread = ?4, last_at = ?5",
-                    params![key, profile, version, spread, created],
-                )?;
-                let email = compose::hoax_email(&compose::HoaxAlert {
-                    profile_name: name,
-                    case_id: &case,
-                    mention: m,
-                    hoax,
-                    spread: spread as u64,
-                    version,
-                    base_url: &cfg.base_url,
-                });
-                queue(&tx, &key, version, email)?;
             }
         }
         // Counting state older than the 7-day window is not needed.
@@ -450,7 +303,8 @@ impl AlertStore {
         Ok(())
     }
 
-    /// Queues a daily summary (once per profile and day, whatever the restarts).
+    /// Queues a daily summary (once per profile and day, whatever the restarts) for
+    /// `recipients` (see [`recipients`]).
     pub fn queue_summary(
         &self,
         key: &str,
@@ -461,19 +315,19 @@ impl AlertStore {
         let conn = self.conn.lock().expect("alert db lock");
         let now = now_s();
         let images = serde_json::to_string(images).expect("images serialize");
-        let rcpts: Vec<String> = if recipients.is_empty() {
-            vec![String::new()]
-        } else {
-            recipients.to_vec()
-        };
-        let mut n = 0;
-        for r in rcpts {
-            n += conn.execute(
-                "INSERT OR IGNORE INTO outbox (key, version, recipient, subject, text, html, \
-                 mention_id, handed_over_at, created_at, images) VALUES (?1, 1, ?2, ?3, ?4, ?5, '', ?6, ?6, ?7)",
-                params![key, r, email.subject, email.text, email.html, now, images],
-            )?;
-        }
+        let n = insert_outbox(
+            &conn,
+            &Queued {
+                key,
+                version: 1,
+                email,
+                mention_id: "",
+                handed_over_at: &now,
+                created_at: &now,
+                images: Some(&images),
+            },
+            recipients,
+        )?;
         drop(conn);
         if n > 0 {
             self.queued.notify_one();
@@ -490,15 +344,6 @@ impl AlertStore {
             })
             .optional()?
             .is_some())
-    }
-
-    fn sent_count(&self) -> Result<usize, AlertError> {
-        let conn = self.conn.lock().expect("alert db lock");
-        Ok(conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE state = 'sent'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? as usize)
     }
 
     /// The outbox, newest first.
@@ -531,17 +376,206 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     })
 }
 
-/// The review-queue case of a flagged mention for a profile (the same key the queue uses).
-fn simak_review_key(profile: &str, hoax: &serde_json::Value) -> Option<String> {
-    let label = hoax.get("label")?.as_str()?;
-    let matched = hoax["matches"]
-        .get(0)
-        .and_then(|m| m.get("id"))
-        .and_then(|v| v.as_str());
-    match (label, matched) {
-        ("known_hoax", Some(fc)) => Some(format!("{profile}:fc:{fc}")),
-        _ => Some(format!("{profile}:cl:{}", hoax["cluster"]["id"].as_str()?)),
+/// Who gets a profile's e-mails: its own recipients, else `alerts.default_recipients`; with
+/// none at all, one empty recipient (the e-mail is kept as a file).
+pub fn recipients(profile: &[String], cfg: &AlertsConfig) -> Vec<String> {
+    let r = if profile.is_empty() {
+        &cfg.default_recipients
+    } else {
+        profile
+    };
+    if r.is_empty() {
+        vec![String::new()]
+    } else {
+        r.to_vec()
     }
+}
+
+/// One e-mail to queue, for each recipient.
+struct Queued<'a> {
+    key: &'a str,
+    version: u32,
+    email: &'a compose::Email,
+    mention_id: &'a str,
+    handed_over_at: &'a str,
+    created_at: &'a str,
+    /// Inline images as JSON `[[content id, base64 PNG]]`.
+    images: Option<&'a str>,
+}
+
+/// Queues `q` once per recipient; a row already there (same key, version, recipient) stays.
+fn insert_outbox(conn: &Connection, q: &Queued<'_>, rcpts: &[String]) -> rusqlite::Result<usize> {
+    let mut n = 0;
+    for r in rcpts {
+        n += conn.execute(
+            "INSERT OR IGNORE INTO outbox (key, version, recipient, subject, text, html, \
+             mention_id, handed_over_at, created_at, images) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                q.key,
+                q.version,
+                r,
+                q.email.subject,
+                q.email.text,
+                q.email.html,
+                q.mention_id,
+                q.handed_over_at,
+                q.created_at,
+                q.images
+            ],
+        )?;
+    }
+    Ok(n)
+}
+
+/// Counts `m` for `profile` (once) and returns the volume alerts it sets off: a spike of the
+/// hour's mentions, a surge of its negative ones, each once per hour.
+fn volume_alerts(
+    tx: &Connection,
+    m: &Mention,
+    profile: &str,
+    name: &str,
+    cfg: &AlertsConfig,
+    created: &str,
+) -> Result<Vec<(String, u32, compose::Email)>, AlertError> {
+    let hour = m.published_at.timestamp().div_euclid(3600);
+    let negative = m.sentiment.as_ref().is_some_and(|s| s.label == "negative");
+    let fresh = tx.execute(
+        "INSERT OR IGNORE INTO counted (profile, mention_id, hour) VALUES (?1, ?2, ?3)",
+        params![profile, m.id, hour],
+    )? == 1;
+    if !fresh {
+        return Ok(Vec::new());
+    }
+    let (total, neg): (i64, i64) = tx.query_row(
+        "INSERT INTO counts (profile, hour, total, negative) VALUES (?1, ?2, 1, ?3) \
+         ON CONFLICT(profile, hour) DO UPDATE SET total = total + 1, negative = negative + ?3 \
+         RETURNING total, negative",
+        params![profile, hour, i64::from(negative)],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut out = Vec::new();
+    for (kind, count, k, min) in [
+        ("spike", total, cfg.spike_k, cfg.spike_min_count),
+        ("negative", neg, cfg.negative_k, cfg.negative_min_count),
+    ] {
+        if count < i64::from(min) || (kind == "negative" && !negative) {
+            continue;
+        }
+        let key = format!("{kind}:{profile}:{hour}");
+        let sent: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM alerts WHERE key = ?1)",
+            [&key],
+            |r| r.get(0),
+        )?;
+        if sent {
+            continue;
+        }
+        // The same hour on each of the 7 days before (0 where nothing was counted).
+        let col = if kind == "spike" { "total" } else { "negative" };
+        let mut week = [0f64; 7];
+        let mut st = tx.prepare_cached(&format!(
+            "SELECT hour, {col} FROM counts WHERE profile = ?1 AND hour IN \
+             (?2 - 24, ?2 - 48, ?2 - 72, ?2 - 96, ?2 - 120, ?2 - 144, ?2 - 168)"
+        ))?;
+        let rows = st.query_map(params![profile, hour], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (h, c) = row?;
+            week[((hour - h) / 24 - 1) as usize] = c as f64;
+        }
+        let (mean, sd) = mean_sd(&week);
+        if (count as f64) <= mean + f64::from(k) * sd {
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
+             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)",
+            params![key, kind, profile, count, created],
+        )?;
+        let email = compose::volume_email(&compose::VolumeAlert {
+            profile_name: name,
+            kind,
+            hour: Utc
+                .timestamp_opt(hour * 3600, 0)
+                .single()
+                .unwrap_or_default(),
+            count: count as u64,
+            mean,
+            sd,
+            example: m,
+            base_url: &cfg.base_url,
+        });
+        out.push((key, 1, email));
+    }
+    Ok(out)
+}
+
+/// The hoax alert `m` sets off for `profile`, if any: the first for its review case, or an
+/// update once the case's spread has grown by `growth_factor` since the last one.
+fn hoax_alert(
+    tx: &Connection,
+    m: &Mention,
+    profile: &str,
+    name: &str,
+    cfg: &AlertsConfig,
+    created: &str,
+) -> Result<Option<(String, u32, compose::Email)>, AlertError> {
+    let Some(hoax) = m.extra.get("hoax") else {
+        return Ok(None);
+    };
+    let label = hoax["label"].as_str().unwrap_or("none");
+    let score = hoax["score"].as_f64().unwrap_or(0.0);
+    let alert = label == "known_hoax"
+        || label == "suspected" && score >= f64::from(cfg.suspected_min_score);
+    let Some(case) = alert
+        .then(|| simak_review::case_id(profile, hoax))
+        .flatten()
+    else {
+        return Ok(None);
+    };
+    let key = format!("hoax:{case}");
+    tx.execute(
+        "INSERT OR IGNORE INTO alert_members (key, mention_id) VALUES (?1, ?2)",
+        params![key, m.id],
+    )?;
+    let members: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM alert_members WHERE key = ?1",
+        [&key],
+        |r| r.get(0),
+    )?;
+    let spread = members.max(hoax["cluster"]["size"].as_i64().unwrap_or(1));
+    let prev: Option<(u32, i64)> = tx
+        .query_row(
+            "SELECT version, spread FROM alerts WHERE key = ?1",
+            [&key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let version = match prev {
+        None => 1,
+        Some((v, last)) if spread as f64 >= last.max(1) as f64 * f64::from(cfg.growth_factor) => {
+            v + 1
+        }
+        Some(_) => return Ok(None),
+    };
+    tx.execute(
+        "INSERT INTO alerts (key, kind, profile, version, spread, first_at, last_at) \
+         VALUES (?1, 'hoax', ?2, ?3, ?4, ?5, ?5) \
+         ON CONFLICT(key) DO UPDATE SET version = ?3, spread = ?4, last_at = ?5",
+        params![key, profile, version, spread, created],
+    )?;
+    let email = compose::hoax_email(&compose::HoaxAlert {
+        profile_name: name,
+        case_id: &case,
+        mention: m,
+        hoax,
+        spread: spread as u64,
+        version,
+        base_url: &cfg.base_url,
+    });
+    Ok(Some((key, version, email)))
 }
 
 /// Runs the alert rules on the enriched stream until `shutdown`. Offsets are committed after
@@ -557,43 +591,25 @@ pub async fn run_alerter(
     bus.ensure_topic(topic).await?;
     let mut consumer = bus.group_consumer(topic, &cfg.bus.groups.alerts)?;
     tracing::info!(topic, profiles = profiles.len(), "alert rules started");
-    let mut failures = 0u32;
-    loop {
-        let recs = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            r = consumer.poll(1000, Duration::from_millis(200)) => r,
-        };
-        let recs = match recs {
-            Ok(r) if r.is_empty() => continue,
-            Ok(r) => r,
-            Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, failures, "alerts: reading the log failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25)))).await;
-                continue;
-            }
-        };
-        failures = 0;
-        let mut offsets = Offsets::new();
-        simak_bus::advance(&mut offsets, &recs);
-        let mentions: Arc<Vec<Mention>> = Arc::new(
-            recs.iter()
-                .filter_map(|r| Mention::from_json(&r.value).ok())
-                .collect(),
-        );
-        let mut attempt = 0u32;
-        loop {
-            let (s, p, m, a) = (
-                store.clone(),
-                profiles.clone(),
-                mentions.clone(),
-                cfg.alerts.clone(),
-            );
-            match tokio::task::spawn_blocking(move || s.apply(&m, &p, &a))
-                .await
-                .expect("alert task")
-            {
-                Ok(applied) => {
+    consumer
+        .apply_batches(
+            1000,
+            Duration::from_millis(200),
+            "alert rules",
+            &shutdown,
+            |recs| {
+                let (store, profiles, alerts) =
+                    (store.clone(), profiles.clone(), cfg.alerts.clone());
+                async move {
+                    let applied = tokio::task::spawn_blocking(move || {
+                        let mentions: Vec<Mention> = recs
+                            .iter()
+                            .filter_map(|r| Mention::from_json(&r.value).ok())
+                            .collect();
+                        store.apply(&mentions, &profiles, &alerts)
+                    })
+                    .await
+                    .expect("alert task")?;
                     if applied.alerts > 0 {
                         tracing::info!(
                             alerts = applied.alerts,
@@ -601,34 +617,25 @@ pub async fn run_alerter(
                             "alerts queued"
                         );
                     }
-                    break;
+                    Ok::<_, AlertError>(())
                 }
-                Err(e) => {
-                    attempt += 1;
-                    tracing::warn!(error = %e, attempt, "alerts: applying the batch failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(20)))) => {}
-                    }
-                }
-            }
-        }
-        if let Err(e) = consumer.commit(&offsets).await {
-            tracing::warn!(error = %e, "alerts: committing offsets failed; the batch will be read again (nothing is queued twice)");
-        }
-    }
+            },
+        )
+        .await;
+    Ok(())
 }
 
 /// Where alerts go.
 enum Delivery {
     Smtp(lettre::AsyncSmtpTransport<lettre::Tokio1Executor>),
-    Files(PathBuf),
+    /// `.eml` files under `<data_dir>/outbox`.
+    Files,
 }
 
 fn delivery(cfg: &Config) -> Result<Delivery, AlertError> {
     let a = &cfg.alerts;
     if a.smtp_url.trim().is_empty() {
-        return Ok(Delivery::Files(cfg.outbox_path()));
+        return Ok(Delivery::Files);
     }
     let mut b = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(a.smtp_url.trim())
         .map_err(|e| AlertError::Config(format!("alerts.smtp_url: {e}")))?
@@ -668,18 +675,15 @@ fn message(
             .map_err(|e| format!("recipient {:?}: {e}", item.recipient))?
     };
     let domain = from.email.domain().to_string();
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in item.key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
     lettre::Message::builder()
         .from(from)
         .to(to)
         .subject(&item.subject)
         .message_id(Some(format!(
-            "<simak-{}-v{}-{:016x}@{domain}>",
-            item.id, item.version, h
+            "<simak-{}-v{}-{}@{domain}>",
+            item.id,
+            item.version,
+            simak_core::mention::short_hash(item.key.as_bytes())
         )))
         .raw_header(header::HeaderValue::new(
             header::HeaderName::new_from_ascii_str("X-Simak-Alert"),
@@ -714,11 +718,10 @@ fn message(
 
 /// Delivers what is due in the outbox once; returns how many were delivered.
 pub async fn deliver_pending(cfg: &Config, store: &Arc<AlertStore>) -> Result<usize, AlertError> {
-    let token = CancellationToken::new();
-    let before = store.sent_count()?;
     let d = delivery(cfg)?;
-    deliver_round(cfg, store, &d, &token).await?;
-    Ok(store.sent_count()? - before)
+    Ok(deliver_round(cfg, store, &d, &CancellationToken::new())
+        .await
+        .1)
 }
 
 /// Delivers the outbox until `shutdown`: by SMTP when configured, else as `.eml` files. A
@@ -734,12 +737,12 @@ pub async fn run_sender(
         Delivery::Smtp(_) => {
             tracing::info!(smtp = %redact(&cfg.alerts.smtp_url), "alert sender started")
         }
-        Delivery::Files(dir) => {
-            tracing::info!(dir = %dir.display(), "no alerts.smtp_url: alerts are written as .eml files")
+        Delivery::Files => {
+            tracing::info!(dir = %cfg.outbox_path().display(), "no alerts.smtp_url: alerts are written as .eml files")
         }
     }
     loop {
-        let idle = deliver_round(cfg, &store, &delivery, &shutdown).await? == 0;
+        let idle = deliver_round(cfg, &store, &delivery, &shutdown).await.0 == 0;
         if shutdown.is_cancelled() {
             return Ok(());
         }
@@ -754,13 +757,13 @@ pub async fn run_sender(
     }
 }
 
-/// One round of delivery: the rows due now. Returns how many rows were due.
+/// One round of delivery: the rows due now. Returns how many were due and how many delivered.
 async fn deliver_round(
     cfg: &Config,
     store: &Arc<AlertStore>,
     delivery: &Delivery,
     shutdown: &CancellationToken,
-) -> Result<usize, AlertError> {
+) -> (usize, usize) {
     let due = {
         let s = store.clone();
         tokio::task::spawn_blocking(move || s.due(100))
@@ -775,11 +778,12 @@ async fn deliver_round(
         }
     };
     let count = due.len();
+    let mut delivered = 0;
     // Prepare: rate limits (counting this round too), then addressing.
     let mut ready = Vec::new();
     let mut this_round: HashMap<String, u32> = HashMap::new();
     for (item, text, html, images) in due {
-        let to_file = matches!(delivery, Delivery::Files(_)) || item.recipient.is_empty();
+        let to_file = matches!(delivery, Delivery::Files) || item.recipient.is_empty();
         if !to_file {
             let limit = cfg.alerts.per_recipient_per_hour.max(1);
             let extra = this_round.entry(item.recipient.clone()).or_default();
@@ -805,7 +809,7 @@ async fn deliver_round(
     // Deliver up to 8 at a time: an SMTP exchange spends most of its time waiting.
     while !ready.is_empty() {
         if shutdown.is_cancelled() {
-            return Ok(count);
+            return (count, delivered);
         }
         let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
         let sends = batch.iter().map(|(item, msg, to_file)| async move {
@@ -817,19 +821,14 @@ async fn deliver_round(
                         .map(|_| None)
                         .map_err(|e| e.to_string())
                 }
-                _ => {
-                    let dir = match delivery {
-                        Delivery::Files(d) => d.clone(),
-                        Delivery::Smtp(_) => cfg.outbox_path(),
-                    };
-                    write_eml(&dir, item, &msg.formatted()).map(Some)
-                }
+                _ => write_eml(&cfg.outbox_path(), item, &msg.formatted()).map(Some),
             }
         });
         let results = futures::future::join_all(sends).await;
         for ((item, _, _), result) in batch.iter().zip(results) {
             match result {
                 Ok(file) => {
+                    delivered += 1;
                     if let Err(e) = store.mark_sent(item.id, file.as_deref()) {
                         tracing::error!(id = item.id, error = %e, "alert delivered but not marked; it may be sent again");
                     } else {
@@ -848,7 +847,7 @@ async fn deliver_round(
             }
         }
     }
-    Ok(count)
+    (count, delivered)
 }
 
 fn write_eml(dir: &Path, item: &OutboxItem, bytes: &[u8]) -> Result<String, String> {

@@ -4,7 +4,7 @@
 //! (plotters) with no text in them; the numbers are in the tables next to them.
 
 use crate::compose::{esc, link, wib, Email};
-use chrono::{DateTime, Duration as CDuration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration as CDuration, NaiveDate, Utc};
 use simak_core::Mention;
 use simak_index::{MentionSearcher, SearchRequest, Sort};
 use simak_review::{Filter, ReviewStore};
@@ -33,23 +33,17 @@ pub struct Summary {
     /// Posts with the most reach that day.
     pub top_posts: Vec<Mention>,
     /// Hoax cases new that day or still open: (id, state, label, mentions, text).
-    pub cases: Vec<(String, String, String, u64, String)>,
+    pub cases: Vec<(String, simak_review::State, String, u64, String)>,
 }
 
 fn wib_day(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("offset");
-    let start = tz
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
-        .single()
-        .expect("fixed offset")
-        .with_timezone(&Utc);
+    let start = simak_core::time::wib_midnight(date);
     (start, start + CDuration::days(1))
 }
 
 /// Yesterday in WIB.
 pub fn yesterday_wib(now: DateTime<Utc>) -> NaiveDate {
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("offset");
-    now.with_timezone(&tz).date_naive() - CDuration::days(1)
+    now.with_timezone(&simak_core::time::wib()).date_naive() - CDuration::days(1)
 }
 
 fn day_request(profile: &str, date: NaiveDate, limit: usize) -> SearchRequest {
@@ -169,13 +163,7 @@ pub fn build(
                 simak_review::State::New | simak_review::State::InReview
             );
             if created < end && (open || created >= start) {
-                cases.push((
-                    c.id,
-                    c.state.as_str().to_string(),
-                    c.label,
-                    c.mentions,
-                    c.text,
-                ));
+                cases.push((c.id, c.state, c.label, c.mentions, c.text));
             }
         }
     }
@@ -288,15 +276,12 @@ fn change(today: u64, before: f64) -> String {
     }
 }
 
-fn state_name(s: &str) -> &'static str {
-    match s {
-        "new" => "baru",
-        "in_review" => "ditinjau",
-        "confirmed" => "terkonfirmasi hoaks",
-        "not_hoax" => "bukan hoaks",
-        "clarified" => "sudah diklarifikasi",
-        _ => "?",
-    }
+/// `w (n), w (n), ...`, each word through `f` (escaping for HTML, or not).
+fn counted(v: &[(String, u64)], f: impl Fn(&str) -> String) -> String {
+    v.iter()
+        .map(|(w, c)| format!("{} ({c})", f(w)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Renders the summary. `img(name)` gives the `src` of each chart (`volume`, `sentiment`): a
@@ -339,21 +324,9 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
         ));
     }
     t.push_str("\nIstilah teratas: ");
-    t.push_str(
-        &s.top_terms
-            .iter()
-            .map(|(w, c)| format!("{w} ({c})"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    t.push_str(&counted(&s.top_terms, str::to_string));
     t.push_str("\nTagar teratas: ");
-    t.push_str(
-        &s.top_hashtags
-            .iter()
-            .map(|(w, c)| format!("{w} ({c})"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    t.push_str(&counted(&s.top_hashtags, str::to_string));
     t.push_str("\n\nUnggahan dengan jangkauan terbesar:\n");
     for m in &s.top_posts {
         t.push_str(&format!(
@@ -371,14 +344,14 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
     for (id, state, label, n, text) in &s.cases {
         t.push_str(&format!(
             "  - {} · {label} · {n} unggahan · {id}\n    {}\n",
-            state_name(state),
+            state.label_id(),
             text.split_whitespace().collect::<Vec<_>>().join(" ")
         ));
     }
     t.push_str(&format!(
         "\nHalaman ringkasan: {}/summary/{}/{}\n",
         base_url.trim_end_matches('/'),
-        crate::compose::seg(&s.profile),
+        simak_core::mention::path_segment(&s.profile),
         s.date
     ));
 
@@ -420,21 +393,9 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
         ));
     }
     x.push_str("</table><h2>Istilah dan tagar teratas</h2><p>");
-    x.push_str(
-        &s.top_terms
-            .iter()
-            .map(|(w, c)| format!("{} ({c})", esc(w)))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    x.push_str(&counted(&s.top_terms, esc));
     x.push_str("</p><p>");
-    x.push_str(
-        &s.top_hashtags
-            .iter()
-            .map(|(w, c)| format!("{} ({c})", esc(w)))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    x.push_str(&counted(&s.top_hashtags, esc));
     x.push_str("</p><h2>Unggahan dengan jangkauan terbesar</h2><ol>");
     for m in &s.top_posts {
         x.push_str(&format!(
@@ -457,13 +418,13 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
         for (id, state, label, n, text) in &s.cases {
             x.push_str(&format!(
                 "<li><b>{}</b> · {} · {n} unggahan · {}<br>{}</li>",
-                esc(state_name(state)),
+                esc(state.label_id()),
                 esc(label),
                 link(
                     &format!(
                         "{}/review/{}",
                         base_url.trim_end_matches('/'),
-                        crate::compose::seg(id)
+                        simak_core::mention::path_segment(id)
                     ),
                     id
                 ),
@@ -517,11 +478,7 @@ pub fn queue(
     let email = render(&s, &|n| format!("cid:{}", cid(n)), &cfg.alerts.base_url);
     let enc = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let images = vec![(cid("volume"), enc(&v)), (cid("sentiment"), enc(&se))];
-    let recipients = if profile.alert_recipients.is_empty() {
-        cfg.alerts.default_recipients.clone()
-    } else {
-        profile.alert_recipients.clone()
-    };
+    let recipients = crate::recipients(&profile.alert_recipients, &cfg.alerts);
     store
         .queue_summary(&key, &recipients, &email, &images)
         .map_err(|e| e.to_string())
@@ -551,44 +508,53 @@ pub async fn run_scheduler(
         ))
     })?;
     let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-    let tz = chrono::FixedOffset::east_opt(7 * 3600).expect("offset");
     loop {
-        let now = Utc::now().with_timezone(&tz);
-        if now.time() >= at {
-            let date = now.date_naive() - CDuration::days(1);
-            let searcher = MentionSearcher::open(&cfg.index_path())
-                .ok()
-                .map(std::sync::Arc::new);
-            let review = ReviewStore::open(&cfg.review_db_path())
-                .ok()
-                .map(std::sync::Arc::new);
-            for p in profiles.iter() {
-                let key = format!("summary:{}:{}", p.id, date);
-                if store.has_key(&key).unwrap_or(true) {
-                    continue;
-                }
-                let Some(searcher) = &searcher else {
-                    tracing::warn!("daily summary: the index is not there yet");
-                    break;
-                };
-                let (st, s, r, p, c) = (
-                    store.clone(),
-                    searcher.clone(),
-                    review.clone(),
-                    p.clone(),
-                    cfg.clone(),
-                );
-                let res =
-                    tokio::task::spawn_blocking(move || queue(&c, &st, &s, r.as_deref(), &p, date))
-                        .await
-                        .expect("summary task");
-                match res {
-                    Ok(n) => tracing::info!(summary = %key, queued = n, "daily summary queued"),
-                    Err(e) => tracing::error!(summary = %key, error = %e, "daily summary failed"),
+        let now = Utc::now().with_timezone(&simak_core::time::wib());
+        let date = now.date_naive() - CDuration::days(1);
+        // Due: yesterday's summaries not queued yet, once the hour has come.
+        let due: Vec<_> = if now.time() >= at {
+            profiles
+                .iter()
+                .filter(|p| {
+                    !store
+                        .has_key(&format!("summary:{}:{}", p.id, date))
+                        .unwrap_or(true)
+                })
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !due.is_empty() {
+            match MentionSearcher::open(&cfg.index_path()) {
+                Err(e) => tracing::warn!(error = %e, "daily summary: the index cannot be read yet"),
+                Ok(searcher) => {
+                    let (st, c) = (store.clone(), cfg.clone());
+                    let res = tokio::task::spawn_blocking(move || {
+                        let review = ReviewStore::open(&c.review_db_path()).ok();
+                        due.iter()
+                            .map(|p| {
+                                let key = format!("summary:{}:{}", p.id, date);
+                                (key, queue(&c, &st, &searcher, review.as_ref(), p, date))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .await
+                    .expect("summary task");
+                    for (key, r) in res {
+                        match r {
+                            Ok(n) => {
+                                tracing::info!(summary = %key, queued = n, "daily summary queued")
+                            }
+                            Err(e) => {
+                                tracing::error!(summary = %key, error = %e, "daily summary failed")
+                            }
+                        }
+                    }
                 }
             }
         }
-        // Next check: at the next summary time, or in a minute, whichever is sooner.
+        // Look again in a minute.
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}

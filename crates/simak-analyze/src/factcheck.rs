@@ -374,7 +374,8 @@ impl FactCheckBase {
     }
 }
 
-/// Reads the fact-check stream from `start` (the beginning where absent) to its current end:
+/// Reads the fact-check stream (which must exist: see [`Bus::ensure_topic`]) from `start`
+/// (the beginning where absent) to its current end:
 /// the valid fact-checks in log order (a later version of an id replaces an earlier one when
 /// applied in order), the offsets reached, and the number of invalid records skipped.
 pub async fn read_stream(
@@ -382,7 +383,6 @@ pub async fn read_stream(
     topic: &str,
     start: &Offsets,
 ) -> Result<(Vec<FactCheck>, Offsets, u64), BusError> {
-    bus.ensure_topic(topic).await?;
     let end = bus.end_offsets(topic).await?;
     let mut pos = start.clone();
     let behind = |pos: &Offsets| {
@@ -453,7 +453,7 @@ impl LiveBase {
 
     /// Adds or replaces fact-checks (by id) and rebuilds the base.
     pub fn apply(&self, fcs: Vec<FactCheck>) {
-        if fcs.is_empty() && !self.current().is_empty() {
+        if fcs.is_empty() {
             return;
         }
         let all: Vec<FactCheck> = {

@@ -548,7 +548,8 @@ pub fn score_full(
     let (counter, vouching) = counter_and_vouching(&lower);
     let mut x = [0f32; NF];
     x[0] = 1.0;
-    x[1] = if best >= th.suggest { best } else { 0.0 };
+    // `matches` holds only those at or above `suggest`, so `best` is 0 or in the band.
+    x[1] = best;
     x[9] = f32::from(u8::from(vouching));
     x[10] = f32::from(u8::from(counter));
     x[11] = f32::from(u8::from(words < MIN_AUTO_WORDS));

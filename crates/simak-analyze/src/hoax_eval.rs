@@ -182,7 +182,8 @@ impl Prf {
             2.0 * p * r / (p + r)
         }
     }
-    fn add(&mut self, predicted: bool, actual: bool) {
+    /// Counts one prediction against the truth.
+    pub fn add(&mut self, predicted: bool, actual: bool) {
         match (predicted, actual) {
             (true, true) => self.tp += 1,
             (true, false) => self.fp += 1,

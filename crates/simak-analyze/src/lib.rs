@@ -105,6 +105,7 @@ impl Analyzer {
             dir = %cfg.analyzer.profiles_dir.display(),
             "watch profiles loaded"
         );
+        bus.ensure_topic(&cfg.bus.topics.factchecks).await?;
         let (fcs, pos, bad) =
             factcheck::read_stream(bus, &cfg.bus.topics.factchecks, &Offsets::new()).await?;
         let mut a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);

@@ -77,26 +77,15 @@ impl AlertOverrides {
         &self,
         base: &simak_core::config::AlertsConfig,
     ) -> simak_core::config::AlertsConfig {
-        let mut c = base.clone();
-        if let Some(v) = self.suspected_min_score {
-            c.suspected_min_score = v;
+        simak_core::config::AlertsConfig {
+            suspected_min_score: self.suspected_min_score.unwrap_or(base.suspected_min_score),
+            spike_k: self.spike_k.unwrap_or(base.spike_k),
+            spike_min_count: self.spike_min_count.unwrap_or(base.spike_min_count),
+            negative_k: self.negative_k.unwrap_or(base.negative_k),
+            negative_min_count: self.negative_min_count.unwrap_or(base.negative_min_count),
+            growth_factor: self.growth_factor.unwrap_or(base.growth_factor),
+            ..base.clone()
         }
-        if let Some(v) = self.spike_k {
-            c.spike_k = v;
-        }
-        if let Some(v) = self.spike_min_count {
-            c.spike_min_count = v;
-        }
-        if let Some(v) = self.negative_k {
-            c.negative_k = v;
-        }
-        if let Some(v) = self.negative_min_count {
-            c.negative_min_count = v;
-        }
-        if let Some(v) = self.growth_factor {
-            c.growth_factor = v;
-        }
-        c
     }
 }
 

@@ -141,6 +141,16 @@ pub fn mention_id(source: &str, platform_id: &str) -> String {
     format!("{source}:{platform_id}")
 }
 
+/// Percent-encodes one URL path segment (everything but RFC 3986's unreserved characters).
+pub fn path_segment(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
 /// Builds the id `<source>:u<hash>` from the canonical form of `url` (see [`canonical_url`]).
 pub fn url_mention_id(source: &str, url: &str) -> String {
     format!("{source}:u{}", short_hash(canonical_url(url).as_bytes()))

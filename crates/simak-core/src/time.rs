@@ -1,6 +1,20 @@
 //! Parsing the times users type: `--since 2026-11-01`, `since=24h`.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+
+/// Western Indonesia Time (Asia/Jakarta): UTC+7, no daylight saving.
+pub fn wib() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("valid offset")
+}
+
+/// Midnight WIB at the start of `date`.
+pub fn wib_midnight(date: NaiveDate) -> DateTime<Utc> {
+    wib()
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("fixed offsets are unambiguous")
+        .with_timezone(&Utc)
+}
 
 /// Parses an RFC 3339 time (`2026-11-20T08:00:00+07:00`), a date (`2026-11-20`, midnight
 /// Asia/Jakarta), or an age before `now` (`30m`, `24h`, `7d`).
@@ -10,12 +24,7 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
         return Ok(t.with_timezone(&Utc));
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let wib = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
-        let t = wib
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-            .single()
-            .expect("fixed offsets are unambiguous");
-        return Ok(t.with_timezone(&Utc));
+        return Ok(wib_midnight(d));
     }
     if let Some(unit) = s.chars().last() {
         if let Ok(n) = s[..s.len() - unit.len_utf8()].parse::<i64>() {

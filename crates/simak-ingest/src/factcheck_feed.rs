@@ -75,11 +75,7 @@ pub fn build(feeds: &[FeedConfig], cfg: &RssConfig) -> Result<Vec<Box<dyn Source
     if feeds.is_empty() {
         return Ok(Vec::new());
     }
-    let client = reqwest::Client::builder()
-        .user_agent(&cfg.user_agent)
-        .timeout(std::time::Duration::from_secs(cfg.timeout_secs.max(1)))
-        .build()
-        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))?;
+    let client = crate::http_client(&cfg.user_agent, cfg.timeout_secs)?;
     Ok(feeds
         .iter()
         .map(|f| Box::new(FactcheckFeed::new(f, cfg, client.clone())) as Box<dyn Source>)

@@ -86,12 +86,26 @@ pub trait Source: Send {
     async fn fetch(&mut self, cursor: Option<&serde_json::Value>) -> Result<Fetched, SourceError>;
 }
 
+/// The HTTP client of the polling sources: the configured User-Agent, a timeout for the whole
+/// request and a shorter one to connect.
+pub fn http_client(user_agent: &str, timeout_secs: u64) -> Result<reqwest::Client, SourceError> {
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .timeout(Duration::from_secs(timeout_secs.max(1)))
+        .connect_timeout(Duration::from_secs(timeout_secs.clamp(1, 10)))
+        .build()
+        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
+}
+
 /// Builds every source the configuration enables. One line per platform. `watch` are the
 /// watch profiles' phrases (names, aliases, acronyms, people), for platforms without search.
 pub fn build_sources(cfg: &Config, watch: &[String]) -> Result<Vec<Box<dyn Source>>, SourceError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     sources.extend(jetstream::build(&cfg.sources.jetstream, watch)?);
-    sources.extend(mastodon::build(&cfg.sources.mastodon)?);
+    sources.extend(mastodon::build(
+        &cfg.sources.mastodon,
+        &cfg.sources.rss.user_agent,
+    )?);
     sources.extend(rss::build(&cfg.sources.rss)?);
     sources.extend(factcheck_feed::build(
         &cfg.sources.factcheck_feeds,

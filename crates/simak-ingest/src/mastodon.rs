@@ -29,19 +29,11 @@ pub struct MastodonTag {
 }
 
 /// Builds one source per configured instance and hashtag.
-pub fn build(cfg: &MastodonConfig) -> Result<Vec<Box<dyn Source>>, SourceError> {
+pub fn build(cfg: &MastodonConfig, user_agent: &str) -> Result<Vec<Box<dyn Source>>, SourceError> {
     if cfg.instances.is_empty() {
         return Ok(Vec::new());
     }
-    let client = reqwest::Client::builder()
-        .user_agent(concat!(
-            "Simak/",
-            env!("CARGO_PKG_VERSION"),
-            " (+self-hosted)"
-        ))
-        .timeout(Duration::from_secs(cfg.timeout_secs.max(1)))
-        .build()
-        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))?;
+    let client = crate::http_client(user_agent, cfg.timeout_secs)?;
     let mut out: Vec<Box<dyn Source>> = Vec::new();
     for i in &cfg.instances {
         for tag in &i.hashtags {
@@ -156,7 +148,7 @@ impl Source for MastodonTag {
         let mut url = format!(
             "{}/api/v1/timelines/tag/{}?limit={PAGE}",
             self.base,
-            crate::mastodon::encode(&self.tag)
+            simak_core::mention::path_segment(&self.tag)
         );
         if let Some(m) = &min_id {
             url.push_str(&format!("&min_id={m}"));
@@ -227,19 +219,6 @@ impl Source for MastodonTag {
             next_poll,
         })
     }
-}
-
-/// Percent-encodes a path segment.
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'_' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

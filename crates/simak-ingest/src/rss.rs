@@ -20,12 +20,7 @@ pub fn build(cfg: &RssConfig) -> Result<Vec<Box<dyn Source>>, SourceError> {
     if cfg.feeds.is_empty() {
         return Ok(Vec::new());
     }
-    let client = reqwest::Client::builder()
-        .user_agent(&cfg.user_agent)
-        .timeout(Duration::from_secs(cfg.timeout_secs.max(1)))
-        .connect_timeout(Duration::from_secs(cfg.timeout_secs.clamp(1, 10)))
-        .build()
-        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))?;
+    let client = crate::http_client(&cfg.user_agent, cfg.timeout_secs)?;
     Ok(cfg
         .feeds
         .iter()

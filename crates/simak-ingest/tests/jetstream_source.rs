@@ -4,6 +4,9 @@
 //! rewind from the cursor, and a restart must resume from the saved cursor. Every wanted post
 //! reaches the log exactly once.
 
+mod common;
+use common::drain;
+
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::Query;
 use simak_bus::embedded::EmbeddedLog;
@@ -80,18 +83,6 @@ async fn replay(mut sock: WebSocket, q: HashMap<String, String>, nth: usize) {
     }
     // Then stay open, as Jetstream does, until the client goes.
     while let Some(Ok(_)) = sock.recv().await {}
-}
-
-async fn drain(log: &EmbeddedLog) -> Vec<String> {
-    let mut c = log.group_consumer("m", "check").unwrap();
-    let mut out = Vec::new();
-    loop {
-        let got = c.poll(1000, Duration::from_millis(50)).await.unwrap();
-        if got.is_empty() {
-            return out;
-        }
-        out.extend(got.into_iter().map(|r| r.key));
-    }
 }
 
 fn source(url: &str) -> Jetstream {

@@ -4,6 +4,9 @@
 //! status the server offered is in the log exactly once, and the restart resumed from the
 //! saved `min_id`.
 
+mod common;
+use common::drain;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -190,15 +193,7 @@ async fn failures_and_a_restart_lose_and_repeat_nothing() {
     );
     // The first page held the newest 40 of 50; everything after it was offered.
     assert_eq!(offered.len(), FINAL - 10, "{min_ids:?}");
-    let mut keys = Vec::new();
-    let mut c = log.group_consumer("m", "check").unwrap();
-    loop {
-        let got = c.poll(1000, Duration::from_millis(50)).await.unwrap();
-        if got.is_empty() {
-            break;
-        }
-        keys.extend(got.into_iter().map(|r| r.key));
-    }
+    let keys = drain(&log).await;
     let n = keys.len();
     let uniq: BTreeSet<String> = keys.into_iter().collect();
     assert_eq!(n, uniq.len(), "no status twice");

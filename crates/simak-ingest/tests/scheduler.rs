@@ -1,6 +1,9 @@
 //! The scheduler's contract: dedupe by id, cursor saved only after the log acknowledged the
 //! batch, resume from the saved cursor after a restart.
 
+mod common;
+use common::drain;
+
 use simak_bus::embedded::EmbeddedLog;
 use simak_bus::Producer;
 use simak_core::{Author, Mention, Metrics};
@@ -54,18 +57,6 @@ impl Source for Paging {
             cursor: Some(serde_json::json!({ "next": end })),
             next_poll: Duration::from_millis(1),
         })
-    }
-}
-
-async fn drain(log: &EmbeddedLog) -> Vec<String> {
-    let mut c = log.group_consumer("m", "check").unwrap();
-    let mut out = Vec::new();
-    loop {
-        let got = c.poll(1000, Duration::from_millis(50)).await.unwrap();
-        if got.is_empty() {
-            return out;
-        }
-        out.extend(got.into_iter().map(|r| r.key));
     }
 }
 

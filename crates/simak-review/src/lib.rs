@@ -25,7 +25,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use simak_analyze::factcheck::FactCheck;
-use simak_bus::{Bus, Offsets};
+use simak_bus::Bus;
 use simak_core::{Config, Mention};
 use std::path::Path;
 use std::sync::Mutex;
@@ -71,6 +71,17 @@ impl State {
             State::Confirmed => "confirmed",
             State::NotHoax => "not_hoax",
             State::Clarified => "clarified",
+        }
+    }
+
+    /// The state as officers read it (Bahasa Indonesia).
+    pub fn label_id(self) -> &'static str {
+        match self {
+            State::New => "baru",
+            State::InReview => "ditinjau",
+            State::Confirmed => "terkonfirmasi hoaks",
+            State::NotHoax => "bukan hoaks",
+            State::Clarified => "sudah diklarifikasi",
         }
     }
 
@@ -680,57 +691,33 @@ pub async fn run_feeder(
     bus.ensure_topic(topic).await?;
     let mut consumer = bus.group_consumer(topic, &cfg.bus.groups.review)?;
     tracing::info!(topic, db = %cfg.review_db_path().display(), "review queue feeder started");
-    let mut failures = 0u32;
-    loop {
-        let recs = tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            r = consumer.poll(1000, Duration::from_millis(500)) => r,
-        };
-        let recs = match recs {
-            Ok(r) if r.is_empty() => continue,
-            Ok(r) => r,
-            Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, failures, "review feeder: reading the log failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25)))).await;
-                continue;
-            }
-        };
-        failures = 0;
-        let mut offsets = Offsets::new();
-        simak_bus::advance(&mut offsets, &recs);
-        let mentions: Vec<Mention> = recs
-            .iter()
-            .filter_map(|r| Mention::from_json(&r.value).ok())
-            .collect();
-        let s = store.clone();
-        let mut attempt = 0u32;
-        loop {
-            let s = s.clone();
-            let batch = mentions.clone();
-            match tokio::task::spawn_blocking(move || s.add_flagged(&batch))
-                .await
-                .expect("review task")
-            {
-                Ok(0) => break,
-                Ok(n) => {
-                    tracing::info!(added = n, "review queue: flagged mentions added");
-                    break;
-                }
-                Err(e) => {
-                    attempt += 1;
-                    tracing::warn!(error = %e, attempt, "review feeder: writing the queue failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(20)))) => {}
+    consumer
+        .apply_batches(
+            1000,
+            Duration::from_millis(500),
+            "review feeder",
+            &shutdown,
+            |recs| {
+                let store = store.clone();
+                async move {
+                    let added = tokio::task::spawn_blocking(move || {
+                        let mentions: Vec<Mention> = recs
+                            .iter()
+                            .filter_map(|r| Mention::from_json(&r.value).ok())
+                            .collect();
+                        store.add_flagged(&mentions)
+                    })
+                    .await
+                    .expect("review task")?;
+                    if added > 0 {
+                        tracing::info!(added, "review queue: flagged mentions added");
                     }
+                    Ok::<_, ReviewError>(())
                 }
-            }
-        }
-        if let Err(e) = consumer.commit(&offsets).await {
-            tracing::warn!(error = %e, "review feeder: committing offsets failed; the batch will be read again");
-        }
-    }
+            },
+        )
+        .await;
+    Ok(())
 }
 
 #[cfg(test)]

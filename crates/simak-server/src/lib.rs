@@ -28,8 +28,8 @@ pub struct AppState {
     pub alerts: Arc<simak_alert::AlertStore>,
     /// Where alerts are written as `.eml` files.
     pub outbox_dir: std::path::PathBuf,
-    /// The watch profiles (for the summary pages).
-    pub profiles_dir: std::path::PathBuf,
+    /// The watch profiles (for the summary pages), loaded once like the analyzer's.
+    pub profiles: Arc<simak_analyze::profiles::Profiles>,
     /// Where Simak is opened (links in pages).
     pub base_url: String,
 }
@@ -301,13 +301,7 @@ async fn review_page(
     })
     .await
     .expect("review task")?;
-    let state = match case.state {
-        simak_review::State::New => "baru",
-        simak_review::State::InReview => "ditinjau",
-        simak_review::State::Confirmed => "terkonfirmasi hoaks",
-        simak_review::State::NotHoax => "bukan hoaks",
-        simak_review::State::Clarified => "sudah diklarifikasi",
-    };
+    let state = case.state.label_id();
     let mut h = format!(
         "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kasus {}</title></head><body style=\"font-family:sans-serif;max-width:760px\"><h1>Kasus hoaks</h1><p><code>{}</code> · profil {} · status <b>{}</b> · {} · skor {:.0}% · {} unggahan</p><blockquote>{}</blockquote>",
         esc(&case.id),
@@ -374,9 +368,7 @@ async fn summary_page(
     let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
     let res = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
-        let profiles = simak_analyze::profiles::Profiles::load_dir(&st.profiles_dir)
-            .map_err(|e| e.to_string())?;
-        let Some(p) = profiles.iter().find(|p| p.id == profile) else {
+        let Some(p) = st.profiles.iter().find(|p| p.id == profile) else {
             return Ok(None);
         };
         let s = simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)?;

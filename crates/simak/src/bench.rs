@@ -637,12 +637,12 @@ async fn alerts_run(
     let tmp = tempfile::Builder::new()
         .prefix("simak-bench-alerts")
         .tempdir()?;
-    let port = |_: ()| -> Result<u16> {
+    let port = || -> Result<u16> {
         Ok(std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port())
     };
-    let (smtp_port, http_port) = (port(())?, port(())?);
+    let (smtp_port, http_port) = (port()?, port()?);
     let script = tmp.path().join("smtp_sink.py");
     std::fs::write(&script, include_str!("../benches/smtp_sink.py"))?;
     let accepted = tmp.path().join("accepted.tsv");

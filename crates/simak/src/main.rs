@@ -386,7 +386,9 @@ fn spawn_stage(
                 review: review.clone(),
                 alerts,
                 outbox_dir: cfg.outbox_path(),
-                profiles_dir: cfg.analyzer.profiles_dir.clone(),
+                profiles: Arc::new(simak_analyze::profiles::Profiles::load_dir(
+                    &cfg.analyzer.profiles_dir,
+                )?),
                 base_url: cfg.alerts.base_url.clone(),
             };
             set.spawn(async move {
@@ -476,8 +478,21 @@ async fn factcheck_store_loop(cfg: Config, bus: Bus, token: CancellationToken) {
             return;
         }
     };
+    // The topic is made once; each round then only reads on from the store's last commit.
+    let mut ensured = false;
     loop {
-        match sync_store(&store, &bus, &cfg.bus.topics.factchecks).await {
+        let round = async {
+            if !ensured {
+                bus.ensure_topic(&cfg.bus.topics.factchecks)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                ensured = true;
+            }
+            sync_store(&store, &bus, &cfg.bus.topics.factchecks)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match round.await {
             Ok(0) => {}
             Ok(n) => tracing::info!(applied = n, "fact-check store updated"),
             Err(e) => tracing::warn!(error = %e, "fact-check store: sync failed; retrying"),

@@ -202,22 +202,26 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The analyzer a command outside the pipeline uses (`classify`, `train hoax`): the configured
+/// profiles and office model, and the fact-checks of the log. Where no embedded log exists yet
+/// there are no fact-checks, and the command must not create a log.
+async fn offline_analyzer(cfg: &simak_core::Config) -> Result<Analyzer> {
+    if cfg.bus.is_kafka() || cfg.log_path().exists() {
+        let bus = simak_bus::Bus::open(cfg)?;
+        return Ok(Analyzer::from_config(cfg, &bus).await?.0);
+    }
+    let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+    let a = Analyzer::new().with_profiles(profiles);
+    Ok(match simak_analyze::office_model(cfg) {
+        Some(m) => a.with_office_model(m),
+        None => a,
+    })
+}
+
 /// Reads JSONL on stdin, writes each object with `lang` and `sentiment` added, in order; a bad
 /// line gives `{"error": {"line": N, "message": ...}}` and processing goes on.
 pub async fn classify(cfg: &simak_core::Config) -> Result<ExitCode> {
-    // The fact-checks come from the log; where no embedded log exists yet there are none, and
-    // classifying must not create one.
-    let analyzer = if cfg.bus.is_kafka() || cfg.log_path().exists() {
-        let bus = simak_bus::Bus::open(cfg)?;
-        Analyzer::from_config(cfg, &bus).await?.0
-    } else {
-        let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-        let a = Analyzer::new().with_profiles(profiles);
-        match simak_analyze::office_model(cfg) {
-            Some(m) => a.with_office_model(m),
-            None => a,
-        }
-    };
+    let analyzer = offline_analyzer(cfg).await?;
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = 0u64;
@@ -394,6 +398,7 @@ async fn train_hoax(
     out: Option<PathBuf>,
 ) -> Result<ExitCode> {
     use simak_analyze::hoax::{score_with, Clusters, OfficeModel, Thresholds, NF};
+    use simak_analyze::hoax_eval::Prf;
     let mut examples: Vec<(String, bool)> = Vec::new();
     match &labels {
         Some(p) => {
@@ -434,12 +439,7 @@ async fn train_hoax(
         );
     }
     // The features see the same knowledge base the analyzers use.
-    let analyzer = if cfg.bus.is_kafka() || cfg.log_path().exists() {
-        let bus = simak_bus::Bus::open(cfg)?;
-        Analyzer::from_config(cfg, &bus).await?.0
-    } else {
-        Analyzer::new()
-    };
+    let analyzer = offline_analyzer(cfg).await?;
     let kb = analyzer.factchecks().current();
     let th = Thresholds::SHIPPED;
     let data: Vec<([f32; NF], bool, bool)> = examples
@@ -450,13 +450,7 @@ async fn train_hoax(
         })
         .collect();
     // 5-fold cross-validation, against the rules alone on the same labels.
-    let (mut m, mut r) = ([0u32; 3], [0u32; 3]);
-    let count = |c: &mut [u32; 3], pred: bool, y: bool| match (pred, y) {
-        (true, true) => c[0] += 1,
-        (true, false) => c[1] += 1,
-        (false, true) => c[2] += 1,
-        _ => {}
-    };
+    let (mut m, mut r) = (Prf::default(), Prf::default());
     for fold in 0..5 {
         let train: Vec<([f32; NF], bool)> = data
             .iter()
@@ -466,23 +460,10 @@ async fn train_hoax(
             .collect();
         let model = OfficeModel::train(&train);
         for (_, d) in data.iter().enumerate().filter(|(i, _)| i % 5 == fold) {
-            count(&mut m, model.prob(&d.0) >= 0.5, d.1);
-            count(&mut r, d.2, d.1);
+            m.add(model.prob(&d.0) >= 0.5, d.1);
+            r.add(d.2, d.1);
         }
     }
-    let f1 = |c: &[u32; 3]| {
-        let p = f64::from(c[0]) / f64::from((c[0] + c[1]).max(1));
-        let rc = f64::from(c[0]) / f64::from((c[0] + c[2]).max(1));
-        (
-            p,
-            rc,
-            if p + rc > 0.0 {
-                2.0 * p * rc / (p + rc)
-            } else {
-                0.0
-            },
-        )
-    };
     let model = OfficeModel::train(&data.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>());
     let out = out.unwrap_or_else(|| cfg.hoax_model_path());
     if let Some(dir) = out.parent() {
@@ -490,11 +471,15 @@ async fn train_hoax(
     }
     std::fs::write(&out, serde_json::to_vec_pretty(&model)?)
         .with_context(|| out.display().to_string())?;
-    let (mp, mr, mf) = f1(&m);
-    let (rp, rr, rf) = f1(&r);
     println!("hoax model from {pos} hoax and {neg} not-hoax decisions; 5-fold cross-validation:");
-    println!("  office model  precision {mp:.4}  recall {mr:.4}  F1 {mf:.4}");
-    println!("  rules alone   precision {rp:.4}  recall {rr:.4}  F1 {rf:.4}");
+    for (name, p) in [("office model", &m), ("rules alone ", &r)] {
+        println!(
+            "  {name}  precision {:.4}  recall {:.4}  F1 {:.4}",
+            p.precision(),
+            p.recall(),
+            p.f1()
+        );
+    }
     println!(
         "written to {} (analyzers use it from their next start)",
         out.display()
