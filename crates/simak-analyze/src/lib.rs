@@ -417,7 +417,7 @@ mod tests {
     fn enrich_sets_language() {
         let mut m: Mention = serde_json::from_value(serde_json::json!({
             "id": "import:1", "source": "import",
-            "text": "Warga mengeluhkan jalan rusak di depan kantor kecamatan yang belum diperbaiki",
+            "text": "Warga kecewa, jalan rusak di depan kantor kecamatan belum juga diperbaiki",
             "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
         }))
         .unwrap();

@@ -94,8 +94,8 @@ pub async fn train(cfg: &simak_core::Config, what: TrainWhat) -> Result<ExitCode
         sentiment::train_with_selection(&train, &valid, sentiment::TrainConfig::default().seed);
     for (c, f1) in &tried {
         eprintln!(
-            "  epochs {:>2}  lr {:<4}  l2 {:<7}  class weight power {:<4}  valid macro-F1 {:.4}",
-            c.epochs, c.lr, c.l2, c.class_power, f1
+            "  chars {:<4}  bigrams {:<3}  epochs {:>2}  lr {:<4}  l2 {:<7}  class weight power {:<4}  valid macro-F1 {:.4}",
+            c.groups.chars, c.groups.bigram, c.epochs, c.lr, c.l2, c.class_power, f1
         );
     }
     let bytes = model.to_bytes();
@@ -104,7 +104,9 @@ pub async fn train(cfg: &simak_core::Config, what: TrainWhat) -> Result<ExitCode
     }
     std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
-        "chose epochs {} lr {} l2 {} class weight power {}; wrote {} ({:.2} MB) in {:.1}s",
+        "chose chars {} bigrams {} epochs {} lr {} l2 {} class weight power {}; wrote {} ({:.2} MB) in {:.1}s",
+        cfg.groups.chars,
+        cfg.groups.bigram,
         cfg.epochs,
         cfg.lr,
         cfg.l2,
