@@ -8,3 +8,4 @@ mod crash;
 mod harness;
 mod pipeline;
 mod review;
+mod sources;

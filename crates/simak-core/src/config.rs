@@ -314,8 +314,200 @@ pub struct SourcesConfig {
     /// Fact-check feeds (WordPress RSS of fact-checkers), written to the fact-check stream.
     /// Polled with the `rss` settings.
     pub factcheck_feeds: Vec<FeedConfig>,
+    /// Reddit search.
+    pub reddit: RedditConfig,
+    /// X API v2 recent search.
+    pub x: XConfig,
+    /// YouTube comment threads.
+    pub youtube: YoutubeConfig,
+    /// Telegram public channels (web preview).
+    pub telegram: TelegramConfig,
+    /// Google News RSS search.
+    pub google_news: GoogleNewsConfig,
     /// How many recent mention ids each source remembers to drop repeats.
     pub dedupe_window: Option<usize>,
+}
+
+/// A named search query.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NamedQuery {
+    /// A short unique name: names the cursor file.
+    pub name: String,
+    /// The query, in the platform's syntax.
+    pub query: String,
+    /// Reddit only: search within this subreddit.
+    #[serde(default)]
+    pub subreddit: Option<String>,
+}
+
+/// Reddit search, newest first, paged with `after`. With the secrets `REDDIT_CLIENT_ID` and
+/// `REDDIT_CLIENT_SECRET` (see [`secret`]) an OAuth app token is used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedditConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// Pages read per sweep before the rest is recorded as a gap.
+    pub max_pages: usize,
+    /// Public endpoint (used without OAuth credentials).
+    pub base_url: String,
+    /// OAuth endpoint (used with an app token).
+    pub oauth_url: String,
+    /// Where app tokens are obtained.
+    pub token_url: String,
+    /// The searches; empty: one per watch profile.
+    pub searches: Vec<NamedQuery>,
+    /// Search even with no searches configured, one per watch profile.
+    pub enabled: bool,
+}
+
+impl Default for RedditConfig {
+    fn default() -> Self {
+        RedditConfig {
+            interval_secs: 120,
+            timeout_secs: 30,
+            max_pages: 10,
+            base_url: "https://www.reddit.com".into(),
+            oauth_url: "https://oauth.reddit.com".into(),
+            token_url: "https://www.reddit.com/api/v1/access_token".into(),
+            searches: Vec::new(),
+            enabled: false,
+        }
+    }
+}
+
+/// X API v2 recent search; runs when the secret `X_BEARER_TOKEN` is set (see [`secret`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct XConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// Pages read per sweep before the rest is recorded as a gap.
+    pub max_pages: usize,
+    /// The API.
+    pub base_url: String,
+    /// The searches; empty: one per watch profile.
+    pub searches: Vec<NamedQuery>,
+}
+
+impl Default for XConfig {
+    fn default() -> Self {
+        XConfig {
+            interval_secs: 300,
+            timeout_secs: 30,
+            max_pages: 10,
+            base_url: "https://api.x.com".into(),
+            searches: Vec::new(),
+        }
+    }
+}
+
+/// One YouTube target: a video's or a channel's comment threads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct YoutubeTarget {
+    /// A short unique name: names the cursor file.
+    pub name: String,
+    /// A video id.
+    #[serde(default)]
+    pub video_id: Option<String>,
+    /// A channel id (all threads related to the channel).
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    /// Only threads containing these terms.
+    #[serde(default)]
+    pub search_terms: Option<String>,
+}
+
+/// YouTube Data API v3 comment threads; runs when the secret `YOUTUBE_API_KEY` is set (see
+/// [`secret`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct YoutubeConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// Pages read per sweep before the rest is recorded as a gap.
+    pub max_pages: usize,
+    /// The API.
+    pub base_url: String,
+    /// The videos and channels.
+    pub targets: Vec<YoutubeTarget>,
+}
+
+impl Default for YoutubeConfig {
+    fn default() -> Self {
+        YoutubeConfig {
+            interval_secs: 600,
+            timeout_secs: 30,
+            max_pages: 5,
+            base_url: "https://www.googleapis.com".into(),
+            targets: Vec::new(),
+        }
+    }
+}
+
+/// Telegram public channels through their web preview, `t.me/s/<channel>`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// Request timeout, in seconds.
+    pub timeout_secs: u64,
+    /// Older pages read per sweep before the rest is recorded as a gap.
+    pub max_pages: usize,
+    /// The web preview's host.
+    pub base_url: String,
+    /// Channel usernames, without `@`.
+    pub channels: Vec<String>,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        TelegramConfig {
+            interval_secs: 300,
+            timeout_secs: 30,
+            max_pages: 10,
+            base_url: "https://t.me".into(),
+            channels: Vec::new(),
+        }
+    }
+}
+
+/// Google News RSS search, one feed per query.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GoogleNewsConfig {
+    /// Poll interval, in seconds.
+    pub interval_secs: u64,
+    /// The service.
+    pub base_url: String,
+    /// The searches; empty: one per watch profile when `enabled`.
+    pub searches: Vec<NamedQuery>,
+    /// Search even with no searches configured, one per watch profile.
+    pub enabled: bool,
+    /// Resolve Google's article links to the publisher's URL (the same article from the
+    /// publisher's own feed is then one mention).
+    pub resolve_links: bool,
+}
+
+impl Default for GoogleNewsConfig {
+    fn default() -> Self {
+        GoogleNewsConfig {
+            interval_secs: 900,
+            base_url: "https://news.google.com".into(),
+            searches: Vec::new(),
+            enabled: false,
+            resolve_links: true,
+        }
+    }
 }
 
 /// Mastodon hashtag timelines on one or more instances.

@@ -42,6 +42,20 @@ impl SourceState {
     }
 }
 
+/// A source name as a file name: anything but ASCII letters, digits, `-` and `_` becomes `_`.
+pub fn safe_name(source: &str) -> String {
+    source
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Loads and saves source states.
 #[derive(Debug, Clone)]
 pub struct CursorStore {
@@ -59,17 +73,12 @@ impl CursorStore {
     }
 
     fn path(&self, source: &str) -> PathBuf {
-        let safe: String = source
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.dir.join(format!("{safe}.json"))
+        self.dir.join(format!("{}.json", safe_name(source)))
+    }
+
+    /// Where the health files of these sources live.
+    pub fn health_dir(&self) -> PathBuf {
+        crate::health::dir(&self.dir)
     }
 
     /// Loads the state of `source` (empty if none was saved).

@@ -267,6 +267,7 @@ impl Source for Jetstream {
             mentions,
             cursor,
             next_poll: Duration::ZERO,
+            ..Default::default()
         })
     }
 }

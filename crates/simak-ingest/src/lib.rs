@@ -17,12 +17,19 @@
 pub mod cursor;
 pub mod factcheck_feed;
 pub mod feedprep;
+pub mod googlenews;
+pub mod health;
 pub mod html;
 pub mod jetstream;
 pub mod jsonl;
 pub mod mastodon;
+pub mod reddit;
 pub mod rss;
 pub mod scheduler;
+pub mod sweep;
+pub mod telegram;
+pub mod x;
+pub mod youtube;
 
 use simak_core::{Config, Mention};
 use std::time::Duration;
@@ -36,6 +43,12 @@ pub struct Fetched {
     pub cursor: Option<serde_json::Value>,
     /// When to fetch again.
     pub next_poll: Duration,
+    /// Time ranges the source knows it could not collect (see [`health`]).
+    pub gaps: Vec<health::Gap>,
+    /// The answer is a fixed window of the newest items (a feed): if none of them was seen
+    /// before and all are newer than anything handed over, the scheduler records a gap
+    /// between the two.
+    pub window: bool,
 }
 
 /// Why a fetch failed.
@@ -55,6 +68,10 @@ pub enum SourceError {
     /// A failure that needs an operator (404, 401, bad configuration): retried rarely.
     #[error("{0}")]
     Permanent(String),
+    /// The source cannot work as configured and is stopped (reported in its health, not
+    /// retried until a restart): a Telegram channel without a public preview.
+    #[error("{0}")]
+    Gone(String),
 }
 
 /// The stream a source writes to.
@@ -97,19 +114,122 @@ pub fn http_client(user_agent: &str, timeout_secs: u64) -> Result<reqwest::Clien
         .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
 }
 
+/// A watch profile's phrases (name, aliases, acronyms, people), for platforms without a
+/// configured search.
+#[derive(Debug, Clone, Default)]
+pub struct Watch {
+    /// The profile's id.
+    pub profile: String,
+    /// Its phrases.
+    pub phrases: Vec<String>,
+}
+
+impl Watch {
+    /// The phrases as one boolean query: `"Pemkab Sukamaju" OR Sukamaju`.
+    pub fn or_query(&self) -> String {
+        self.phrases
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                if p.contains(char::is_whitespace) {
+                    format!("\"{}\"", p.replace('"', ""))
+                } else {
+                    p.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+/// The searches to run: the configured ones, or one per watch profile when `per_profile`.
+pub fn searches(
+    configured: &[simak_core::config::NamedQuery],
+    per_profile: bool,
+    watch: &[Watch],
+) -> Vec<simak_core::config::NamedQuery> {
+    if !configured.is_empty() || !per_profile {
+        return configured.to_vec();
+    }
+    watch
+        .iter()
+        .filter(|w| !w.phrases.is_empty())
+        .map(|w| simak_core::config::NamedQuery {
+            name: w.profile.clone(),
+            query: w.or_query(),
+            subreddit: None,
+        })
+        .collect()
+}
+
+/// Sends `req`; a network failure or timeout is transient. Returns the status, the headers
+/// and the body (at most `max_bytes`).
+pub async fn send(
+    req: reqwest::RequestBuilder,
+    what: &str,
+    max_bytes: usize,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), SourceError> {
+    let mut resp = req
+        .send()
+        .await
+        // Without the URL: it may carry an API key in its query.
+        .map_err(|e| {
+            SourceError::Transient(format!("{what}: {}", rss::error_chain(&e.without_url())))
+        })?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        SourceError::Transient(format!(
+            "{what}: body: {}",
+            rss::error_chain(&e.without_url())
+        ))
+    })? {
+        body.extend_from_slice(&chunk);
+        if body.len() > max_bytes {
+            return Err(SourceError::Transient(format!(
+                "{what}: answer larger than {max_bytes} bytes"
+            )));
+        }
+    }
+    Ok((status, headers, body))
+}
+
+/// Parses a JSON body; a malformed or truncated one is transient (the next try may be whole).
+pub fn json_body(body: &[u8], what: &str) -> Result<serde_json::Value, SourceError> {
+    serde_json::from_slice(body).map_err(|e| {
+        SourceError::Transient(format!(
+            "{what}: malformed JSON ({e}); {} bytes",
+            body.len()
+        ))
+    })
+}
+
+/// Largest API answer accepted, in bytes.
+pub const MAX_BODY: usize = 16 << 20;
+
 /// Builds every source the configuration enables. One line per platform. `watch` are the
-/// watch profiles' phrases (names, aliases, acronyms, people), for platforms without search.
-pub fn build_sources(cfg: &Config, watch: &[String]) -> Result<Vec<Box<dyn Source>>, SourceError> {
+/// watch profiles, for platforms without search or without configured searches.
+pub fn build_sources(cfg: &Config, watch: &[Watch]) -> Result<Vec<Box<dyn Source>>, SourceError> {
+    let phrases: Vec<String> = watch.iter().flat_map(|w| w.phrases.clone()).collect();
+    let ua = &cfg.sources.rss.user_agent;
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    sources.extend(jetstream::build(&cfg.sources.jetstream, watch)?);
-    sources.extend(mastodon::build(
-        &cfg.sources.mastodon,
-        &cfg.sources.rss.user_agent,
-    )?);
+    sources.extend(jetstream::build(&cfg.sources.jetstream, &phrases)?);
+    sources.extend(mastodon::build(&cfg.sources.mastodon, ua)?);
     sources.extend(rss::build(&cfg.sources.rss)?);
     sources.extend(factcheck_feed::build(
         &cfg.sources.factcheck_feeds,
         &cfg.sources.rss,
+    )?);
+    sources.extend(reddit::build(&cfg.sources.reddit, ua, watch)?);
+    sources.extend(x::build(&cfg.sources.x, ua, watch)?);
+    sources.extend(youtube::build(&cfg.sources.youtube, ua)?);
+    sources.extend(telegram::build(&cfg.sources.telegram, ua)?);
+    sources.extend(googlenews::build(
+        &cfg.sources.google_news,
+        &cfg.sources.rss,
+        watch,
     )?);
     Ok(sources)
 }

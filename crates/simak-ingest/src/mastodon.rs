@@ -217,6 +217,7 @@ impl Source for MastodonTag {
             mentions,
             cursor: newest.map(|n| serde_json::json!({ "min_id": n })),
             next_poll,
+            ..Default::default()
         })
     }
 }

@@ -96,6 +96,7 @@ impl Source for RssSource {
                 mentions: Vec::new(),
                 cursor: None,
                 next_poll: self.interval,
+                ..Default::default()
             });
         }
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS
@@ -150,11 +151,14 @@ impl Source for RssSource {
             mentions,
             cursor: Some(serde_json::json!({ "etag": etag, "last_modified": last_modified })),
             next_poll: self.interval,
+            window: true,
+            ..Default::default()
         })
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error with its causes, `a: b: c`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

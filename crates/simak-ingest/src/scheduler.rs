@@ -52,6 +52,8 @@ pub async fn drive(
             return;
         }
     };
+    let health_dir = store.health_dir();
+    let mut health = crate::health::load(&health_dir, &name);
     let mut failures = 0u32;
     loop {
         let fetched = tokio::select! {
@@ -62,11 +64,28 @@ pub async fn drive(
             Ok(f) => {
                 failures = 0;
                 let total = f.mentions.len();
+                let had_cursor = state.cursor.is_some();
                 let fresh: Vec<_> = f
                     .mentions
                     .into_iter()
                     .filter(|m| !state.seen(&m.id))
                     .collect();
+                let mut gaps = f.gaps;
+                if f.window && had_cursor && total > 1 && fresh.len() == total {
+                    // A whole window of new items, all newer than the last hand-over: what
+                    // was published between the two is gone from the feed.
+                    let oldest = fresh.iter().map(|m| m.published_at).min();
+                    if let (Some(last), Some(oldest)) = (health.newest_published_at, oldest) {
+                        if oldest > last {
+                            gaps.push(crate::health::Gap::new(
+                                last,
+                                oldest,
+                                format!("all {total} items in the feed were new: the feed no longer offers what was published between the last collected item and its oldest item"),
+                            ));
+                        }
+                    }
+                }
+                let newest = fresh.iter().map(|m| m.published_at).max();
                 let records: Vec<Record> = fresh.iter().map(|m| source.record(m)).collect();
                 if !records.is_empty()
                     && !send_until_acked(&producer, records, &name, &shutdown).await
@@ -83,6 +102,7 @@ pub async fn drive(
                     tracing::error!(source = %name, error = %e, "saving the cursor failed; the next fetch repeats this one");
                 }
                 tracing::info!(source = %name, fetched = total, new = fresh.len(), "fetched");
+                health.success(chrono::Utc::now(), fresh.len() as u64, newest, gaps);
                 f.next_poll
             }
             Err(SourceError::RateLimited {
@@ -90,20 +110,37 @@ pub async fn drive(
                 message,
             }) => {
                 tracing::warn!(source = %name, retry_after_s = retry_after.as_secs(), %message, "rate limited");
+                let now = chrono::Utc::now();
+                health.rate_limited(now, now + retry_after, &message);
                 retry_after
             }
             Err(SourceError::Transient(message)) => {
                 failures += 1;
                 let wait = backoff(failures, max_backoff);
                 tracing::warn!(source = %name, failures, retry_in_s = wait.as_secs(), %message, "fetch failed");
+                health.failure(chrono::Utc::now(), &message, false);
                 wait
+            }
+            Err(SourceError::Gone(message)) => {
+                tracing::error!(source = %name, %message, "the source is stopped until Simak restarts; fix its configuration");
+                health.failure(chrono::Utc::now(), &message, true);
+                health.next_fetch_at = None;
+                if let Err(e) = crate::health::save(&health_dir, &health) {
+                    tracing::warn!(source = %name, error = %e, "writing the source's health failed");
+                }
+                return;
             }
             Err(SourceError::Permanent(message)) => {
                 failures += 1;
                 tracing::error!(source = %name, retry_in_s = max_backoff.as_secs(), %message, "fetch failed and needs attention");
+                health.failure(chrono::Utc::now(), &message, true);
                 max_backoff
             }
         };
+        health.next_fetch_at = Some(chrono::Utc::now() + wait);
+        if let Err(e) = crate::health::save(&health_dir, &health) {
+            tracing::warn!(source = %name, error = %e, "writing the source's health failed");
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}

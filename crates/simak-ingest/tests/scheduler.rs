@@ -56,6 +56,7 @@ impl Source for Paging {
             mentions: (from..end).map(mention).collect(),
             cursor: Some(serde_json::json!({ "next": end })),
             next_poll: Duration::from_millis(1),
+            ..Default::default()
         })
     }
 }

@@ -15,6 +15,8 @@ use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+pub mod sources;
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +34,9 @@ pub struct AppState {
     pub profiles: Arc<simak_analyze::profiles::Profiles>,
     /// Where Simak is opened (links in pages).
     pub base_url: String,
+    /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
+    /// writes.
+    pub sources_dir: std::path::PathBuf,
 }
 
 /// An API error with a stable code.
@@ -416,6 +421,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
         .route("/api/alerts", get(alerts_list))
+        .route("/api/sources", get(sources::sources))
+        .route("/metrics", get(sources::metrics))
         .route("/outbox/{name}", get(outbox_file))
         .route("/summary/{profile}/{date}", get(summary_page))
         .route("/review/{id}", get(review_page))

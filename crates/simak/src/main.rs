@@ -252,14 +252,16 @@ fn spawn_stage(
     let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
     match stage {
         Stage::Ingest => {
-            let watch: Vec<String> =
+            let watch: Vec<simak_ingest::Watch> =
                 simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?
                     .iter()
-                    .flat_map(|p| {
-                        std::iter::once(p.name.clone())
+                    .map(|p| simak_ingest::Watch {
+                        profile: p.id.clone(),
+                        phrases: std::iter::once(p.name.clone())
                             .chain(p.aliases.iter().cloned())
                             .chain(p.acronyms.iter().cloned())
                             .chain(p.people.iter().cloned())
+                            .collect(),
                     })
                     .collect();
             let sources =
@@ -390,6 +392,7 @@ fn spawn_stage(
                     &cfg.analyzer.profiles_dir,
                 )?),
                 base_url: cfg.alerts.base_url.clone(),
+                sources_dir: cfg.cursor_path(),
             };
             set.spawn(async move {
                 // The review queue lives with the server that shows it; if either stops, both do.

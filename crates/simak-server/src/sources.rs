@@ -1,0 +1,215 @@
+//! Collection health: `GET /api/sources` (JSON) and `GET /metrics` (Prometheus / OpenMetrics).
+//!
+//! Both read the health files the source scheduler writes (`simak_ingest::health`), so they
+//! work whether the sources run in this process or in a separate `simak ingest`.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use simak_ingest::health::{self, SourceHealth};
+use std::sync::atomic::AtomicU64;
+
+async fn load(st: &AppState) -> Vec<SourceHealth> {
+    let dir = health::dir(&st.sources_dir);
+    tokio::task::spawn_blocking(move || health::load_all(&dir))
+        .await
+        .unwrap_or_default()
+}
+
+/// `GET /api/sources`: every source's health, its outages (the current one running until
+/// now) and its recorded gaps.
+pub async fn sources(State(st): State<AppState>) -> Response {
+    let now = Utc::now();
+    let list: Vec<serde_json::Value> = load(&st)
+        .await
+        .into_iter()
+        .map(|h| {
+            let outages = h.outages_until(now);
+            let mut v = serde_json::to_value(&h).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("minutes");
+                o.remove("failing_since");
+                o.insert(
+                    "outages".into(),
+                    serde_json::to_value(outages).unwrap_or_default(),
+                );
+            }
+            v
+        })
+        .collect();
+    Json(serde_json::json!({ "generated_at": now, "sources": list })).into_response()
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Labels {
+    source: String,
+    platform: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    source: String,
+    platform: String,
+    state: String,
+}
+
+type FGauge = Gauge<f64, AtomicU64>;
+
+/// Renders the OpenMetrics text of `list`.
+pub fn render(list: &[SourceHealth]) -> String {
+    let mut reg = Registry::with_prefix("simak_source");
+    let items = Family::<Labels, Counter>::default();
+    let fetches = Family::<Labels, Counter>::default();
+    let errors = Family::<Labels, Counter>::default();
+    let limited = Family::<Labels, Counter>::default();
+    let gaps = Family::<Labels, Counter>::default();
+    let gap_secs = Family::<Labels, Counter<f64, AtomicU64>>::default();
+    let rate = Family::<Labels, FGauge>::default();
+    let lag = Family::<Labels, FGauge>::default();
+    let last_ok = Family::<Labels, FGauge>::default();
+    let failures = Family::<Labels, FGauge>::default();
+    let state = Family::<StateLabels, FGauge>::default();
+    reg.register("items", "New items handed to the log", items.clone());
+    reg.register("fetches", "Fetch attempts", fetches.clone());
+    reg.register("errors", "Failed fetches", errors.clone());
+    reg.register("rate_limited", "Rate-limit answers", limited.clone());
+    reg.register(
+        "gaps",
+        "Recorded gaps (ranges that could not be collected)",
+        gaps.clone(),
+    );
+    reg.register(
+        "gap_seconds",
+        "Total length of the recorded gaps",
+        gap_secs.clone(),
+    );
+    reg.register(
+        "items_per_minute",
+        "New items per minute over the last 15 minutes",
+        rate.clone(),
+    );
+    reg.register(
+        "lag_seconds",
+        "Publication to hand-over of the newest item of the last batch",
+        lag.clone(),
+    );
+    reg.register(
+        "last_success_timestamp_seconds",
+        "Unix time of the last successful fetch",
+        last_ok.clone(),
+    );
+    reg.register(
+        "consecutive_failures",
+        "Failures since the last success",
+        failures.clone(),
+    );
+    reg.register("state", "1 for the source's current state", state.clone());
+    for h in list {
+        let l = Labels {
+            source: h.name.clone(),
+            platform: h.platform.clone(),
+        };
+        items.get_or_create(&l).inc_by(h.items_total);
+        fetches.get_or_create(&l).inc_by(h.fetches_total);
+        errors.get_or_create(&l).inc_by(h.errors_total);
+        limited.get_or_create(&l).inc_by(h.rate_limited_total);
+        gaps.get_or_create(&l).inc_by(h.gaps.len() as u64);
+        let secs: f64 = h
+            .gaps
+            .iter()
+            .map(|g| (g.to - g.from).num_milliseconds().max(0) as f64 / 1000.0)
+            .sum();
+        gap_secs.get_or_create(&l).inc_by(secs);
+        rate.get_or_create(&l).set(h.items_per_min);
+        if let Some(s) = h.lag_secs {
+            lag.get_or_create(&l).set(s as f64);
+        }
+        if let Some(t) = h.last_success {
+            last_ok
+                .get_or_create(&l)
+                .set(t.timestamp_millis() as f64 / 1000.0);
+        }
+        failures
+            .get_or_create(&l)
+            .set(f64::from(h.consecutive_failures));
+        for s in [
+            health::State::Starting,
+            health::State::Ok,
+            health::State::Failing,
+            health::State::RateLimited,
+            health::State::NeedsAttention,
+        ] {
+            state
+                .get_or_create(&StateLabels {
+                    source: h.name.clone(),
+                    platform: h.platform.clone(),
+                    state: s.as_str().into(),
+                })
+                .set(if h.state == s { 1.0 } else { 0.0 });
+        }
+    }
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &reg) {
+        tracing::error!(error = %e, "encoding metrics failed");
+    }
+    out
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(st): State<AppState>) -> Response {
+    let body = render(&load(&st).await);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_name_every_source() {
+        let mut h = SourceHealth::new("reddit:indonesia");
+        let now = Utc::now();
+        h.success(
+            now,
+            12,
+            Some(now),
+            vec![health::Gap::new(
+                now - chrono::Duration::seconds(90),
+                now,
+                "pages",
+            )],
+        );
+        let text = render(&[h]);
+        assert!(
+            text.contains(
+                "simak_source_items_total{source=\"reddit:indonesia\",platform=\"reddit\"} 12"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "simak_source_gaps_total{source=\"reddit:indonesia\",platform=\"reddit\"} 1"
+        ));
+        assert!(text.contains(
+            "simak_source_gap_seconds_total{source=\"reddit:indonesia\",platform=\"reddit\"} 90"
+        ));
+        assert!(text.contains(
+            "simak_source_state{source=\"reddit:indonesia\",platform=\"reddit\",state=\"ok\"} 1"
+        ));
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
