@@ -6,17 +6,39 @@
 //! first when `min_id` is given) and goes on at once while pages are full. The first run starts
 //! from the newest page. A status is identified by its `uri` (the same post seen on two instances
 //! is one mention). With `X-RateLimit-Remaining: 0` the next fetch waits for
-//! `X-RateLimit-Reset`; a 429 waits for it too. A user token (from the environment variable the
-//! instance names) is sent as a bearer token when set. The streaming API is not used yet.
+//! `X-RateLimit-Reset`; a 429 waits for it too.
+//!
+//! With a user token (from the environment variable the instance names, sent as a bearer token)
+//! the source also uses the **streaming API**: once the timeline has caught up, it keeps an SSE
+//! connection to `/api/v1/streaming/hashtag?tag=<tag>` open and each fetch returns the `update`
+//! events that arrived within [`STREAM_BATCH`]. When the connection drops, the next fetch pages
+//! the timeline from the cursor again (so nothing posted while disconnected is missed) before
+//! reconnecting. `status.update` (an edit) and `delete` events are counted and logged; the
+//! mention keeps the text first collected — a deleted post stays on record, which is what an
+//! office answering a hoax needs.
 
 use crate::{Fetched, Source, SourceError};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use simak_core::config::{MastodonConfig, MastodonInstance};
 use simak_core::{url_mention_id, Author, Mention, Metrics};
 use std::time::Duration;
 
 /// Statuses per page (Mastodon's maximum for timelines).
 pub const PAGE: usize = 40;
+/// How long one fetch collects streamed statuses.
+pub const STREAM_BATCH: Duration = Duration::from_millis(1000);
+
+type Events = std::pin::Pin<
+    Box<
+        dyn futures::Stream<
+                Item = Result<
+                    eventsource_stream::Event,
+                    eventsource_stream::EventStreamError<reqwest::Error>,
+                >,
+            > + Send,
+    >,
+>;
 
 /// One hashtag timeline on one instance.
 pub struct MastodonTag {
@@ -26,6 +48,14 @@ pub struct MastodonTag {
     token: Option<String>,
     interval: Duration,
     client: reqwest::Client,
+    stream: Option<Events>,
+    /// The timeline position when the stream was opened: statuses posted between the catch-up
+    /// and the subscription are read from the timeline once the stream is open.
+    backfill_from: Option<serde_json::Value>,
+    /// Edits seen on the stream.
+    pub stream_edits: u64,
+    /// Deletes seen on the stream.
+    pub stream_deletes: u64,
 }
 
 /// Builds one source per configured instance and hashtag.
@@ -63,7 +93,154 @@ impl MastodonTag {
                 .filter(|t| !t.is_empty()),
             interval: Duration::from_secs(cfg.interval_secs.max(1)),
             client,
+            stream: None,
+            backfill_from: None,
+            stream_edits: 0,
+            stream_deletes: 0,
         }
+    }
+
+    /// Uses `token` as the user token (instead of the environment's).
+    pub fn with_token(mut self, token: &str) -> MastodonTag {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    async fn connect(&mut self) -> Result<(), SourceError> {
+        let url = format!(
+            "{}/api/v1/streaming/hashtag?tag={}",
+            self.base,
+            simak_core::mention::path_segment(&self.tag)
+        );
+        let token = self.token.as_deref().unwrap_or_default();
+        // No overall timeout on a stream: the client's would cut it.
+        let resp = self
+            .client
+            .get(&url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .timeout(Duration::from_secs(24 * 3600))
+            .send()
+            .await
+            .map_err(|e| SourceError::Transient(format!("{url}: {}", e.without_url())))?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(SourceError::RateLimited {
+                retry_after: until_reset(resp.headers()).unwrap_or(Duration::from_secs(60)),
+                message: format!("{url} answered 429"),
+            });
+        }
+        if status.is_server_error() {
+            return Err(SourceError::Transient(format!("{url} answered {status}")));
+        }
+        if !status.is_success() {
+            return Err(SourceError::Permanent(format!(
+                "{url} answered {status}: check the instance's user token"
+            )));
+        }
+        tracing::info!(source = %self.name, "streaming connected");
+        use eventsource_stream::Eventsource;
+        self.stream = Some(Box::pin(resp.bytes_stream().eventsource()));
+        Ok(())
+    }
+
+    /// Reads the stream for up to [`STREAM_BATCH`].
+    async fn read_stream(&mut self, min_id: Option<String>) -> Result<Fetched, SourceError> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(SourceError::Transient("no stream".into()));
+        };
+        let deadline = tokio::time::Instant::now() + STREAM_BATCH;
+        let mut mentions = Vec::new();
+        let mut newest = min_id;
+        let mut ended = None;
+        loop {
+            let next = tokio::time::timeout_at(deadline, stream.next()).await;
+            let ev = match next {
+                Err(_) => break,
+                Ok(None) => {
+                    ended = Some("the server closed the stream".to_string());
+                    break;
+                }
+                Ok(Some(Err(e))) => {
+                    ended = Some(format!("stream: {e}"));
+                    break;
+                }
+                Ok(Some(Ok(ev))) => ev,
+            };
+            match ev.event.as_str() {
+                "update" => match serde_json::from_str::<serde_json::Value>(&ev.data) {
+                    Ok(s) => {
+                        if let Some(id) = s["id"].as_str() {
+                            if newest.as_deref().is_none_or(|n| id_gt(id, n)) {
+                                newest = Some(id.to_string());
+                            }
+                        }
+                        match parse_status(&s) {
+                            Some(m) => mentions.push(m),
+                            None => {
+                                tracing::warn!(source = %self.name, "skipping a streamed status without uri or created_at")
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(source = %self.name, error = %e, "skipping a malformed streamed status")
+                    }
+                },
+                "status.update" => {
+                    self.stream_edits += 1;
+                    tracing::debug!(source = %self.name, "a status was edited; the first text collected is kept");
+                }
+                "delete" => {
+                    self.stream_deletes += 1;
+                    tracing::debug!(source = %self.name, id = %ev.data, "a status was deleted; it stays on record");
+                }
+                _ => {}
+            }
+            if mentions.len() >= 500 {
+                break;
+            }
+        }
+        if let Some(from) = self.backfill_from.take() {
+            // What was posted between the catch-up and the subscription; overlaps with the
+            // stream are dropped by the scheduler's dedupe.
+            match self.poll_timeline(Some(&from)).await {
+                Ok(f) => {
+                    if let Some(n) = f.cursor.as_ref().and_then(|c| c["min_id"].as_str()) {
+                        if newest.as_deref().is_none_or(|m| id_gt(n, m)) {
+                            newest = Some(n.to_string());
+                        }
+                    }
+                    if f.next_poll == Duration::ZERO {
+                        // A full page: more to read before the stream's statuses count.
+                        self.backfill_from = f.cursor.clone();
+                    }
+                    mentions.extend(f.mentions);
+                }
+                Err(e) => {
+                    // Not read yet: try again with the next batch. The streamed statuses are
+                    // handed over all the same.
+                    self.backfill_from = Some(from.clone());
+                    tracing::warn!(source = %self.name, error = %e, "timeline backfill after subscribing failed; retrying");
+                }
+            }
+        }
+        if let Some(why) = &ended {
+            tracing::info!(source = %self.name, reason = %why, "stream ended; catching up from the timeline");
+            self.stream = None;
+        }
+        mentions.sort_by_key(|m| m.published_at);
+        // While the backfill is pending the cursor stays where the timeline is surely read to:
+        // a restart then pages the timeline from there.
+        let cursor = match &self.backfill_from {
+            Some(pending) => Some(pending.clone()),
+            None => newest.map(|n| serde_json::json!({ "min_id": n })),
+        };
+        Ok(Fetched {
+            mentions,
+            cursor,
+            next_poll: Duration::ZERO,
+            ..Default::default()
+        })
     }
 }
 
@@ -141,6 +318,40 @@ impl Source for MastodonTag {
     }
 
     async fn fetch(&mut self, cursor: Option<&serde_json::Value>) -> Result<Fetched, SourceError> {
+        let min_id = cursor
+            .and_then(|c| c.get("min_id"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        if self.stream.is_some() {
+            return self.read_stream(min_id).await;
+        }
+        let f = self.poll_timeline(cursor).await?;
+        if self.token.is_some() && f.next_poll == self.interval {
+            self.backfill_from = f.cursor.clone().or_else(|| cursor.cloned());
+            // Caught up: stream from here. A failure to connect is reported on the next fetch,
+            // which polls the timeline again meanwhile.
+            let caught_up = Fetched {
+                next_poll: Duration::ZERO,
+                ..f
+            };
+            if let Err(e) = self.connect().await {
+                tracing::warn!(source = %self.name, error = %e, "streaming unavailable; polling the timeline");
+                return Ok(Fetched {
+                    next_poll: self.interval,
+                    ..caught_up
+                });
+            }
+            return Ok(caught_up);
+        }
+        Ok(f)
+    }
+}
+
+impl MastodonTag {
+    async fn poll_timeline(
+        &mut self,
+        cursor: Option<&serde_json::Value>,
+    ) -> Result<Fetched, SourceError> {
         let min_id = cursor
             .and_then(|c| c.get("min_id"))
             .and_then(|v| v.as_str())

@@ -65,10 +65,12 @@ pub async fn drive(
                 failures = 0;
                 let total = f.mentions.len();
                 let had_cursor = state.cursor.is_some();
+                // Repeats of earlier batches, and repeats within this one.
+                let mut batch_ids = std::collections::HashSet::new();
                 let fresh: Vec<_> = f
                     .mentions
                     .into_iter()
-                    .filter(|m| !state.seen(&m.id))
+                    .filter(|m| !state.seen(&m.id) && batch_ids.insert(m.id.clone()))
                     .collect();
                 let mut gaps = f.gaps;
                 if f.window && had_cursor && total > 1 && fresh.len() == total {
