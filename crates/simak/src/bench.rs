@@ -62,6 +62,8 @@ enum BenchWhat {
     Hoax,
     /// Alert latency: from the source's handover to the SMTP server's acceptance.
     Alerts,
+    /// Per-source collection throughput against replay servers, vs bare HTTP (use --n 20000).
+    Sources,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -85,6 +87,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     }
     if let BenchWhat::Alerts = a.what {
         return alerts_bench(&a).await;
+    }
+    if let BenchWhat::Sources = a.what {
+        return crate::bench_sources::run(a.n).await;
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
