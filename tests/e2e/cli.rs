@@ -110,3 +110,97 @@ async fn run_serves_search_on_the_embedded_log_and_stops_cleanly() {
         app.logs()
     );
 }
+
+#[test]
+fn user_accounts_are_managed_from_the_command_line() {
+    let app = App::new(None, "");
+    let ok = |args: &[&str]| {
+        let out = app.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let pw = app.dir.path().join("pw.txt");
+    std::fs::write(&pw, "rahasia-kantor-123\n").unwrap();
+    let out = ok(&[
+        "user",
+        "add",
+        "humas-dinkes-1",
+        "--role",
+        "officer",
+        "--profile",
+        "pemkab-sukamaju",
+        "--name",
+        "Humas Dinkes",
+        "--password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("added humas-dinkes-1 (officer, profiles: pemkab-sukamaju)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("rahasia"),
+        "a given password is never printed"
+    );
+    let out = ok(&[
+        "user",
+        "add",
+        "humas-dinkes-2",
+        "--profile",
+        "pemkab-sukamaju",
+    ]);
+    let generated = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .unwrap();
+    assert_eq!(generated.len(), 16);
+    // Bad input: a clear message, exit 2.
+    let out = app.run(&["user", "add", "Bad Name", "--profile", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lowercase letters"));
+    let out = app.run(&["user", "add", "tanpa-opd", "--role", "officer"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least one watch profile"));
+    // Staff rotate: the account's work goes to another, its history stays.
+    let out = ok(&[
+        "user",
+        "token",
+        "humas-dinkes-1",
+        "--name",
+        "laporan-harian",
+    ]);
+    assert!(out.contains("smk_"));
+    ok(&[
+        "user",
+        "disable",
+        "humas-dinkes-1",
+        "--hand-over-to",
+        "humas-dinkes-2",
+    ]);
+    let list = ok(&["user", "list", "--json"]);
+    let accounts: Vec<serde_json::Value> = list
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(accounts[0]["username"], "humas-dinkes-1");
+    assert_eq!(accounts[0]["disabled"], true);
+    assert_eq!(accounts[0]["handed_over_to"], "humas-dinkes-2");
+    let out = ok(&["user", "reset", "humas-dinkes-2"]);
+    assert!(out.contains("new password for humas-dinkes-2 (shown once): "));
+    let audit = ok(&["user", "audit"]);
+    for action in [
+        "account.add",
+        "token.create",
+        "account.disable",
+        "account.password",
+    ] {
+        assert!(audit.contains(action), "{action} in\n{audit}");
+    }
+    assert!(audit.contains("cli:"), "the actor is the operator");
+    assert!(!audit.contains("rahasia"), "no password in the audit log");
+}

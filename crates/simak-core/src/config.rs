@@ -739,6 +739,11 @@ impl Config {
         self.data_dir.join("review.sqlite")
     }
 
+    /// The accounts, sessions, API tokens and audit log.
+    pub fn accounts_db_path(&self) -> PathBuf {
+        self.data_dir.join("accounts.sqlite")
+    }
+
     /// Where `simak train hoax` writes, and the analyzer reads, the office's hoax model.
     pub fn hoax_model_path(&self) -> PathBuf {
         self.data_dir.join("models").join("hoax.json")

@@ -4,6 +4,7 @@ mod bench;
 mod bench_sources;
 mod models;
 mod review;
+mod user;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -93,6 +94,12 @@ enum Command {
     Review {
         #[command(subcommand)]
         what: review::ReviewWhat,
+    },
+    /// Office accounts: add, disable (handing work over), enable, reset, list, API tokens,
+    /// the audit log.
+    User {
+        #[command(subcommand)]
+        what: user::UserWhat,
     },
     /// Benchmarks.
     Bench(bench::BenchArgs),
@@ -206,6 +213,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Train { what } => models::train(&cfg, what).await,
         Command::Eval { what } => models::eval(what),
         Command::Review { what } => review::run(cfg, what).await,
+        Command::User { what } => user::run(&cfg, what),
         Command::Summary {
             profile,
             date,
