@@ -64,6 +64,8 @@ enum BenchWhat {
     Alerts,
     /// Per-source collection throughput against replay servers, vs bare HTTP (use --n 20000).
     Sources,
+    /// Search latency over HTTP on a large index (use --n 1000000), vs the searcher in-process.
+    Search,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -90,6 +92,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     }
     if let BenchWhat::Sources = a.what {
         return crate::bench_sources::run(a.n).await;
+    }
+    if let BenchWhat::Search = a.what {
+        return crate::bench_search::run(&a.corpus, a.n, 20).await;
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
@@ -310,7 +315,7 @@ async fn pipeline(
     Ok(v)
 }
 
-fn corpus_texts(path: &Path) -> Result<Vec<String>> {
+pub(crate) fn corpus_texts(path: &Path) -> Result<Vec<String>> {
     let f = std::fs::File::open(path)
         .with_context(|| format!("cannot open the corpus {} (pass --corpus)", path.display()))?;
     let texts: Vec<String> = std::io::BufReader::new(f)

@@ -1,6 +1,7 @@
 //! The `simak` command.
 
 mod bench;
+mod bench_search;
 mod bench_sources;
 mod models;
 mod review;
