@@ -223,7 +223,7 @@ mod reqwest {
             .build()
             .unwrap();
         rt.block_on(async {
-            match ::reqwest::get(url).await {
+            match crate::harness::http_get(url).await {
                 Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
                 Err(e) => (0, e.to_string()),
             }

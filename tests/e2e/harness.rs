@@ -176,7 +176,31 @@ impl App {
             writeln!(f, "[bus.embedded]\nfsync = false\npoll_ms = 20").unwrap();
         }
         f.write_all(extra.as_bytes()).unwrap();
-        App { dir, config, port }
+        let app = App { dir, config, port };
+        // An admin account and its API token, used by `http_get` for this app's port.
+        let pw = app.dir.path().join("admin-password");
+        std::fs::write(&pw, "e2e-admin-password\n").unwrap();
+        let out = app.run(&[
+            "user",
+            "add",
+            "e2e-admin",
+            "--role",
+            "admin",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]);
+        // (A test of a broken configuration gets no account.)
+        if out.status.success() {
+            let out = app.run(&["user", "token", "e2e-admin", "--name", "e2e"]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            let token = text
+                .split_whitespace()
+                .find(|w| w.starts_with("smk_"))
+                .unwrap()
+                .to_string();
+            TOKENS.lock().unwrap().insert(port, token);
+        }
+        app
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
@@ -360,4 +384,23 @@ print(json.dumps(out))
         );
         serde_json::from_slice(&out.stdout).unwrap()
     }
+}
+
+/// API tokens of the running apps, by port.
+static TOKENS: std::sync::Mutex<std::collections::BTreeMap<u16, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// GET `url` as the admin of the app listening on its port (no token for other URLs).
+pub async fn http_get(url: impl AsRef<str>) -> reqwest::Result<reqwest::Response> {
+    let url = url.as_ref();
+    let port: Option<u16> = url
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok());
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = port.and_then(|p| TOKENS.lock().unwrap().get(&p).cloned()) {
+        req = req.bearer_auth(t);
+    }
+    req.send().await
 }

@@ -2,6 +2,7 @@
 //! (tansu) on loopback, real files. One test binary, so linking happens once.
 
 mod alerts;
+mod auth;
 mod classify;
 mod cli;
 mod crash;

@@ -12,7 +12,7 @@ const DOCS: &str = r#"{"id":"p:1","source":"x","text":"Jalan rusak parah di depa
 "#;
 
 async fn get(url: &str) -> (u16, Value) {
-    let r = reqwest::get(url).await.unwrap();
+    let r = crate::harness::http_get(url).await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap())
 }
@@ -43,7 +43,7 @@ async fn kafka_import_analyze_index_search() {
     let all = {
         let mut last = Value::Null;
         for _ in 0..600 {
-            if let Ok(r) = reqwest::get(format!("{base}/api/search?q=*")).await {
+            if let Ok(r) = crate::harness::http_get(format!("{base}/api/search?q=*")).await {
                 last = r.json().await.unwrap_or(Value::Null);
                 if last["total"] == 5 {
                     break;

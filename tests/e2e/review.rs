@@ -9,7 +9,7 @@ use std::time::Duration;
 const FACTCHECK: &str = "{\"id\":\"tbh-77\",\"claim\":\"Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp\",\"verdict\":\"hoaks\",\"url\":\"https://cekfakta.example.id/77\",\"source\":\"cekfakta\"}\n";
 
 async fn get(url: &str) -> (u16, Value) {
-    match reqwest::get(url).await {
+    match crate::harness::http_get(url).await {
         Ok(r) => {
             let status = r.status().as_u16();
             (status, r.json().await.unwrap_or(Value::Null))

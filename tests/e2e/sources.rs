@@ -33,7 +33,7 @@ fn reddit_listing() -> Value {
 }
 
 async fn get(url: &str) -> (u16, String) {
-    match reqwest::get(url).await {
+    match crate::harness::http_get(url).await {
         Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
         Err(_) => (0, String::new()),
     }

@@ -56,6 +56,7 @@ fn day_request(profile: &str, date: NaiveDate, limit: usize) -> SearchRequest {
         lang: None,
         sentiment: None,
         profile: Some(profile.to_string()),
+        within_profiles: None,
         limit,
         offset: 0,
         sort: Sort::Newest,

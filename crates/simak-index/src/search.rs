@@ -74,6 +74,8 @@ pub struct SearchRequest {
     pub sentiment: Option<String>,
     /// Only mentions that matched this watch profile.
     pub profile: Option<String>,
+    /// Only mentions that matched one of these profiles (the caller's scope); None: all.
+    pub within_profiles: Option<Vec<String>>,
     /// Page size.
     pub limit: usize,
     /// Hits to skip.
@@ -235,6 +237,25 @@ impl MentionSearcher {
                         IndexRecordOption::Basic,
                     )),
                 ));
+            }
+        }
+        if let Some(scope) = &req.within_profiles {
+            let any: Vec<(Occur, Box<dyn Query>)> = scope
+                .iter()
+                .map(|p| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(self.fields.profiles, p),
+                            IndexRecordOption::Basic,
+                        )) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            if any.is_empty() {
+                clauses.push((Occur::Must, Box::new(tantivy::query::EmptyQuery)));
+            } else {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
             }
         }
         if let (Some(s), Some(u)) = (req.since, req.until) {

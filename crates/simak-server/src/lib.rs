@@ -15,7 +15,10 @@ use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+pub mod auth;
 pub mod sources;
+
+use auth::{Caller, PageCaller};
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -34,6 +37,8 @@ pub struct AppState {
     pub profiles: Arc<simak_analyze::profiles::Profiles>,
     /// Where Simak is opened (links in pages).
     pub base_url: String,
+    /// Accounts, sessions, API tokens and the audit log.
+    pub auth: Arc<simak_auth::AuthStore>,
     /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
     /// writes.
     pub sources_dir: std::path::PathBuf,
@@ -143,6 +148,7 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
         lang: nonempty(&p.lang),
         sentiment: nonempty(&p.sentiment),
         profile: nonempty(&p.profile),
+        within_profiles: None,
         limit,
         offset: parse_num("offset", p.offset.as_deref(), 0)?,
         sort,
@@ -151,10 +157,15 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
 
 async fn search(
     State(st): State<AppState>,
+    caller: Caller,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let req = to_request(&params, st.max_limit)?;
+    let mut req = to_request(&params, st.max_limit)?;
+    if let Some(p) = &req.profile {
+        caller.must_see(p)?;
+    }
+    req.within_profiles = caller.scope();
     let searcher = st.searcher.clone();
     let res = tokio::task::spawn_blocking(move || searcher.search(&req))
         .await
@@ -181,7 +192,7 @@ async fn search(
     }
 }
 
-async fn stats(State(st): State<AppState>) -> Json<serde_json::Value> {
+async fn stats(State(st): State<AppState>, _caller: Caller) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "mentions": st.searcher.num_docs() }))
 }
 
@@ -197,6 +208,7 @@ pub struct ReviewParams {
 
 async fn review_list(
     State(st): State<AppState>,
+    caller: Caller,
     params: Result<Query<ReviewParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -215,8 +227,20 @@ async fn review_list(
         ),
         None => None,
     };
+    let mut profiles: Vec<String> = p.profile.into_iter().filter(|s| !s.is_empty()).collect();
+    for p in &profiles {
+        caller.must_see(p)?;
+    }
+    if profiles.is_empty() {
+        if let Some(scope) = caller.scope() {
+            if scope.is_empty() {
+                return Ok(Json(serde_json::json!({ "cases": [] })).into_response());
+            }
+            profiles = scope;
+        }
+    }
     let f = Filter {
-        profiles: p.profile.into_iter().filter(|s| !s.is_empty()).collect(),
+        profiles,
         state,
         min_score,
         limit: Some(parse_num("limit", p.limit.as_deref(), 50)?.min(st.max_limit)),
@@ -231,22 +255,28 @@ async fn review_list(
 
 async fn review_case(
     State(st): State<AppState>,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     let r = st.review.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<_, ReviewError> {
-        Ok(serde_json::json!({
-            "case": r.case(&id)?,
-            "mentions": r.mentions(&id)?,
-            "history": r.events(&id)?,
-        }))
+    let (case, mentions, history) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ReviewError>((r.case(&id)?, r.mentions(&id)?, r.events(&id)?))
     })
     .await
     .expect("review task")?;
-    Ok(Json(body).into_response())
+    caller.must_see(&case.profile)?;
+    Ok(
+        Json(serde_json::json!({"case": case, "mentions": mentions, "history": history}))
+            .into_response(),
+    )
 }
 
-async fn alerts_list(State(st): State<AppState>) -> Result<Response, ApiError> {
+/// The watch profile of an alert key (`hoax:<profile>:…`, `<kind>:<profile>:<hour>`).
+fn alert_profile(key: &str) -> &str {
+    key.split(':').nth(1).unwrap_or_default()
+}
+
+async fn alerts_list(State(st): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let a = st.alerts.clone();
     let items = tokio::task::spawn_blocking(move || a.outbox(200))
         .await
@@ -259,14 +289,21 @@ async fn alerts_list(State(st): State<AppState>) -> Result<Response, ApiError> {
                 message: "the outbox could not be read; see the server log".into(),
             }
         })?;
+    let items: Vec<_> = items
+        .into_iter()
+        .filter(|i| caller.account.can_see(alert_profile(&i.key)))
+        .collect();
     Ok(Json(serde_json::json!({ "alerts": items })).into_response())
 }
 
 /// An alert written as a file, `GET /outbox/00000001.eml`.
 async fn outbox_file(
     State(st): State<AppState>,
+    PageCaller(caller): PageCaller,
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
+    // A file does not say its profile: admins only.
+    caller.must_be_admin()?;
     let ok =
         name.len() == 12 && name.ends_with(".eml") && name[..8].bytes().all(|b| b.is_ascii_digit());
     if !ok {
@@ -297,6 +334,7 @@ async fn outbox_file(
 /// mentions, the history. Every text is escaped.
 async fn review_page(
     State(st): State<AppState>,
+    PageCaller(caller): PageCaller,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     use simak_alert::compose::{esc, link};
@@ -306,6 +344,7 @@ async fn review_page(
     })
     .await
     .expect("review task")?;
+    caller.must_see(&case.profile)?;
     let state = case.state.label_id();
     let mut h = format!(
         "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kasus {}</title></head><body style=\"font-family:sans-serif;max-width:760px\"><h1>Kasus hoaks</h1><p><code>{}</code> · profil {} · status <b>{}</b> · {} · skor {:.0}% · {} unggahan</p><blockquote>{}</blockquote>",
@@ -368,8 +407,10 @@ async fn review_page(
 /// `GET /summary/{profile}/{date}`: the daily summary page.
 async fn summary_page(
     State(st): State<AppState>,
+    PageCaller(caller): PageCaller,
     axum::extract::Path((profile, date)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    caller.must_see(&profile)?;
     let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
     let res = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
@@ -399,7 +440,7 @@ async fn summary_page(
     }
 }
 
-async fn index_page() -> Html<&'static str> {
+async fn index_page(_caller: PageCaller) -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
 
@@ -416,6 +457,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/login", get(auth::login_page))
+        .route("/api/login", axum::routing::post(auth::login))
+        .route("/api/logout", axum::routing::post(auth::logout))
+        .route("/api/me", get(auth::me))
         .route("/api/search", get(search))
         .route("/api/stats", get(stats))
         .route("/api/review", get(review_list))
@@ -443,7 +488,10 @@ pub async fn serve(
         )
     })?;
     tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
 }

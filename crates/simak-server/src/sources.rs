@@ -26,7 +26,7 @@ async fn load(st: &AppState) -> Vec<SourceHealth> {
 
 /// `GET /api/sources`: every source's health, its outages (the current one running until
 /// now) and its recorded gaps.
-pub async fn sources(State(st): State<AppState>) -> Response {
+pub async fn sources(State(st): State<AppState>, _caller: crate::auth::Caller) -> Response {
     let now = Utc::now();
     let list: Vec<serde_json::Value> = load(&st)
         .await

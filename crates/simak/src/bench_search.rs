@@ -174,6 +174,18 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
         size as f64 / 1e6
     );
 
+    // An account for the bench's requests.
+    let auth = simak_auth::AuthStore::open(&data.join("accounts.sqlite"))?;
+    auth.add(
+        "bench",
+        "bench",
+        "bench",
+        simak_auth::Role::Admin,
+        &[],
+        &simak_auth::random_password(),
+    )?;
+    let token = auth.create_token("bench", "bench", "bench")?;
+    drop(auth);
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -187,7 +199,14 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
         .spawn()
         .context("starting simak serve")?;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse()?,
+        );
+        reqwest::Client::builder().default_headers(h).build()?
+    };
     let mut up = false;
     for _ in 0..600 {
         if client.get(format!("{base}/healthz")).send().await.is_ok() {

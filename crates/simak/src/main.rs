@@ -152,6 +152,39 @@ struct SearchArgs {
     json: bool,
 }
 
+/// With no account at all, creates `admin` with a random password written to
+/// `<data_dir>/initial-admin-password` (mode 0600; never logged): the operator logs in with it,
+/// creates the office's accounts, and deletes the file.
+fn bootstrap_admin(cfg: &Config, auth: &simak_auth::AuthStore) -> Result<()> {
+    if !auth.list()?.is_empty() {
+        return Ok(());
+    }
+    let pw = simak_auth::random_password();
+    auth.add(
+        "simak:bootstrap",
+        "admin",
+        "Administrator",
+        simak_auth::Role::Admin,
+        &[],
+        &pw,
+    )?;
+    let path = cfg.data_dir.join("initial-admin-password");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| path.display().to_string())?;
+        writeln!(f, "{pw}")?;
+    }
+    tracing::warn!(file = %path.display(), "no accounts yet: created `admin`; its password is in this file (log in, create the office's accounts, then delete the file)");
+    Ok(())
+}
+
 /// An error that exits with status 2 (the user's input was wrong), not 1.
 #[derive(Debug)]
 struct UsageError(String);
@@ -392,7 +425,13 @@ fn spawn_stage(
                 simak_alert::AlertStore::open(&cfg.alerts_db_path())
                     .with_context(|| cfg.alerts_db_path().display().to_string())?,
             );
+            let auth = Arc::new(
+                simak_auth::AuthStore::open(&cfg.accounts_db_path())
+                    .with_context(|| cfg.accounts_db_path().display().to_string())?,
+            );
+            bootstrap_admin(&cfg, &auth)?;
             let state = simak_server::AppState {
+                auth,
                 searcher,
                 max_limit: cfg.server.max_limit,
                 review: review.clone(),
@@ -596,6 +635,7 @@ fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
         lang: a.lang.clone(),
         sentiment: a.sentiment.clone(),
         profile: a.profile.clone(),
+        within_profiles: None,
         limit: a.limit,
         offset: a.offset,
         sort: a.sort,

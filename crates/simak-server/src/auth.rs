@@ -1,0 +1,253 @@
+//! Who is calling: a session cookie from `POST /api/login`, or an API token
+//! (`Authorization: Bearer smk_…`). Every `/api` endpoint but login needs one (401 otherwise);
+//! an account sees only its watch profiles (403 for another OPD's). A write with a session
+//! cookie must carry the session's CSRF token in `X-CSRF-Token`; API tokens are not cookies and
+//! need none.
+
+use crate::{ApiError, AppState};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Deserialize;
+use simak_auth::{Account, AuthError, Role};
+use std::net::SocketAddr;
+
+/// The session cookie.
+pub const COOKIE: &str = "simak_session";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account.
+    pub account: Account,
+    /// The session's CSRF token (None for API tokens).
+    pub csrf: Option<String>,
+}
+
+impl Caller {
+    /// The profiles the caller may see; None: all (admin).
+    pub fn scope(&self) -> Option<Vec<String>> {
+        (self.account.role != Role::Admin).then(|| self.account.profiles.clone())
+    }
+
+    /// 403 unless the caller may see `profile`.
+    pub fn must_see(&self, profile: &str) -> Result<(), ApiError> {
+        if self.account.can_see(profile) {
+            Ok(())
+        } else {
+            Err(forbidden(profile))
+        }
+    }
+
+    /// 403 unless the caller is an admin.
+    pub fn must_be_admin(&self) -> Result<(), ApiError> {
+        if self.account.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: "only an admin may do this".into(),
+            })
+        }
+    }
+}
+
+fn forbidden(profile: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        code: "forbidden",
+        message: format!("this account is not scoped to the watch profile {profile:?}"),
+    }
+}
+
+fn unauthorized() -> ApiError {
+    ApiError {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unauthorized",
+        message: "log in first (POST /api/login) or send an API token (Authorization: Bearer …)"
+            .into(),
+    }
+}
+
+fn internal(e: AuthError) -> ApiError {
+    tracing::error!(error = %e, "accounts database failed");
+    ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: "the accounts database failed; see the server log".into(),
+    }
+}
+
+/// The session cookie's value, if any.
+pub fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Resolves the caller of `headers`, if authenticated.
+pub async fn caller(st: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let session = cookie(headers);
+    let auth = st.auth.clone();
+    tokio::task::spawn_blocking(move || -> Result<Option<Caller>, AuthError> {
+        if let Some(t) = bearer {
+            return Ok(auth.token_account(&t)?.map(|account| Caller {
+                account,
+                csrf: None,
+            }));
+        }
+        if let Some(t) = session {
+            return Ok(auth.session(&t)?.map(|s| Caller {
+                account: s.account,
+                csrf: Some(s.csrf),
+            }));
+        }
+        Ok(None)
+    })
+    .await
+    .expect("auth task")
+    .map_err(internal)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Caller, ApiError> {
+        let c = caller(st, &parts.headers).await?.ok_or_else(unauthorized)?;
+        let write = !matches!(parts.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+        if write {
+            if let Some(expected) = &c.csrf {
+                let given = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok());
+                if given != Some(expected.as_str()) {
+                    return Err(ApiError {
+                        status: StatusCode::FORBIDDEN,
+                        code: "csrf",
+                        message: "missing or wrong X-CSRF-Token for this session".into(),
+                    });
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// A page's caller: like [`Caller`], but an anonymous visitor is sent to the login page.
+pub struct PageCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<PageCaller, Response> {
+        match caller(st, &parts.headers).await {
+            Ok(Some(c)) => Ok(PageCaller(c)),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// `POST /api/login` body.
+#[derive(Deserialize)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+/// `POST /api/login`: sets the session cookie; returns the account and the CSRF token.
+pub async fn login(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(l) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let auth = st.auth.clone();
+    let client = addr.ip().to_string();
+    let res = tokio::task::spawn_blocking(move || auth.login(&l.username, &l.password, &client))
+        .await
+        .expect("auth task");
+    let s = match res {
+        Ok(s) => s,
+        Err(AuthError::RateLimited(secs)) => {
+            return Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                Json(serde_json::json!({"error": {"code": "rate_limited",
+                    "message": format!("terlalu banyak percobaan masuk yang gagal; coba lagi dalam {secs} detik")}})),
+            )
+                .into_response())
+        }
+        Err(AuthError::BadCredentials) | Err(AuthError::Disabled(_)) => {
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "bad_credentials",
+                message: "nama akun atau kata sandi salah".into(),
+            })
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let secure = if st.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        s.token,
+        simak_auth::SESSION_MAX.num_seconds()
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(serde_json::json!({"account": s.account, "csrf": s.csrf})),
+    )
+        .into_response())
+}
+
+/// `POST /api/logout`.
+pub async fn logout(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(t) = cookie(&headers) {
+        let auth = st.auth.clone();
+        tokio::task::spawn_blocking(move || auth.logout(&t))
+            .await
+            .expect("auth task")
+            .map_err(internal)?;
+    }
+    let _ = c;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        )],
+        Json(serde_json::json!({"ok": true})),
+    )
+        .into_response())
+}
+
+/// `GET /api/me`: the caller's account and, for a session, its CSRF token.
+pub async fn me(c: Caller) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"account": c.account, "csrf": c.csrf}))
+}
+
+/// `GET /login`.
+pub async fn login_page() -> Html<&'static str> {
+    Html(include_str!("login.html"))
+}
