@@ -83,38 +83,93 @@ async fn factcheck_stream_review_queue_and_clarification() {
     let out = app.run(&["review", "act", "nope", "take", "--by", "humas"]);
     assert_eq!(out.status.code(), Some(2));
 
-    for args in [
-        vec!["review", "act", case_id, "take", "--by", "operator-humas"],
-        vec![
-            "review",
-            "act",
-            case_id,
-            "confirm",
-            "--by",
-            "kabid-ikp",
-            "--note",
-            "dicek ke Dinsos",
-        ],
-        vec![
-            "review",
-            "act",
-            case_id,
-            "clarify",
-            "--by",
-            "kabid-ikp",
-            "--url",
-            "https://sukamajukab.go.id/klarifikasi/bantuan-5-juta",
-            "--note",
-            "Pemkab tidak membuka pendaftaran bantuan lewat WhatsApp",
-        ],
-    ] {
-        let out = app.run(&args);
+    // The operator takes the case on the command line.
+    let out = app.run(&["review", "act", case_id, "take", "--by", "operator-humas"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Officers act through the API, each within its own OPD.
+    let token_of = |user: &str, profile: &str, role: &str| {
+        let pw = app.dir.path().join(format!("{user}.pw"));
+        std::fs::write(&pw, "kata-sandi-kantor\n").unwrap();
+        let out = app.run(&[
+            "user",
+            "add",
+            user,
+            "--role",
+            role,
+            "--profile",
+            profile,
+            "--password-file",
+            pw.to_str().unwrap(),
+        ]);
         assert!(
             out.status.success(),
-            "{args:?}: {}",
+            "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
+        let out = app.run(&["user", "token", user]);
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find(|w| w.starts_with("smk_"))
+            .unwrap()
+            .to_string()
+    };
+    let kabid = token_of("kabid-ikp", "pemkab-sukamaju", "officer");
+    let other = token_of("humas-kominfo", "diskominfo-sukamaju", "officer");
+    let viewer = token_of("pimpinan", "pemkab-sukamaju", "viewer");
+    let act = |token: String, body: Value| {
+        let url = format!("{base}/api/review/{}/actions", case_id.replace(':', "%3A"));
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let confirm = serde_json::json!({"action": "confirm", "note": "dicek ke Dinsos"});
+    let (s, v) = act(other, confirm.clone()).await;
+    assert_eq!(
+        (s, &v["error"]["code"]),
+        (403, &Value::from("forbidden")),
+        "another OPD"
+    );
+    let (s, _) = act(viewer, confirm.clone()).await;
+    assert_eq!(s, 403, "a viewer");
+    let (s, v) = act(kabid.clone(), serde_json::json!({"action": "clarify"})).await;
+    assert_eq!(
+        (s, &v["error"]["code"]),
+        (400, &Value::from("bad_request")),
+        "clarify needs a URL: {v}"
+    );
+    let (s, v) = act(kabid.clone(), confirm).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["case"]["state"], "confirmed");
+    let (s, v) = act(
+        kabid,
+        serde_json::json!({"action": "clarify", "url": "https://sukamajukab.go.id/klarifikasi/bantuan-5-juta",
+            "note": "Pemkab tidak membuka pendaftaran bantuan lewat WhatsApp"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["factcheck"]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("klarifikasi:"));
+    let audit = String::from_utf8_lossy(&app.run(&["user", "audit"]).stdout).to_string();
+    assert!(
+        audit.contains("review.confirm")
+            && audit.contains("review.clarify")
+            && audit.contains("kabid-ikp"),
+        "{audit}"
+    );
     let (s, one) = get(&format!(
         "{base}/api/review/{}",
         case_id.replace(':', "%3A")

@@ -39,6 +39,8 @@ pub struct AppState {
     pub base_url: String,
     /// Accounts, sessions, API tokens and the audit log.
     pub auth: Arc<simak_auth::AuthStore>,
+    /// The log and the fact-check topic a clarified case's fact-check is published to.
+    pub factchecks: Option<(simak_bus::Bus, String)>,
     /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
     /// writes.
     pub sources_dir: std::path::PathBuf,
@@ -271,6 +273,86 @@ async fn review_case(
     )
 }
 
+/// `POST /api/review/{id}/actions` body.
+#[derive(Debug, Deserialize)]
+pub struct ActionBody {
+    action: String,
+    note: Option<String>,
+    url: Option<String>,
+}
+
+/// `POST /api/review/{id}/actions`: take, confirm, not_hoax, clarify (with `url`) or reopen a
+/// case, as the caller, with a note. Officers of the case's profile and admins only; recorded in
+/// the case's history and the audit log. A clarification is published as a fact-check.
+async fn review_act(
+    State(st): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Result<Json<ActionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(b) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let action = simak_review::Action::parse(&b.action, b.url.as_deref())?;
+    let r = st.review.clone();
+    let case_id = id.clone();
+    let case = tokio::task::spawn_blocking(move || r.case(&case_id))
+        .await
+        .expect("review task")?;
+    caller.must_see(&case.profile)?;
+    if !caller.account.can_act(&case.profile) {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "a viewer account cannot change a case".into(),
+        });
+    }
+    let (r, auth, actor) = (
+        st.review.clone(),
+        st.auth.clone(),
+        caller.account.username.clone(),
+    );
+    let detail = [b.url.as_deref(), b.note.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let verb = b.action.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let o = r.act(&id, &actor, &action, b.note.as_deref())?;
+        if let Err(e) = auth.audit(&actor, &format!("review.{verb}"), &id, &detail) {
+            tracing::error!(error = %e, "writing the audit log failed");
+        }
+        Ok::<_, ReviewError>(o)
+    })
+    .await
+    .expect("review task")?;
+    if let Some(fc) = &outcome.factcheck {
+        let Some((bus, topic)) = &st.factchecks else {
+            return Err(ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "the case is clarified, but this server cannot publish fact-checks".into(),
+            });
+        };
+        let sent = async {
+            bus.ensure_topic(topic).await?;
+            bus.producer(topic)?.send(vec![fc.to_record()]).await
+        }
+        .await;
+        if let Err(e) = sent {
+            tracing::error!(error = %e, case = %outcome.case.id, "publishing the clarification failed");
+            return Err(ApiError {
+                status: StatusCode::BAD_GATEWAY,
+                code: "log_unavailable",
+                message: "the case is clarified, but its fact-check could not be published yet; retry the action later".into(),
+            });
+        }
+    }
+    Ok(
+        Json(serde_json::json!({"case": outcome.case, "factcheck": outcome.factcheck}))
+            .into_response(),
+    )
+}
+
 /// The watch profile of an alert key (`hoax:<profile>:…`, `<kind>:<profile>:<hour>`).
 fn alert_profile(key: &str) -> &str {
     key.split(':').nth(1).unwrap_or_default()
@@ -465,6 +547,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
+        .route("/api/review/{id}/actions", axum::routing::post(review_act))
         .route("/api/alerts", get(alerts_list))
         .route("/api/sources", get(sources::sources))
         .route("/metrics", get(sources::metrics))

@@ -430,8 +430,10 @@ fn spawn_stage(
                     .with_context(|| cfg.accounts_db_path().display().to_string())?,
             );
             bootstrap_admin(&cfg, &auth)?;
+            let factchecks = Some((bus.clone(), cfg.bus.topics.factchecks.clone()));
             let state = simak_server::AppState {
                 auth,
+                factchecks,
                 searcher,
                 max_limit: cfg.server.max_limit,
                 review: review.clone(),
