@@ -526,6 +526,17 @@ async fn index_page(_caller: PageCaller) -> Html<&'static str> {
     Html(include_str!("index.html"))
 }
 
+/// The OpenAPI document of the `/api` endpoints.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
 async fn not_found() -> ApiError {
     ApiError {
         status: StatusCode::NOT_FOUND,
@@ -543,6 +554,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/login", axum::routing::post(auth::login))
         .route("/api/logout", axum::routing::post(auth::logout))
         .route("/api/me", get(auth::me))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/search", get(search))
         .route("/api/stats", get(stats))
         .route("/api/review", get(review_list))
@@ -577,4 +589,29 @@ pub async fn serve(
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await
+}
+
+#[cfg(test)]
+mod openapi_tests {
+    #[test]
+    fn every_api_route_is_documented_and_nothing_else() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let documented: std::collections::BTreeSet<String> =
+            doc["paths"].as_object().unwrap().keys().cloned().collect();
+        let src = include_str!("lib.rs");
+        let routed: std::collections::BTreeSet<String> = src
+            .match_indices(".route(\"/api/")
+            .map(|(i, _)| {
+                let rest = &src[i + 8..];
+                rest[..rest.find('"').unwrap()].to_string()
+            })
+            .collect();
+        assert_eq!(documented, routed);
+        // Every documented error response uses the one error shape.
+        assert_eq!(
+            doc["components"]["responses"]["Error"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Error"
+        );
+    }
 }
