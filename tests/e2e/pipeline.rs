@@ -83,6 +83,37 @@ async fn kafka_import_analyze_index_search() {
         assert_eq!(ids(&r).contains(&"p:1".to_string()), other == label, "{r}");
     }
 
+    // The whole result set exports, not one page: JSONL and CSV, newest first.
+    let text = |url: String| async move {
+        let r = crate::harness::http_get(url).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (s, jsonl) = text(format!("{base}/api/export?q=*&format=jsonl&limit=1")).await;
+    assert_eq!(s, 200);
+    let exported: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        exported
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["p:3", "p:2", "p:1", "p:4", "p:5"]
+    );
+    let (s, csv) = text(format!("{base}/api/export?q=jalan")).await;
+    assert_eq!(s, 200);
+    assert!(csv.starts_with("id,published_at,source,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 3, "{csv}");
+    assert!(
+        csv.contains("<script>alert('xss')</script>"),
+        "CSV keeps the text as it was"
+    );
+    let (s, bad) = text(format!("{base}/api/export?q=%22unclosed")).await;
+    assert_eq!(s, 400, "{bad}");
+    let (s, _) = text(format!("{base}/api/export?format=xlsx")).await;
+    assert_eq!(s, 400);
+
     // Terms are ANDed; phrases are exact; proximity allows words between.
     let (_, r) = get(&format!("{base}/api/search?q=jalan%20rusak")).await;
     assert_eq!(r["total"], 3);

@@ -375,6 +375,44 @@ impl MentionSearcher {
         })
     }
 
+    /// Every mention matching `req` (its page and sort ignored), newest first, handed to
+    /// `each` until it returns false. Returns how many were handed over.
+    pub fn export(
+        &self,
+        req: &SearchRequest,
+        mut each: impl FnMut(Mention) -> bool,
+    ) -> Result<usize, SearchError> {
+        let query = self.build_query(req)?;
+        let searcher = self.reader.searcher();
+        let total = searcher.search(&query, &Count)?;
+        if total == 0 {
+            return Ok(0);
+        }
+        let docs = searcher.search(
+            &query,
+            &TopDocs::with_limit(total)
+                .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc),
+        )?;
+        let mut n = 0;
+        for (_, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let json = doc
+                .get_first(self.fields.doc)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}");
+            match Mention::from_json(json.as_bytes()) {
+                Ok(m) => {
+                    n += 1;
+                    if !each(m) {
+                        break;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "stored mention does not parse; skipped"),
+            }
+        }
+        Ok(n)
+    }
+
     /// The underlying index.
     pub fn index(&self) -> &Index {
         &self.index

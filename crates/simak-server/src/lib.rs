@@ -16,6 +16,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub mod auth;
+pub mod export;
 pub mod sources;
 
 use auth::{Caller, PageCaller};
@@ -178,18 +179,25 @@ async fn search(
         })?;
     match res {
         Ok(r) => Ok(Json(r).into_response()),
-        Err(SearchError::BadQuery(m)) => Err(ApiError {
+        Err(e) => Err(search_error(e)),
+    }
+}
+
+/// The API error of a failed search.
+pub(crate) fn search_error(e: SearchError) -> ApiError {
+    match e {
+        SearchError::BadQuery(m) => ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "bad_query",
             message: m,
-        }),
-        Err(e) => {
+        },
+        e => {
             tracing::error!(error = %e, "search failed");
-            Err(ApiError {
+            ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",
                 message: "the search failed; see the server log".into(),
-            })
+            }
         }
     }
 }
@@ -557,6 +565,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/search", get(search))
         .route("/api/stats", get(stats))
+        .route("/api/export", get(export::export))
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
         .route("/api/review/{id}/actions", axum::routing::post(review_act))

@@ -1,0 +1,189 @@
+//! `GET /api/export?format=csv|jsonl&<search parameters>`: every mention matching a search (not
+//! one page), newest first, streamed as it is read from the index, within the caller's profiles.
+//!
+//! CSV cells that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR first) get
+//! a leading `'`: exported posts are hostile text and officers open exports in spreadsheets.
+
+use crate::auth::Caller;
+use crate::{to_request, ApiError, AppState, SearchParams};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use simak_core::Mention;
+
+/// The query string: the search's, plus `format`.
+#[derive(Debug, Deserialize)]
+pub struct ExportParams {
+    format: Option<String>,
+    #[serde(flatten)]
+    search: SearchParams,
+}
+
+/// The CSV columns.
+pub const COLUMNS: [&str; 17] = [
+    "id",
+    "published_at",
+    "source",
+    "author_handle",
+    "author_name",
+    "url",
+    "title",
+    "text",
+    "lang",
+    "sentiment",
+    "profiles",
+    "hoax_label",
+    "hoax_score",
+    "likes",
+    "shares",
+    "replies",
+    "views",
+];
+
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// One mention as a CSV record.
+pub fn csv_row(m: &Mention) -> Vec<String> {
+    let hoax = m.extra.get("hoax");
+    vec![
+        m.id.clone(),
+        m.published_at.to_rfc3339(),
+        m.source.clone(),
+        opt(m.author.handle.as_deref()),
+        opt(m.author.name.as_deref()),
+        opt(m.url.as_deref()),
+        opt(m.title.as_deref()),
+        m.text.clone(),
+        opt(m.lang.as_deref()),
+        opt(m.sentiment.as_ref().map(|s| s.label.clone())),
+        m.profiles.join(" "),
+        opt(hoax.and_then(|h| h["label"].as_str())),
+        opt(hoax.and_then(|h| h["score"].as_f64())),
+        opt(m.metrics.likes),
+        opt(m.metrics.shares),
+        opt(m.metrics.replies),
+        opt(m.metrics.views),
+    ]
+    .into_iter()
+    .map(|c| cell(&c))
+    .collect()
+}
+
+fn csv_line(fields: &[String]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = w.write_record(fields);
+    w.into_inner().unwrap_or_default()
+}
+
+/// `GET /api/export`.
+pub async fn export(
+    State(st): State<AppState>,
+    caller: Caller,
+    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let csv = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => true,
+        "jsonl" => false,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format {other:?} is not one of: csv, jsonl"
+            )))
+        }
+    };
+    let mut req = to_request(&p.search, st.max_limit)?;
+    if let Some(profile) = &req.profile {
+        caller.must_see(profile)?;
+    }
+    req.within_profiles = caller.scope();
+    // Reject a malformed query before the 200 goes out.
+    let probe = simak_index::SearchRequest {
+        limit: 1,
+        offset: 0,
+        ..req.clone()
+    };
+    let searcher = st.searcher.clone();
+    let checked = tokio::task::spawn_blocking(move || searcher.search(&probe))
+        .await
+        .expect("search task");
+    if let Err(e) = checked {
+        return Err(crate::search_error(e));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    let searcher = st.searcher.clone();
+    tokio::task::spawn_blocking(move || {
+        if csv
+            && tx
+                .blocking_send(csv_line(&COLUMNS.map(String::from)))
+                .is_err()
+        {
+            return;
+        }
+        let r = searcher.export(&req, |m| {
+            let line = if csv {
+                csv_line(&csv_row(&m))
+            } else {
+                let mut l = m.to_json();
+                l.push(b'\n');
+                l
+            };
+            tx.blocking_send(line).is_ok()
+        });
+        if let Err(e) = r {
+            tracing::error!(error = %e, "export failed midway");
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx)
+            .map(|o| o.map(Ok::<_, std::convert::Infallible>))
+    });
+    let (ctype, ext) = if csv {
+        ("text/csv; charset=utf-8", "csv")
+    } else {
+        ("application/x-ndjson", "jsonl")
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"simak-export.{ext}\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_quotes_escaped() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("jalan rusak"), "jalan rusak");
+        let line = String::from_utf8(csv_line(&[
+            "a,b".into(),
+            "say \"hi\"".into(),
+            "x\ny".into(),
+        ]))
+        .unwrap();
+        assert_eq!(line, "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\"\n");
+    }
+}
