@@ -174,13 +174,17 @@ fn user_accounts_are_managed_from_the_command_line() {
         "laporan-harian",
     ]);
     assert!(out.contains("smk_"));
-    ok(&[
+    let out = ok(&[
         "user",
         "disable",
         "humas-dinkes-1",
         "--hand-over-to",
         "humas-dinkes-2",
     ]);
+    assert!(
+        out.contains("0 open review cases handed over to humas-dinkes-2"),
+        "{out}"
+    );
     let list = ok(&["user", "list", "--json"]);
     let accounts: Vec<serde_json::Value> = list
         .lines()

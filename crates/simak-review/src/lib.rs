@@ -645,6 +645,40 @@ impl ReviewStore {
         Ok(Outcome { case, factcheck })
     }
 
+    /// Hands the open cases (`new`, `in_review`) assigned to `from` over to `to`, recording a
+    /// `hand_over` event on each (the state does not change). Returns how many.
+    pub fn reassign(&self, from: &str, to: &str, actor: &str) -> Result<usize, ReviewError> {
+        if from == to || to.trim().is_empty() {
+            return Err(ReviewError::Invalid(format!(
+                "cases can only be handed over to another account, not {to:?}"
+            )));
+        }
+        let mut conn = self.conn.lock().expect("review db lock");
+        let tx = conn.transaction()?;
+        let open: Vec<(String, String)> = {
+            let mut st = tx.prepare(
+                "SELECT id, state FROM cases WHERE assignee = ?1 AND state IN ('new', 'in_review') ORDER BY id",
+            )?;
+            let rows = st.query_map(params![from], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let t = now();
+        let note = format!("handed over from {from} to {to}");
+        for (id, state) in &open {
+            tx.execute(
+                "UPDATE cases SET assignee = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, to, t],
+            )?;
+            tx.execute(
+                "INSERT INTO events (case_id, at, actor, action, from_state, to_state, note, url) \
+                 VALUES (?1, ?2, ?3, 'hand_over', ?4, ?4, ?5, NULL)",
+                params![id, t, actor, state, note],
+            )?;
+        }
+        tx.commit()?;
+        Ok(open.len())
+    }
+
     /// Every decided mention as a training label: `hoax` for confirmed and clarified cases,
     /// `not_hoax` for cases decided not to be; with the last decision's author and time.
     pub fn labels(&self) -> Result<Vec<Label>, ReviewError> {
@@ -777,6 +811,28 @@ mod tests {
         assert_eq!((fc.mentions, fc.state), (2, State::New));
         assert_eq!(s.mentions("pemkab:fc:fc-1").unwrap().len(), 2);
         assert!(s.case("pemkab:cl:00000000000000cc").is_ok());
+    }
+
+    #[test]
+    fn open_cases_are_handed_over_with_their_history() {
+        let (_d, s) = store();
+        s.add_flagged(&[flagged("x:1", "pemkab", "known_hoax", Some("fc-1"), "aa")])
+            .unwrap();
+        let o = s
+            .act("pemkab:fc:fc-1", "operator-humas", &Action::Take, None)
+            .unwrap();
+        // Staff rotate: the open case goes to the successor, with the history kept.
+        assert_eq!(s.reassign("operator-humas", "humas-2", "admin").unwrap(), 1);
+        assert_eq!(s.reassign("operator-humas", "humas-2", "admin").unwrap(), 0);
+        let c = s.case(&o.case.id).unwrap();
+        assert_eq!(c.assignee.as_deref(), Some("humas-2"));
+        assert_eq!(c.state, o.case.state);
+        let ev = s.events(&o.case.id).unwrap();
+        assert_eq!(
+            ev.last().unwrap().note.as_deref(),
+            Some("handed over from operator-humas to humas-2")
+        );
+        assert!(s.reassign("humas-2", "humas-2", "admin").is_err());
     }
 
     #[test]

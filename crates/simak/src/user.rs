@@ -135,6 +135,19 @@ pub fn run(cfg: &Config, what: UserWhat) -> Result<ExitCode> {
                 .disable(&me, &username, hand_over_to.as_deref())
                 .map_err(usage)?;
             println!("disabled {username}");
+            if let Some(to) = &hand_over_to {
+                let review = simak_review::ReviewStore::open(&cfg.review_db_path())?;
+                let n = review.reassign(&username, to, &me)?;
+                store
+                    .audit(
+                        &me,
+                        "review.hand_over",
+                        &username,
+                        &format!("{n} open cases to {to}"),
+                    )
+                    .map_err(usage)?;
+                println!("{n} open review cases handed over to {to}");
+            }
         }
         UserWhat::Enable { username } => {
             store.enable(&me, &username).map_err(usage)?;
