@@ -592,10 +592,14 @@ impl AuthStore {
         let Some(account) = get_on(&db, &username)?.filter(|a| !a.disabled) else {
             return Ok(None);
         };
-        db.execute(
-            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
-            params![sha(token), ts(now)],
-        )?;
+        // Every request reads the session; writing its last use once a minute is enough for
+        // an idle limit counted in hours.
+        if now - parse_ts(&used) > Duration::minutes(1) {
+            db.execute(
+                "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+                params![sha(token), ts(now)],
+            )?;
+        }
         Ok(Some(Session {
             token: String::new(),
             csrf,

@@ -375,6 +375,11 @@ impl MentionSearcher {
         })
     }
 
+    /// Checks `req` (its query and filters) without running it.
+    pub fn check(&self, req: &SearchRequest) -> Result<(), SearchError> {
+        self.build_query(req).map(|_| ())
+    }
+
     /// Every mention matching `req` (its page and sort ignored), newest first, handed to
     /// `each` until it returns false. Returns how many were handed over.
     pub fn export(

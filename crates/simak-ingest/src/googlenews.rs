@@ -74,7 +74,7 @@ impl GoogleNews {
             name: format!("google_news:{}", search.name),
             feed: RssSource::new(&feed, rss, client.clone()),
             resolve: cfg.resolve_links,
-            no_redirect: crate::telegram::client(&rss.user_agent, rss.timeout_secs)
+            no_redirect: crate::http_client_no_redirects(&rss.user_agent, rss.timeout_secs)
                 .unwrap_or(client),
             cache: HashMap::new(),
         }

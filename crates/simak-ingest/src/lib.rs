@@ -106,12 +106,28 @@ pub trait Source: Send {
 /// The HTTP client of the polling sources: the configured User-Agent, a timeout for the whole
 /// request and a shorter one to connect.
 pub fn http_client(user_agent: &str, timeout_secs: u64) -> Result<reqwest::Client, SourceError> {
+    client_builder(user_agent, timeout_secs)
+        .build()
+        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
+}
+
+/// [`http_client`] that does not follow redirects, for sources that read them (a Telegram
+/// redirect means "no preview"; Google News redirects to the publisher).
+pub fn http_client_no_redirects(
+    user_agent: &str,
+    timeout_secs: u64,
+) -> Result<reqwest::Client, SourceError> {
+    client_builder(user_agent, timeout_secs)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
+}
+
+fn client_builder(user_agent: &str, timeout_secs: u64) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(user_agent)
         .timeout(Duration::from_secs(timeout_secs.max(1)))
         .connect_timeout(Duration::from_secs(timeout_secs.clamp(1, 10)))
-        .build()
-        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
 }
 
 /// A watch profile's phrases (name, aliases, acronyms, people), for platforms without a

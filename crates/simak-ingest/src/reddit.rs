@@ -247,12 +247,9 @@ impl Source for RedditSearch {
             .as_str()
             .filter(|a| !a.is_empty())
             .map(str::to_string);
-        let step = sweep.step(Page { items, next }, self.cfg.max_pages, &self.name);
-        let mut next_poll = if step.more {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(self.cfg.interval_secs.max(1))
-        };
+        let mut f = sweep
+            .step(Page { items, next }, self.cfg.max_pages, &self.name)
+            .fetched(&sweep, Duration::from_secs(self.cfg.interval_secs.max(1)));
         let remaining = headers
             .get("x-ratelimit-remaining")
             .and_then(|v| v.to_str().ok())
@@ -260,16 +257,10 @@ impl Source for RedditSearch {
         if remaining.is_some_and(|r| r < 1.0) {
             if let Some(w) = header_secs(&headers, "x-ratelimit-reset") {
                 tracing::info!(source = %self.name, wait_ms = w.as_millis() as u64, "rate limit spent; waiting for its reset");
-                next_poll = next_poll.max(w);
+                f.next_poll = f.next_poll.max(w);
             }
         }
-        Ok(Fetched {
-            mentions: step.mentions,
-            cursor: Some(sweep.to_cursor()),
-            next_poll,
-            gaps: step.gaps,
-            window: false,
-        })
+        Ok(f)
     }
 }
 

@@ -105,7 +105,7 @@ pub async fn drive(
                 }
                 tracing::info!(source = %name, fetched = total, new = fresh.len(), "fetched");
                 health.success(chrono::Utc::now(), fresh.len() as u64, newest, gaps);
-                f.next_poll
+                Some(f.next_poll)
             }
             Err(SourceError::RateLimited {
                 retry_after,
@@ -114,35 +114,33 @@ pub async fn drive(
                 tracing::warn!(source = %name, retry_after_s = retry_after.as_secs(), %message, "rate limited");
                 let now = chrono::Utc::now();
                 health.rate_limited(now, now + retry_after, &message);
-                retry_after
+                Some(retry_after)
             }
             Err(SourceError::Transient(message)) => {
                 failures += 1;
                 let wait = backoff(failures, max_backoff);
                 tracing::warn!(source = %name, failures, retry_in_s = wait.as_secs(), %message, "fetch failed");
                 health.failure(chrono::Utc::now(), &message, false);
-                wait
+                Some(wait)
             }
             Err(SourceError::Gone(message)) => {
                 tracing::error!(source = %name, %message, "the source is stopped until Simak restarts; fix its configuration");
                 health.failure(chrono::Utc::now(), &message, true);
-                health.next_fetch_at = None;
-                if let Err(e) = crate::health::save(&health_dir, &health) {
-                    tracing::warn!(source = %name, error = %e, "writing the source's health failed");
-                }
-                return;
+                None
             }
             Err(SourceError::Permanent(message)) => {
                 failures += 1;
                 tracing::error!(source = %name, retry_in_s = max_backoff.as_secs(), %message, "fetch failed and needs attention");
                 health.failure(chrono::Utc::now(), &message, true);
-                max_backoff
+                Some(max_backoff)
             }
         };
-        health.next_fetch_at = Some(chrono::Utc::now() + wait);
+        // None: the source is stopped.
+        health.next_fetch_at = wait.map(|w| chrono::Utc::now() + w);
         if let Err(e) = crate::health::save(&health_dir, &health) {
             tracing::warn!(source = %name, error = %e, "writing the source's health failed");
         }
+        let Some(wait) = wait else { return };
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}

@@ -56,6 +56,24 @@ pub struct Step {
     pub more: bool,
 }
 
+impl Step {
+    /// The fetch result of this step: its mentions and gaps, the sweep as cursor, and the next
+    /// poll at once while the sweep goes on, else after `interval`.
+    pub fn fetched(self, sweep: &Sweep, interval: std::time::Duration) -> crate::Fetched {
+        crate::Fetched {
+            mentions: self.mentions,
+            cursor: Some(sweep.to_cursor()),
+            next_poll: if self.more {
+                std::time::Duration::ZERO
+            } else {
+                interval
+            },
+            gaps: self.gaps,
+            window: false,
+        }
+    }
+}
+
 impl Sweep {
     /// The sweep state in `cursor` (fresh if none or unreadable).
     pub fn from_cursor(cursor: Option<&serde_json::Value>) -> Sweep {

@@ -34,7 +34,7 @@ pub fn build(cfg: &TelegramConfig, user_agent: &str) -> Result<Vec<Box<dyn Sourc
     if cfg.channels.is_empty() {
         return Ok(Vec::new());
     }
-    let client = client(user_agent, cfg.timeout_secs)?;
+    let client = crate::http_client_no_redirects(user_agent, cfg.timeout_secs)?;
     Ok(cfg
         .channels
         .iter()
@@ -42,19 +42,9 @@ pub fn build(cfg: &TelegramConfig, user_agent: &str) -> Result<Vec<Box<dyn Sourc
         .collect())
 }
 
-/// The client of this source: redirects are not followed (a redirect means "no preview").
-pub fn client(user_agent: &str, timeout_secs: u64) -> Result<reqwest::Client, SourceError> {
-    reqwest::Client::builder()
-        .user_agent(user_agent)
-        .timeout(Duration::from_secs(timeout_secs.max(1)))
-        .connect_timeout(Duration::from_secs(timeout_secs.clamp(1, 10)))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| SourceError::Permanent(format!("building the HTTP client: {e}")))
-}
-
 impl TelegramChannel {
-    /// A source for `channel` (with or without `@`). Use [`client`] for `client`.
+    /// A source for `channel` (with or without `@`). `client` must not follow redirects
+    /// ([`crate::http_client_no_redirects`]).
     pub fn new(channel: &str, cfg: &TelegramConfig, client: reqwest::Client) -> TelegramChannel {
         let channel = channel.trim().trim_start_matches('@').to_string();
         TelegramChannel {
@@ -278,25 +268,13 @@ impl Source for TelegramChannel {
         self.not_preview = 0;
         let min = page.posts.iter().map(|(id, _)| *id).min();
         let next = min.filter(|m| *m > 1).map(|m| m.to_string());
-        let step = sweep.step(
-            Page {
-                items: page.posts,
-                next,
-            },
-            self.cfg.max_pages,
-            &self.name,
-        );
-        Ok(Fetched {
-            mentions: step.mentions,
-            cursor: Some(sweep.to_cursor()),
-            next_poll: if step.more {
-                Duration::ZERO
-            } else {
-                Duration::from_secs(self.cfg.interval_secs.max(1))
-            },
-            gaps: step.gaps,
-            window: false,
-        })
+        let page = Page {
+            items: page.posts,
+            next,
+        };
+        Ok(sweep
+            .step(page, self.cfg.max_pages, &self.name)
+            .fetched(&sweep, Duration::from_secs(self.cfg.interval_secs.max(1))))
     }
 }
 

@@ -245,28 +245,19 @@ impl Source for XSearch {
         let items: Vec<(i64, Mention)> =
             data.iter().filter_map(|t| parse_tweet(t, &users)).collect();
         let next = v["meta"]["next_token"].as_str().map(str::to_string);
-        let step = sweep.step(Page { items, next }, self.cfg.max_pages, &self.name);
-        let mut next_poll = if step.more {
-            Duration::ZERO
-        } else {
-            Duration::from_secs(self.cfg.interval_secs.max(1))
-        };
+        let mut f = sweep
+            .step(Page { items, next }, self.cfg.max_pages, &self.name)
+            .fetched(&sweep, Duration::from_secs(self.cfg.interval_secs.max(1)));
         if headers
             .get("x-rate-limit-remaining")
             .and_then(|v| v.to_str().ok())
             == Some("0")
         {
             if let Some(w) = until_reset(&headers) {
-                next_poll = next_poll.max(w);
+                f.next_poll = f.next_poll.max(w);
             }
         }
-        Ok(Fetched {
-            mentions: step.mentions,
-            cursor: Some(sweep.to_cursor()),
-            next_poll,
-            gaps: step.gaps,
-            window: false,
-        })
+        Ok(f)
     }
 }
 

@@ -243,18 +243,9 @@ impl Source for YoutubeComments {
         };
         let items: Vec<(i64, Mention)> = list.iter().filter_map(parse_thread).collect();
         let next = v["nextPageToken"].as_str().map(str::to_string);
-        let step = sweep.step(Page { items, next }, self.cfg.max_pages, &self.name);
-        Ok(Fetched {
-            mentions: step.mentions,
-            cursor: Some(sweep.to_cursor()),
-            next_poll: if step.more {
-                Duration::ZERO
-            } else {
-                Duration::from_secs(self.cfg.interval_secs.max(1))
-            },
-            gaps: step.gaps,
-            window: false,
-        })
+        Ok(sweep
+            .step(Page { items, next }, self.cfg.max_pages, &self.name)
+            .fetched(&sweep, Duration::from_secs(self.cfg.interval_secs.max(1))))
     }
 }
 

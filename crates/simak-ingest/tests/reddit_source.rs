@@ -186,24 +186,18 @@ async fn failures_and_a_restart_lose_and_repeat_nothing() {
     };
     // Stop in the middle of a sweep.
     let s = st.clone();
-    let store = bench.store.clone();
-    bench
-        .run(source(), move || {
-            s.lock().unwrap().platform.requests >= 7
-                && store.load("reddit:sukamaju").unwrap().cursor.unwrap()["page"].is_string()
+    let saved = bench
+        .run_to_mid_sweep(source(), "reddit:sukamaju", move || {
+            s.lock().unwrap().platform.requests
         })
         .await;
-    let saved = bench.cursor("reddit:sukamaju");
     let before = st.lock().unwrap().platform.params.len();
     assert!(saved["page"].is_string(), "stopped mid-sweep: {saved}");
     let newest_created = BASE + (TOTAL as i64 - 1) * 10;
     let s = st.clone();
-    let store = bench.store.clone();
     bench
-        .run(source(), move || {
-            let g = s.lock().unwrap();
-            g.platform.published == TOTAL
-                && store.load("reddit:sukamaju").unwrap().cursor.unwrap()["since"] == newest_created
+        .run_to_since(source(), "reddit:sukamaju", newest_created, move || {
+            s.lock().unwrap().platform.published == TOTAL
         })
         .await;
     let ids: BTreeSet<String> = {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use simak_core::config::TelegramConfig;
 use simak_ingest::health::State as HState;
-use simak_ingest::telegram::{client, TelegramChannel};
+use simak_ingest::telegram::TelegramChannel;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -138,7 +138,7 @@ fn source(base: &str, channel: &str) -> Box<dyn simak_ingest::Source> {
     Box::new(TelegramChannel::new(
         channel,
         &cfg,
-        client("test", 1).unwrap(),
+        simak_ingest::http_client_no_redirects("test", 1).unwrap(),
     ))
 }
 
@@ -148,32 +148,22 @@ async fn failures_and_a_restart_lose_and_repeat_nothing() {
     let (base, st) = start(TOTAL).await;
     let bench = Bench::new();
     let s = st.clone();
-    let store = bench.store.clone();
-    bench
-        .run(source(&base, "humas_sukamaju"), move || {
-            s.lock().unwrap().platform.requests >= 7
-                && store
-                    .load("telegram:humas_sukamaju")
-                    .unwrap()
-                    .cursor
-                    .unwrap()["page"]
-                    .is_string()
-        })
+    let saved = bench
+        .run_to_mid_sweep(
+            source(&base, "humas_sukamaju"),
+            "telegram:humas_sukamaju",
+            move || s.lock().unwrap().platform.requests,
+        )
         .await;
-    let saved = bench.cursor("telegram:humas_sukamaju");
     let before = st.lock().unwrap().platform.params.len();
     let s = st.clone();
-    let store = bench.store.clone();
     bench
-        .run(source(&base, "humas_sukamaju"), move || {
-            s.lock().unwrap().platform.published == TOTAL
-                && store
-                    .load("telegram:humas_sukamaju")
-                    .unwrap()
-                    .cursor
-                    .unwrap()["since"]
-                    == TOTAL as i64
-        })
+        .run_to_since(
+            source(&base, "humas_sukamaju"),
+            "telegram:humas_sukamaju",
+            TOTAL as i64,
+            move || s.lock().unwrap().platform.published == TOTAL,
+        )
         .await;
     {
         let g = st.lock().unwrap();

@@ -157,23 +157,18 @@ async fn failures_and_a_restart_lose_and_repeat_nothing() {
     let bench = Bench::new();
     // Stop in the middle of a sweep, after the timeout.
     let s = st.clone();
-    let store = bench.store.clone();
-    bench
-        .run(source(&base), move || {
-            s.lock().unwrap().platform.requests >= 7
-                && store.load("x:pemkab").unwrap().cursor.unwrap()["page"].is_string()
+    let saved = bench
+        .run_to_mid_sweep(source(&base), "x:pemkab", move || {
+            s.lock().unwrap().platform.requests
         })
         .await;
-    let saved = bench.cursor("x:pemkab");
     let before = st.lock().unwrap().platform.params.len();
     assert!(saved["page"].is_string(), "stopped mid-sweep: {saved}");
     let s = st.clone();
-    let store = bench.store.clone();
     let newest: i64 = id(TOTAL - 1).parse().unwrap();
     bench
-        .run(source(&base), move || {
+        .run_to_since(source(&base), "x:pemkab", newest, move || {
             s.lock().unwrap().platform.published == TOTAL
-                && store.load("x:pemkab").unwrap().cursor.unwrap()["since"] == newest
         })
         .await;
     let want: BTreeSet<usize> = {

@@ -139,22 +139,17 @@ async fn failures_and_a_restart_lose_and_repeat_nothing_and_a_spent_quota_pauses
     let (base, st) = start(TOTAL).await;
     let bench = Bench::new();
     let s = st.clone();
-    let store = bench.store.clone();
-    bench
-        .run(source(&base), move || {
-            s.lock().unwrap().platform.requests >= 7
-                && store.load("youtube:pemkab").unwrap().cursor.unwrap()["page"].is_string()
+    let saved = bench
+        .run_to_mid_sweep(source(&base), "youtube:pemkab", move || {
+            s.lock().unwrap().platform.requests
         })
         .await;
-    let saved = bench.cursor("youtube:pemkab");
     let before = st.lock().unwrap().platform.params.len();
     let s = st.clone();
-    let store = bench.store.clone();
     let newest = 1_790_000_000 + (TOTAL as i64 - 1) * 7;
     bench
-        .run(source(&base), move || {
+        .run_to_since(source(&base), "youtube:pemkab", newest, move || {
             s.lock().unwrap().platform.published == TOTAL
-                && store.load("youtube:pemkab").unwrap().cursor.unwrap()["since"] == newest
         })
         .await;
     {

@@ -221,7 +221,7 @@ pub async fn login(
 /// `POST /api/logout`.
 pub async fn logout(
     State(st): State<AppState>,
-    c: Caller,
+    _caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(t) = cookie(&headers) {
@@ -231,7 +231,6 @@ pub async fn logout(
             .expect("auth task")
             .map_err(internal)?;
     }
-    let _ = c;
     Ok((
         [(
             header::SET_COOKIE,

@@ -110,18 +110,7 @@ pub async fn export(
     }
     req.within_profiles = caller.scope();
     // Reject a malformed query before the 200 goes out.
-    let probe = simak_index::SearchRequest {
-        limit: 1,
-        offset: 0,
-        ..req.clone()
-    };
-    let searcher = st.searcher.clone();
-    let checked = tokio::task::spawn_blocking(move || searcher.search(&probe))
-        .await
-        .expect("search task");
-    if let Err(e) = checked {
-        return Err(crate::search_error(e));
-    }
+    st.searcher.check(&req).map_err(crate::search_error)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     let searcher = st.searcher.clone();
     tokio::task::spawn_blocking(move || {

@@ -263,11 +263,19 @@ async fn review_list(
     Ok(Json(serde_json::json!({ "cases": cases })).into_response())
 }
 
-async fn review_case(
-    State(st): State<AppState>,
-    caller: Caller,
-    axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Response, ApiError> {
+/// A case, its mentions and its history, if `caller` may see its profile.
+async fn load_case(
+    st: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<
+    (
+        simak_review::Case,
+        Vec<simak_review::CaseMention>,
+        Vec<simak_review::Event>,
+    ),
+    ApiError,
+> {
     let r = st.review.clone();
     let (case, mentions, history) = tokio::task::spawn_blocking(move || {
         Ok::<_, ReviewError>((r.case(&id)?, r.mentions(&id)?, r.events(&id)?))
@@ -275,6 +283,15 @@ async fn review_case(
     .await
     .expect("review task")?;
     caller.must_see(&case.profile)?;
+    Ok((case, mentions, history))
+}
+
+async fn review_case(
+    State(st): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let (case, mentions, history) = load_case(&st, &caller, id).await?;
     Ok(
         Json(serde_json::json!({"case": case, "mentions": mentions, "history": history}))
             .into_response(),
@@ -428,13 +445,7 @@ async fn review_page(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     use simak_alert::compose::{esc, link};
-    let r = st.review.clone();
-    let (case, mentions, history) = tokio::task::spawn_blocking(move || {
-        Ok::<_, ReviewError>((r.case(&id)?, r.mentions(&id)?, r.events(&id)?))
-    })
-    .await
-    .expect("review task")?;
-    caller.must_see(&case.profile)?;
+    let (case, mentions, history) = load_case(&st, &caller, id).await?;
     let state = case.state.label_id();
     let mut h = format!(
         "<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kasus {}</title></head><body style=\"font-family:sans-serif;max-width:760px\"><h1>Kasus hoaks</h1><p><code>{}</code> · profil {} · status <b>{}</b> · {} · skor {:.0}% · {} unggahan</p><blockquote>{}</blockquote>",

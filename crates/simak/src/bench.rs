@@ -177,18 +177,12 @@ fn generate(corpus: &Path, out: &Path, n: usize) -> Result<u64> {
         "",
     ];
     let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = xorshift();
     let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
     for i in 0..n {
         let a = &texts[next() as usize % texts.len()];
         let b = &texts[next() as usize % texts.len()];
-        let text = if next() % 3 == 0 {
+        let text = if next().is_multiple_of(3) {
             format!("{a} {b}")
         } else {
             a.clone()
@@ -313,6 +307,17 @@ async fn pipeline(
     let mut v = figures(n, secs);
     v["import_seconds"] = serde_json::json!(imported);
     Ok(v)
+}
+
+/// A deterministic xorshift64 sequence, the same in every run, for generated bench data.
+pub(crate) fn xorshift() -> impl FnMut() -> u64 {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
 }
 
 pub(crate) fn corpus_texts(path: &Path) -> Result<Vec<String>> {

@@ -21,19 +21,13 @@ const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
     let (index, fields) = simak_index::indexer::open_or_create(dir)?;
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 512 << 20)?;
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut next = crate::bench::xorshift();
     let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse()?;
     let now = chrono::Utc::now();
     let t0 = Instant::now();
     for i in 0..n {
         let a = &texts[next() as usize % texts.len()];
-        let text = if next() % 3 == 0 {
+        let text = if next().is_multiple_of(3) {
             format!("{a} {}", texts[next() as usize % texts.len()])
         } else {
             a.clone()
@@ -41,7 +35,7 @@ fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
         let label = LABELS[next() as usize % 3];
         let profiles: Vec<&str> = PROFILES
             .iter()
-            .filter(|_| next() % 4 == 0)
+            .filter(|_| next().is_multiple_of(4))
             .copied()
             .collect();
         let m: Mention = serde_json::from_value(serde_json::json!({

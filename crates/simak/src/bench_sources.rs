@@ -208,7 +208,7 @@ fn cases(base: &str) -> Vec<Case> {
             source: Box::new(simak_ingest::telegram::TelegramChannel::new(
                 "humas",
                 &tg,
-                simak_ingest::telegram::client("bench", 30).expect("client"),
+                simak_ingest::http_client_no_redirects("bench", 30).expect("client"),
             )),
             cursor: sweep_from(0),
         },

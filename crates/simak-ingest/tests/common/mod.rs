@@ -76,6 +76,39 @@ impl Bench {
         h.await.unwrap();
     }
 
+    /// Drives `source` (named `name`) until `requests()` reaches 7 — past the rate limit, the
+    /// 503 and the timeout of [`fault`] — and its saved cursor is in the middle of a sweep,
+    /// stops it there, and returns that cursor.
+    pub async fn run_to_mid_sweep(
+        &self,
+        source: Box<dyn Source>,
+        name: &str,
+        requests: impl Fn() -> usize,
+    ) -> serde_json::Value {
+        let store = self.store.clone();
+        self.run(source, || {
+            requests() >= 7 && store.load(name).unwrap().cursor.unwrap()["page"].is_string()
+        })
+        .await;
+        self.cursor(name)
+    }
+
+    /// Drives `source` (named `name`) until `done()` holds and its saved sweep has reached
+    /// `since`.
+    pub async fn run_to_since(
+        &self,
+        source: Box<dyn Source>,
+        name: &str,
+        since: i64,
+        done: impl Fn() -> bool,
+    ) {
+        let store = self.store.clone();
+        self.run(source, || {
+            done() && store.load(name).unwrap().cursor.unwrap()["since"] == since
+        })
+        .await;
+    }
+
     /// The saved cursor of `name`.
     pub fn cursor(&self, name: &str) -> serde_json::Value {
         self.store
