@@ -3,6 +3,7 @@
 
 mod alerts;
 mod auth;
+mod browser;
 mod classify;
 mod cli;
 mod crash;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use tantivy::query_grammar::{parse_query, Delimiter, Occur, UserInputAst, UserInputLeaf};
 
 /// One profile file.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WatchProfile {
     /// Stable id (letters, digits, `-`, `_`): what mentions carry in `profiles`.
@@ -54,7 +54,7 @@ pub struct WatchProfile {
 }
 
 /// Per-profile alert thresholds; each one left out takes the configuration's value.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverrides {
     /// Suspected hoaxes are alerted from this score on.

@@ -7,7 +7,9 @@ pub mod schema;
 pub mod search;
 
 pub use indexer::{Checkpoint, Indexer};
-pub use search::{Hit, MentionSearcher, SearchError, SearchRequest, SearchResponse, Sort};
+pub use search::{
+    Bucket, Hit, Interval, MentionSearcher, SearchError, SearchRequest, SearchResponse, Sort,
+};
 
 use simak_bus::Bus;
 use simak_core::Config;

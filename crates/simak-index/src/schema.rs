@@ -33,11 +33,15 @@ pub struct Fields {
     pub published_at: Field,
     /// Reach estimate (fast, for sorting).
     pub reach: Field,
-    /// Sentiment label (exact).
+    /// Sentiment label (exact, fast for the timeline).
     pub sentiment: Field,
+    /// Hoax label `known_hoax` / `suspected` / `none` (exact, fast); absent before analysis.
+    pub hoax: Field,
+    /// Near-duplicate cluster id, 16 hex digits (exact).
+    pub cluster: Field,
     /// Ids of matched watch profiles (exact, several values).
     pub profiles: Field,
-    /// Facets `/source/<s>`, `/lang/<l>`, `/sentiment/<s>`, `/profile/<id>`.
+    /// Facets `/source/<s>`, `/lang/<l>`, `/sentiment/<s>`, `/profile/<id>`, `/hoax/<label>`.
     pub facets: Field,
     /// The whole mention as JSON (stored only).
     pub doc: Field,
@@ -78,7 +82,9 @@ pub fn build_schema() -> (Schema, Fields) {
                 .set_precision(DateTimePrecision::Seconds),
         ),
         reach: b.add_u64_field("reach", FAST),
-        sentiment: b.add_text_field("sentiment", STRING),
+        sentiment: b.add_text_field("sentiment", STRING | FAST),
+        hoax: b.add_text_field("hoax", STRING | FAST),
+        cluster: b.add_text_field("cluster", STRING),
         profiles: b.add_text_field("profiles", STRING),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         doc: b.add_text_field("doc", STORED),
@@ -128,6 +134,15 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
     if let Some(s) = &m.sentiment {
         doc.add_text(f.sentiment, &s.label);
         doc.add_facet(f.facets, facet_path("sentiment", &s.label).as_str());
+    }
+    if let Some(h) = m.extra.get("hoax") {
+        if let Some(label) = h["label"].as_str() {
+            doc.add_text(f.hoax, label);
+            doc.add_facet(f.facets, facet_path("hoax", label).as_str());
+        }
+        if let Some(c) = h["cluster"]["id"].as_str() {
+            doc.add_text(f.cluster, c);
+        }
     }
     for p in &m.profiles {
         doc.add_text(f.profiles, p);

@@ -29,11 +29,13 @@ pub const QUERY_FIELDS: &[&str] = &[
     "author",
     "sentiment",
     "profiles",
+    "hoax",
+    "cluster",
     "id",
 ];
 
 /// Facet kinds counted for every search.
-pub const FACETS: [&str; 4] = ["source", "lang", "sentiment", "profile"];
+pub const FACETS: [&str; 5] = ["source", "lang", "sentiment", "profile", "hoax"];
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +46,8 @@ pub enum Sort {
     Newest,
     /// Best BM25 score first.
     Relevance,
+    /// Largest reach (followers, views, engagement) first.
+    Reach,
 }
 
 impl std::str::FromStr for Sort {
@@ -52,7 +56,10 @@ impl std::str::FromStr for Sort {
         match s {
             "newest" => Ok(Sort::Newest),
             "relevance" => Ok(Sort::Relevance),
-            other => Err(format!("sort {other:?} is not one of: newest, relevance")),
+            "reach" => Ok(Sort::Reach),
+            other => Err(format!(
+                "sort {other:?} is not one of: newest, relevance, reach"
+            )),
         }
     }
 }
@@ -74,6 +81,12 @@ pub struct SearchRequest {
     pub sentiment: Option<String>,
     /// Only mentions that matched this watch profile.
     pub profile: Option<String>,
+    /// Only this hoax label (`known_hoax`, `suspected`, `none`).
+    pub hoax: Option<String>,
+    /// Only this near-duplicate cluster (16 hex digits).
+    pub cluster: Option<String>,
+    /// Also count matches per time bucket and sentiment.
+    pub timeline: Option<Interval>,
     /// Only mentions that matched one of these profiles (the caller's scope); None: all.
     pub within_profiles: Option<Vec<String>>,
     /// Page size.
@@ -82,6 +95,42 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Order.
     pub sort: Sort,
+}
+
+/// The bucket width of a timeline. Buckets start at WIB (UTC+7) hours and midnights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    /// One hour.
+    Hour,
+    /// One WIB day.
+    Day,
+}
+
+impl std::str::FromStr for Interval {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "hour" => Ok(Interval::Hour),
+            "day" => Ok(Interval::Day),
+            other => Err(format!("timeline {other:?} is not one of: hour, day")),
+        }
+    }
+}
+
+/// Matches in one time bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Start of the bucket.
+    pub start: DateTime<Utc>,
+    /// Matching mentions.
+    pub total: u64,
+    /// Of which negative.
+    pub negative: u64,
+    /// Of which neutral.
+    pub neutral: u64,
+    /// Of which positive.
+    pub positive: u64,
 }
 
 /// One hit: the mention with its score and highlighted snippet.
@@ -103,8 +152,11 @@ pub struct SearchResponse {
     pub total: usize,
     /// The requested page.
     pub hits: Vec<Hit>,
-    /// Counts per value over all matches: `source`, `lang`, `sentiment`, `profile`.
+    /// Counts per value over all matches: `source`, `lang`, `sentiment`, `profile`, `hoax`.
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Matches per time bucket, oldest first, empty buckets included (when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<Bucket>>,
 }
 
 /// Errors of a search.
@@ -228,6 +280,8 @@ impl MentionSearcher {
             (self.fields.lang, &req.lang),
             (self.fields.sentiment, &req.sentiment),
             (self.fields.profiles, &req.profile),
+            (self.fields.hoax, &req.hoax),
+            (self.fields.cluster, &req.cluster),
         ] {
             if let Some(v) = value {
                 clauses.push((
@@ -323,7 +377,25 @@ impl MentionSearcher {
                 total = n;
                 facet_counts = f;
             }
+            Sort::Reach => {
+                let (docs, n, f) = searcher.search(
+                    &query,
+                    &(
+                        top.order_by_fast_field::<u64>("reach", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                page = docs.into_iter().map(|(_, a)| (None, a)).collect();
+                total = n;
+                facet_counts = f;
+            }
         }
+        let timeline = match req.timeline {
+            Some(iv) if total > 0 => Some(self.timeline(&searcher, &*query, iv)?),
+            Some(_) => Some(Vec::new()),
+            None => None,
+        };
         let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.text)?;
         snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(page.len());
@@ -372,6 +444,97 @@ impl MentionSearcher {
             total,
             hits,
             facets: facet_map,
+            timeline,
+        })
+    }
+
+    /// Matches of `query` per `iv` bucket and sentiment, oldest first, with empty buckets.
+    fn timeline(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        iv: Interval,
+    ) -> Result<Vec<Bucket>, SearchError> {
+        use tantivy::aggregation::agg_req::Aggregations;
+        use tantivy::aggregation::agg_result::{AggregationResult, BucketEntries, BucketResult};
+        use tantivy::aggregation::AggregationCollector;
+        let width = match iv {
+            Interval::Hour => "1h",
+            Interval::Day => "1d",
+        };
+        let mut hist = serde_json::json!({"field": "published_at", "fixed_interval": width, "min_doc_count": 0});
+        if iv == Interval::Day {
+            // WIB midnights are 17:00 UTC.
+            hist["offset"] = "17h".into();
+        }
+        let req: Aggregations = serde_json::from_value(serde_json::json!({
+            "t": {
+                "date_histogram": hist,
+                "aggs": {"s": {"terms": {"field": "sentiment", "size": 5}}}
+            }
+        }))
+        .map_err(|e| SearchError::BadQuery(format!("timeline request: {e}")))?;
+        let coll = AggregationCollector::from_aggs(req, Default::default());
+        let res = searcher.search(query, &coll)?;
+        let Some(AggregationResult::BucketResult(BucketResult::Histogram { buckets })) =
+            res.0.get("t")
+        else {
+            return Ok(Vec::new());
+        };
+        let entries = match buckets {
+            BucketEntries::Vec(v) => v.clone(),
+            BucketEntries::HashMap(m) => m.values().cloned().collect(),
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let ms = match e.key {
+                tantivy::aggregation::Key::F64(f) => f as i64,
+                tantivy::aggregation::Key::I64(i) => i,
+                tantivy::aggregation::Key::U64(u) => u as i64,
+                tantivy::aggregation::Key::Str(_) => continue,
+            };
+            let mut b = Bucket {
+                start: DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default(),
+                total: e.doc_count,
+                ..Bucket::default()
+            };
+            if let Some(AggregationResult::BucketResult(BucketResult::Terms { buckets, .. })) =
+                e.sub_aggregation.0.get("s")
+            {
+                for t in buckets {
+                    let n = t.doc_count;
+                    match &t.key {
+                        tantivy::aggregation::Key::Str(s) if s == "negative" => b.negative = n,
+                        tantivy::aggregation::Key::Str(s) if s == "neutral" => b.neutral = n,
+                        tantivy::aggregation::Key::Str(s) if s == "positive" => b.positive = n,
+                        _ => {}
+                    }
+                }
+            }
+            out.push(b);
+        }
+        out.sort_by_key(|b| b.start);
+        Ok(out)
+    }
+
+    /// The mention with this id, if it is indexed.
+    pub fn get(&self, id: &str) -> Result<Option<Mention>, SearchError> {
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        let Some((_, addr)) = top.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let json = doc
+            .get_first(self.fields.doc)
+            .and_then(|v| v.as_str())
+            .unwrap_or("{}");
+        Mention::from_json(json.as_bytes()).map(Some).map_err(|e| {
+            SearchError::BadQuery(format!("stored mention {id:?} does not parse: {e}"))
         })
     }
 

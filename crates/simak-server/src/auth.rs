@@ -248,5 +248,5 @@ pub async fn me(c: Caller) -> Json<serde_json::Value> {
 
 /// `GET /login`.
 pub async fn login_page() -> Html<&'static str> {
-    Html(include_str!("login.html"))
+    Html(include_str!("../static/login.html"))
 }

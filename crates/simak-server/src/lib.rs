@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub mod auth;
 pub mod export;
 pub mod sources;
+pub mod views;
 
 use auth::{Caller, PageCaller};
 
@@ -42,6 +43,10 @@ pub struct AppState {
     pub auth: Arc<simak_auth::AuthStore>,
     /// The log and the fact-check topic a clarified case's fact-check is published to.
     pub factchecks: Option<(simak_bus::Bus, String)>,
+    /// Alert settings (the default recipients shown with each profile).
+    pub alerts_cfg: simak_core::config::AlertsConfig,
+    /// The fact-check knowledge base the analyzer keeps (`<data_dir>/factchecks`).
+    pub factcheck_dir: std::path::PathBuf,
     /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
     /// writes.
     pub sources_dir: std::path::PathBuf,
@@ -56,7 +61,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "bad_request",
@@ -103,12 +108,15 @@ pub struct SearchParams {
     lang: Option<String>,
     sentiment: Option<String>,
     profile: Option<String>,
+    hoax: Option<String>,
+    cluster: Option<String>,
+    timeline: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
     sort: Option<String>,
 }
 
-fn parse_num(name: &str, v: Option<&str>, default: usize) -> Result<usize, ApiError> {
+pub(crate) fn parse_num(name: &str, v: Option<&str>, default: usize) -> Result<usize, ApiError> {
     match v {
         None | Some("") => Ok(default),
         Some(s) => s.parse::<usize>().map_err(|_| {
@@ -138,6 +146,18 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
         None | Some("") => Sort::Newest,
         Some(s) => s.parse().map_err(ApiError::bad_request)?,
     };
+    let timeline = match p.timeline.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(s.parse().map_err(ApiError::bad_request)?),
+    };
+    let hoax = p.hoax.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(h) = hoax {
+        if !["known_hoax", "suspected", "none"].contains(&h) {
+            return Err(ApiError::bad_request(format!(
+                "hoax {h:?} is not one of: known_hoax, suspected, none"
+            )));
+        }
+    }
     let nonempty = |v: &Option<String>| {
         v.as_ref()
             .map(|s| s.trim().to_string())
@@ -151,6 +171,9 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
         lang: nonempty(&p.lang),
         sentiment: nonempty(&p.sentiment),
         profile: nonempty(&p.profile),
+        hoax: hoax.map(str::to_string),
+        cluster: nonempty(&p.cluster),
+        timeline,
         within_profiles: None,
         limit,
         offset: parse_num("offset", p.offset.as_deref(), 0)?,
@@ -542,7 +565,57 @@ async fn summary_page(
 }
 
 async fn index_page(_caller: PageCaller) -> Html<&'static str> {
-    Html(include_str!("index.html"))
+    Html(include_str!("../static/app.html"))
+}
+
+/// The web UI's script and style sheet (no build step: plain files compiled into the binary).
+async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "app.js" => (
+            include_str!("../static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "login.js" => (
+            include_str!("../static/login.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
+        _ => return not_found().await.into_response(),
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Headers on every response: scripts only from Simak's own files (no inline script, so
+/// hostile text that slipped into a page could not run), no framing, no sniffing, no referrer
+/// leaking search terms to the sites officers open.
+async fn security_headers(mut r: Response) -> Response {
+    use axum::http::header::{self, HeaderValue};
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+             form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
 }
 
 /// The OpenAPI document of the `/api` endpoints.
@@ -569,6 +642,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/static/{name}", get(static_file))
         .route("/login", get(auth::login_page))
         .route("/api/login", axum::routing::post(auth::login))
         .route("/api/logout", axum::routing::post(auth::logout))
@@ -581,12 +655,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/review/{id}", get(review_case))
         .route("/api/review/{id}/actions", axum::routing::post(review_act))
         .route("/api/alerts", get(alerts_list))
+        .route("/api/mentions/{id}", get(views::mention))
+        .route("/api/summary/{profile}/{date}", get(views::summary))
+        .route("/api/profiles", get(views::profiles))
+        .route(
+            "/api/factchecks",
+            get(views::factchecks).post(views::add_factcheck),
+        )
         .route("/api/sources", get(sources::sources))
         .route("/metrics", get(sources::metrics))
         .route("/outbox/{name}", get(outbox_file))
         .route("/summary/{profile}/{date}", get(summary_page))
         .route("/review/{id}", get(review_page))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
@@ -620,10 +702,11 @@ mod openapi_tests {
             doc["paths"].as_object().unwrap().keys().cloned().collect();
         let src = include_str!("lib.rs");
         let routed: std::collections::BTreeSet<String> = src
-            .match_indices(".route(\"/api/")
-            .map(|(i, _)| {
-                let rest = &src[i + 8..];
-                rest[..rest.find('"').unwrap()].to_string()
+            .match_indices(".route(")
+            .filter_map(|(i, _)| {
+                let rest = src[i + 7..].trim_start().strip_prefix('"')?;
+                let path = &rest[..rest.find('"')?];
+                path.starts_with("/api/").then(|| path.to_string())
             })
             .collect();
         assert_eq!(documented, routed);

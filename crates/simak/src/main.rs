@@ -443,6 +443,8 @@ fn spawn_stage(
                     &cfg.analyzer.profiles_dir,
                 )?),
                 base_url: cfg.alerts.base_url.clone(),
+                alerts_cfg: cfg.alerts.clone(),
+                factcheck_dir: cfg.factcheck_path(),
                 sources_dir: cfg.cursor_path(),
             };
             set.spawn(async move {
@@ -637,6 +639,9 @@ fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
         lang: a.lang.clone(),
         sentiment: a.sentiment.clone(),
         profile: a.profile.clone(),
+        hoax: None,
+        cluster: None,
+        timeline: None,
         within_profiles: None,
         limit: a.limit,
         offset: a.offset,
