@@ -7,6 +7,7 @@ mod browser;
 mod classify;
 mod cli;
 mod crash;
+mod demo;
 mod harness;
 mod pipeline;
 mod review;

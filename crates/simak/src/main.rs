@@ -3,6 +3,7 @@
 mod bench;
 mod bench_search;
 mod bench_sources;
+mod demo;
 mod models;
 mod review;
 mod user;
@@ -34,7 +35,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every stage and the HTTP server in one process (embedded log unless brokers are set).
-    Run,
+    Run {
+        /// Start on the bundled demo set instead: a fictional Pemkab and its OPDs, two weeks of
+        /// mentions with hoax waves, in `<data_dir>/demo` (rebuilt at each start); prints the
+        /// demo logins.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Run the sources only: collect mentions into the log.
     Ingest,
     /// Run the analyzer stage only.
@@ -231,7 +238,8 @@ fn init_tracing() {
 async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let cfg = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
     match cli.command {
-        Command::Run => run_all(cfg).await,
+        Command::Run { demo: false } => run_all(cfg).await,
+        Command::Run { demo: true } => run_demo(cfg).await,
         Command::Ingest => run_stage(cfg, Stage::Ingest).await,
         Command::Analyze => run_stage(cfg, Stage::Analyze).await,
         Command::Index => run_stage(cfg, Stage::Index).await,
@@ -606,6 +614,33 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
     ] {
         spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
     }
+    supervise(set, token).await
+}
+
+async fn run_demo(mut cfg: Config) -> Result<ExitCode> {
+    let logins = demo::prepare(&mut cfg)?;
+    let bus = Bus::open(&cfg)?;
+    let n = demo::publish_factchecks(&cfg, &bus).await?;
+    simak_index::indexer::open_or_create(&cfg.index_path())?;
+    let token = shutdown_on_signal();
+    let mut set = tokio::task::JoinSet::new();
+    for stage in [Stage::Index, Stage::Analyze, Stage::Alert, Stage::Serve] {
+        spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
+    }
+    let (c, b, t) = (cfg.clone(), bus.clone(), token.clone());
+    set.spawn(async move { (Stage::Ingest, demo::replay(c, b, t).await) });
+    let base = cfg.alerts.base_url.trim_end_matches('/');
+    println!(
+        "\nSimak demo — Kabupaten Sukamaju (fiktif), {n} cek fakta, data di {}",
+        cfg.data_dir.display()
+    );
+    println!("Buka {base}/ dan masuk dengan:");
+    for (user, pw, what) in &logins {
+        println!("  {user:<16} {pw}   ({what})");
+    }
+    println!(
+        "Riwayat dua minggu dimuat sekarang; dua jam terakhir diputar ulang dalam satu menit.\n"
+    );
     supervise(set, token).await
 }
 
