@@ -17,8 +17,11 @@ const HOSTILE: &str = "Pemkab Sukamaju <script>window.__xss=1</script><img src=x
 struct Driver(std::process::Child);
 
 impl Drop for Driver {
+    /// Ends chromedriver and the browsers it started (its process group), also when a test
+    /// failed before closing its session.
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // SAFETY: kill(2) on our own child's process group.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
         let _ = self.0.wait();
     }
 }
@@ -27,8 +30,10 @@ impl Drop for Driver {
 fn start_driver() -> (Driver, u16) {
     let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let port = free_port();
+    use std::os::unix::process::CommandExt;
     let child = Command::new(&bin)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
