@@ -72,11 +72,7 @@ fn hoax_alert_arrives_by_smtp_with_evidence_and_inert_html() {
         "x:1",
         "<script>alert('xss')</script><img src=x onerror=alert(1)>",
     ));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let msgs = wait_messages(&smtp, 1, &app);
     let m = &msgs[0];
     assert_eq!(m["to"], "humas@sukamajukab.go.id");
@@ -293,11 +289,7 @@ fn daily_summary_as_page_and_as_email_with_inline_charts() {
         "--out",
         page.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let html = std::fs::read_to_string(&page).unwrap();
     for want in [
         "Ringkasan harian Pemerintah Kabupaten Sukamaju",
@@ -329,11 +321,7 @@ fn daily_summary_as_page_and_as_email_with_inline_charts() {
         "2026-11-20",
         "--send",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let msgs = wait_messages(&smtp, 1, &app);
     assert!(
         msgs[0]["subject"]

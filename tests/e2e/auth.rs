@@ -10,23 +10,12 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread")]
 async fn accounts_scope_and_protect_the_api() {
     let app = App::new(None, "");
-    let pw = app.dir.path().join("pw");
-    std::fs::write(&pw, "kata-sandi-dinkes\n").unwrap();
-    let out = app.run(&[
-        "user",
-        "add",
+    app.add_user(
         "humas-lain",
-        "--role",
         "officer",
-        "--profile",
         "diskominfo-sukamaju",
-        "--password-file",
-        pw.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        None,
+        "kata-sandi-dinkes",
     );
     let _run = app.spawn(&["run"]);
     let out = app.import(concat!(

@@ -79,53 +79,35 @@ async fn until(c: &Client, what: &str, js: &str) -> Value {
     panic!("timed out waiting for {what}; the page says:\n{body}");
 }
 
-fn add_user(app: &App, user: &str, role: &str, profile: &str, pw: &str) {
-    let file = app.dir.path().join(format!("{user}.pw"));
-    std::fs::write(&file, format!("{pw}\n")).unwrap();
-    let out = app.run(&[
-        "user",
-        "add",
-        user,
-        "--role",
-        role,
-        "--profile",
-        profile,
-        "--name",
-        &format!("{user} (uji)"),
-        "--password-file",
-        file.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    e.send_keys(text).await.unwrap();
 }
 
-fn token(app: &App, user: &str) -> String {
-    let out = app.run(&["user", "token", user]);
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .find(|w| w.starts_with("smk_"))
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
         .unwrap()
-        .to_string()
+        .click()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn officer_works_a_hoax_in_the_browser() {
     let app = App::new(None, "");
-    add_user(
-        &app,
+    app.add_user(
         "kabid-ikp",
         "officer",
         "pemkab-sukamaju",
+        Some("kabid-ikp (uji)"),
         "sandi-kantor-pemkab",
     );
-    add_user(
-        &app,
+    app.add_user(
         "humas-kominfo",
         "officer",
         "diskominfo-sukamaju",
+        Some("humas-kominfo (uji)"),
         "sandi-kantor-kominfo",
     );
     let _run = app.spawn(&["run"]);
@@ -134,11 +116,7 @@ async fn officer_works_a_hoax_in_the_browser() {
         std::net::TcpStream::connect(("127.0.0.1", app.port)).ok()
     });
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let posts = [
         serde_json::json!({"id": "x:h1", "source": "x", "published_at": "2026-11-20T08:00:00+07:00",
@@ -153,11 +131,7 @@ async fn officer_works_a_hoax_in_the_browser() {
     ];
     let jsonl: String = posts.iter().map(|p| format!("{p}\n")).collect();
     let out = app.import(&jsonl);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let case_id = "pemkab-sukamaju:fc:tbh-31";
     let mut flagged = false;
     for _ in 0..300 {
@@ -202,7 +176,7 @@ async fn officer_works_a_hoax_in_the_browser() {
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["code"], "unauthorized", "{path}: {v}");
     }
-    let kominfo = token(&app, "humas-kominfo");
+    let kominfo = app.token("humas-kominfo");
     for path in [
         format!("/api/review/{}", case_id.replace(':', "%3A")),
         "/api/mentions/x:h1".to_string(),
@@ -236,24 +210,9 @@ async fn officer_works_a_hoax_in_the_browser() {
         "return location.pathname === '/login'",
     )
     .await;
-    c.find(Locator::Css("#u"))
-        .await
-        .unwrap()
-        .send_keys("kabid-ikp")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#p"))
-        .await
-        .unwrap()
-        .send_keys("salah-sandi-1")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#f button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&c, "#u", "kabid-ikp").await;
+    type_into(&c, "#p", "salah-sandi-1").await;
+    click(&c, "#f button").await;
     until(
         &c,
         "the failed login's message",
@@ -263,12 +222,7 @@ async fn officer_works_a_hoax_in_the_browser() {
     let p = c.find(Locator::Css("#p")).await.unwrap();
     p.clear().await.unwrap();
     p.send_keys("sandi-kantor-pemkab").await.unwrap();
-    c.find(Locator::Css("#f button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#f button").await;
     let who = until(
         &c,
         "the logged-in page",
@@ -289,12 +243,7 @@ async fn officer_works_a_hoax_in_the_browser() {
         .await
         .unwrap();
     q.send_keys("bantuan tunai").await.unwrap();
-    c.find(Locator::Css("#search-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#search-form button").await;
     let total = until(
         &c,
         "the results",
@@ -395,12 +344,7 @@ async fn officer_works_a_hoax_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(rows, serde_json::json!([case_id]), "only this OPD's cases");
-    c.find(Locator::Css("#cases tr[data-case] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#cases tr[data-case] a").await;
     let state = until(
         &c,
         "the case page",
@@ -408,14 +352,26 @@ async fn officer_works_a_hoax_in_the_browser() {
     )
     .await;
     assert_eq!(state, "new");
-    let reasons = c
-        .execute("return document.querySelector('main').innerText", vec![])
+    // The evidence: the matched fact-check's claim (not in the post's own text) and its link.
+    let evidence = c
+        .execute(
+            "return [document.querySelector('main').innerText, [...document.querySelectorAll('main a')].map(a => a.href)]",
+            vec![],
+        )
         .await
         .unwrap();
     assert!(
-        reasons.as_str().unwrap().contains("cekfakta.example.id")
-            || reasons.as_str().unwrap().contains("bantuan tunai"),
-        "{reasons}"
+        evidence[0]
+            .as_str()
+            .unwrap()
+            .contains("Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp"),
+        "{evidence}"
+    );
+    assert!(
+        evidence[1]
+            .to_string()
+            .contains("https://cekfakta.example.id/31"),
+        "{evidence}"
     );
 
     // Take it, then mark it clarified with the URL and a note.
@@ -427,25 +383,10 @@ async fn officer_works_a_hoax_in_the_browser() {
             .await
             .unwrap();
         if !url.is_empty() {
-            c.find(Locator::Css("#clarify-url"))
-                .await
-                .unwrap()
-                .send_keys(url)
-                .await
-                .unwrap();
+            type_into(&c, "#clarify-url", url).await;
         }
-        c.find(Locator::Css("#note"))
-            .await
-            .unwrap()
-            .send_keys(note)
-            .await
-            .unwrap();
-        c.find(Locator::Css("#act-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&c, "#note", note).await;
+        click(&c, "#act-form button").await;
         until(
             &c,
             &format!("the state {expect}"),
@@ -526,35 +467,25 @@ async fn officer_works_a_hoax_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(recipients, "humas@sukamajukab.go.id");
-    let fill = async |css: &str, text: &str| {
-        c.find(Locator::Css(css))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    };
-    fill(
+    type_into(
+        &c,
         "#add-factcheck textarea[name=claim]",
         "Pemkab Sukamaju meliburkan semua sekolah negeri selama satu bulan karena wabah",
     )
     .await;
-    fill(
+    type_into(
+        &c,
         "#add-factcheck textarea[name=explanation]",
         "Tidak ada kebijakan libur; sekolah berjalan normal.",
     )
     .await;
-    fill(
+    type_into(
+        &c,
         "#add-factcheck input[name=url]",
         "https://sukamajukab.go.id/klarifikasi/sekolah",
     )
     .await;
-    c.find(Locator::Css("#add-factcheck button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#add-factcheck button").await;
     until(
         &c,
         "the clarification published",
@@ -603,12 +534,7 @@ async fn officer_works_a_hoax_in_the_browser() {
     );
 
     // Log out: the next API call is anonymous again.
-    c.find(Locator::Css("#logout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#logout").await;
     until(
         &c,
         "the login page again",

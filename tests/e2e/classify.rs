@@ -15,11 +15,7 @@ fn classify_enriches_in_order_and_reports_bad_lines() {
     let mut cmd = std::process::Command::new(SIMAK);
     cmd.args(["classify"]).env("SIMAK_LOG", "warn");
     let out = with_stdin(cmd, input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -113,11 +109,7 @@ fn train_hoax_learns_from_decisions_and_classify_uses_it() {
     std::fs::write(&labels, body).unwrap();
     let out = app.run(&["train", "hoax", "--labels", labels.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(
         stdout.contains("office model") && stdout.contains("rules alone"),
         "{stdout}"

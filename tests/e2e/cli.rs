@@ -61,11 +61,7 @@ fn environment_overrides_the_file() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(other.join("log").exists(), "SIMAK_DATA_DIR moved the log");
     // --data-dir beats both.
     let third = app.dir.path().join("third");

@@ -87,7 +87,6 @@ async fn demo_shows_everything_within_a_minute() {
     // Everything the issue names, within a minute (the test allows two on a slow machine).
     let yesterday =
         (chrono::Utc::now() + chrono::Duration::hours(7) - chrono::Duration::days(1)).date_naive();
-    let mut last = Value::Null;
     let ready = loop {
         let s = get(&admin, "/api/search?q=*&limit=1").await;
         let cases = get(&admin, "/api/review?limit=200").await;
@@ -122,15 +121,14 @@ async fn demo_shows_everything_within_a_minute() {
         if ok {
             break started.elapsed();
         }
-        last = serde_json::json!({"total": s["total"], "facets": s["facets"], "cases": case_ids, "subjects": subjects, "summary": summary["total"]});
+        let seen = serde_json::json!({"total": s["total"], "facets": s["facets"], "cases": case_ids, "subjects": subjects, "summary": summary["total"]});
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "the demo did not show everything in time: {last}\n{}",
+            "the demo did not show everything in time: {seen}\n{}",
             std::fs::read_to_string(app.dir.path().join("demo.log")).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    let _ = last;
     eprintln!("demo ready after {ready:?}");
     // Alert e-mails are files in the outbox.
     let outbox = app.dir.path().join("data/demo/outbox");

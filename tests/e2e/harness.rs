@@ -203,6 +203,32 @@ impl App {
         app
     }
 
+    /// Adds an account with this password, scoped to `profile` (empty: none).
+    pub fn add_user(&self, user: &str, role: &str, profile: &str, name: Option<&str>, pw: &str) {
+        let file = self.dir.path().join(format!("{user}.pw"));
+        std::fs::write(&file, format!("{pw}\n")).unwrap();
+        let mut args = vec!["user", "add", user, "--role", role];
+        if !profile.is_empty() {
+            args.extend(["--profile", profile]);
+        }
+        if let Some(n) = name {
+            args.extend(["--name", n]);
+        }
+        args.extend(["--password-file", file.to_str().unwrap()]);
+        assert_ok(&self.run(&args));
+    }
+
+    /// A new API token of `user`.
+    pub fn token(&self, user: &str) -> String {
+        let out = self.run(&["user", "token", user]);
+        assert_ok(&out);
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find(|w| w.starts_with("smk_"))
+            .unwrap()
+            .to_string()
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(SIMAK);
         c.arg("--config").arg(&self.config).args(args);
@@ -269,6 +295,15 @@ impl App {
 }
 
 /// Runs `cmd` to completion with `input` on its stdin, capturing stdout and stderr.
+/// Asserts a finished command succeeded, showing its standard error if not.
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 pub fn with_stdin(mut cmd: Command, input: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())

@@ -34,11 +34,7 @@ async fn kafka_import_analyze_index_search() {
     let _indexer = app.spawn(&["index"]);
     let _server = app.spawn(&["serve"]);
     let out = app.import(DOCS);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let base = app.base_url();
     let all = {
         let mut last = Value::Null;

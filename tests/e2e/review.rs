@@ -41,11 +41,7 @@ async fn factcheck_stream_review_queue_and_clarification() {
 
     // Imported while the pipeline runs: the analyzer follows the fact-check stream.
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let posts = concat!(
@@ -54,11 +50,7 @@ async fn factcheck_stream_review_queue_and_clarification() {
         "{\"id\":\"x:3\",\"source\":\"x\",\"text\":\"Jalan di depan kantor Pemkab Sukamaju rusak, mohon diperbaiki\",\"published_at\":\"2026-11-20T09:00:00+07:00\"}\n",
     );
     let out = app.import(posts);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 
     let case_id = "pemkab-sukamaju:fc:tbh-77";
     let list = poll("the case with both posts", &app, async || {
@@ -85,37 +77,11 @@ async fn factcheck_stream_review_queue_and_clarification() {
 
     // The operator takes the case on the command line.
     let out = app.run(&["review", "act", case_id, "take", "--by", "operator-humas"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // Officers act through the API, each within its own OPD.
     let token_of = |user: &str, profile: &str, role: &str| {
-        let pw = app.dir.path().join(format!("{user}.pw"));
-        std::fs::write(&pw, "kata-sandi-kantor\n").unwrap();
-        let out = app.run(&[
-            "user",
-            "add",
-            user,
-            "--role",
-            role,
-            "--profile",
-            profile,
-            "--password-file",
-            pw.to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = app.run(&["user", "token", user]);
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .find(|w| w.starts_with("smk_"))
-            .unwrap()
-            .to_string()
+        app.add_user(user, role, profile, None, "kata-sandi-kantor");
+        app.token(user)
     };
     let kabid = token_of("kabid-ikp", "pemkab-sukamaju", "officer");
     let other = token_of("humas-kominfo", "diskominfo-sukamaju", "officer");

@@ -168,6 +168,9 @@ pub enum SearchError {
     /// The index failed.
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    /// A stored mention does not parse (the index is damaged or from another version).
+    #[error("stored mention does not parse: {0}")]
+    Stored(String),
 }
 
 /// A reader of the mention index that follows the indexer's commits.
@@ -352,45 +355,30 @@ impl MentionSearcher {
             facets.add_facet(format!("/{kind}").as_str());
         }
         let limit = req.limit.max(1);
-        let page: Vec<(Option<f32>, DocAddress)>;
-        let total;
-        let facet_counts;
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        match req.sort {
+        // Sorted by a field, hits have no score.
+        fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(Option<f32>, DocAddress)> {
+            docs.into_iter().map(|(_, a)| (None, a)).collect()
+        }
+        let (page, total, facet_counts) = match req.sort {
             Sort::Relevance => {
                 let (docs, n, f) =
                     searcher.search(&query, &(top.order_by_score(), Count, facets))?;
-                page = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
-                total = n;
-                facet_counts = f;
+                let scored = docs.into_iter().map(|(s, a)| (Some(s), a)).collect();
+                (scored, n, f)
             }
             Sort::Newest => {
-                let (docs, n, f) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc),
-                        Count,
-                        facets,
-                    ),
-                )?;
-                page = docs.into_iter().map(|(_, a)| (None, a)).collect();
-                total = n;
-                facet_counts = f;
+                let by_date =
+                    top.order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
+                let (docs, n, f) = searcher.search(&query, &(by_date, Count, facets))?;
+                (unscored(docs), n, f)
             }
             Sort::Reach => {
-                let (docs, n, f) = searcher.search(
-                    &query,
-                    &(
-                        top.order_by_fast_field::<u64>("reach", Order::Desc),
-                        Count,
-                        facets,
-                    ),
-                )?;
-                page = docs.into_iter().map(|(_, a)| (None, a)).collect();
-                total = n;
-                facet_counts = f;
+                let by_reach = top.order_by_fast_field::<u64>("reach", Order::Desc);
+                let (docs, n, f) = searcher.search(&query, &(by_reach, Count, facets))?;
+                (unscored(docs), n, f)
             }
-        }
+        };
         let timeline = match req.timeline {
             Some(iv) if total > 0 => Some(self.timeline(&searcher, &*query, iv)?),
             Some(_) => Some(Vec::new()),
@@ -533,9 +521,9 @@ impl MentionSearcher {
             .get_first(self.fields.doc)
             .and_then(|v| v.as_str())
             .unwrap_or("{}");
-        Mention::from_json(json.as_bytes()).map(Some).map_err(|e| {
-            SearchError::BadQuery(format!("stored mention {id:?} does not parse: {e}"))
-        })
+        Mention::from_json(json.as_bytes())
+            .map(Some)
+            .map_err(|e| SearchError::Stored(format!("mention {id:?}: {e}")))
     }
 
     /// Checks `req` (its query and filters) without running it.

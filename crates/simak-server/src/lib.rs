@@ -45,11 +45,38 @@ pub struct AppState {
     pub factchecks: Option<(simak_bus::Bus, String)>,
     /// Alert settings (the default recipients shown with each profile).
     pub alerts_cfg: simak_core::config::AlertsConfig,
-    /// The fact-check knowledge base the analyzer keeps (`<data_dir>/factchecks`).
-    pub factcheck_dir: std::path::PathBuf,
+    /// The fact-check knowledge base the analyzer keeps (`<data_dir>/factchecks`); each read
+    /// sees its latest commit.
+    pub factcheck_store: Arc<simak_analyze::factcheck::FactCheckStore>,
     /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
     /// writes.
     pub sources_dir: std::path::PathBuf,
+}
+
+/// Why a fact-check could not be published.
+pub(crate) enum PublishError {
+    /// This server has no log to publish to.
+    NoLog,
+    /// The log refused it.
+    Log(simak_bus::BusError),
+}
+
+impl AppState {
+    /// Publishes `fc` to the fact-check topic, which the analyzer follows.
+    pub(crate) async fn publish_factcheck(
+        &self,
+        fc: &simak_analyze::factcheck::FactCheck,
+    ) -> Result<(), PublishError> {
+        let Some((bus, topic)) = &self.factchecks else {
+            return Err(PublishError::NoLog);
+        };
+        async {
+            bus.ensure_topic(topic).await?;
+            bus.producer(topic)?.send(vec![fc.to_record()]).await
+        }
+        .await
+        .map_err(PublishError::Log)
+    }
 }
 
 /// An API error with a stable code.
@@ -68,25 +95,32 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// A 500 whose cause goes to the log, not to the caller.
+    pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "{what} failed");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: format!("{what} failed; see the server log"),
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
+    }
 }
 
 impl From<ReviewError> for ApiError {
     fn from(e: ReviewError) -> Self {
         match e {
-            ReviewError::NotFound(id) => ApiError {
-                status: StatusCode::NOT_FOUND,
-                code: "not_found",
-                message: format!("no review case {id:?}"),
-            },
+            ReviewError::NotFound(id) => ApiError::not_found(format!("no review case {id:?}")),
             ReviewError::Invalid(m) => ApiError::bad_request(m),
-            ReviewError::Db(e) => {
-                tracing::error!(error = %e, "review database failed");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "the review queue failed; see the server log".into(),
-                }
-            }
+            ReviewError::Db(e) => ApiError::internal("the review queue", e),
         }
     }
 }
@@ -214,14 +248,7 @@ pub(crate) fn search_error(e: SearchError) -> ApiError {
             code: "bad_query",
             message: m,
         },
-        e => {
-            tracing::error!(error = %e, "search failed");
-            ApiError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "internal",
-                message: "the search failed; see the server log".into(),
-            }
-        }
+        e => ApiError::internal("the search", e),
     }
 }
 
@@ -374,25 +401,24 @@ async fn review_act(
     .await
     .expect("review task")?;
     if let Some(fc) = &outcome.factcheck {
-        let Some((bus, topic)) = &st.factchecks else {
-            return Err(ApiError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "internal",
-                message: "the case is clarified, but this server cannot publish fact-checks".into(),
-            });
-        };
-        let sent = async {
-            bus.ensure_topic(topic).await?;
-            bus.producer(topic)?.send(vec![fc.to_record()]).await
-        }
-        .await;
-        if let Err(e) = sent {
-            tracing::error!(error = %e, case = %outcome.case.id, "publishing the clarification failed");
-            return Err(ApiError {
-                status: StatusCode::BAD_GATEWAY,
-                code: "log_unavailable",
-                message: "the case is clarified, but its fact-check could not be published yet; retry the action later".into(),
-            });
+        match st.publish_factcheck(fc).await {
+            Ok(()) => {}
+            Err(PublishError::NoLog) => {
+                return Err(ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "the case is clarified, but this server cannot publish fact-checks"
+                        .into(),
+                })
+            }
+            Err(PublishError::Log(e)) => {
+                tracing::error!(error = %e, case = %outcome.case.id, "publishing the clarification failed");
+                return Err(ApiError {
+                    status: StatusCode::BAD_GATEWAY,
+                    code: "log_unavailable",
+                    message: "the case is clarified, but its fact-check could not be published yet; retry the action later".into(),
+                });
+            }
         }
     }
     Ok(
@@ -437,11 +463,7 @@ async fn outbox_file(
     let ok =
         name.len() == 12 && name.ends_with(".eml") && name[..8].bytes().all(|b| b.is_ascii_digit());
     if !ok {
-        return Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: format!("no outbox file {name:?}"),
-        });
+        return Err(ApiError::not_found(format!("no outbox file {name:?}")));
     }
     match tokio::fs::read(st.outbox_dir.join(&name)).await {
         Ok(bytes) => Ok((
@@ -452,11 +474,7 @@ async fn outbox_file(
             bytes,
         )
             .into_response()),
-        Err(_) => Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: format!("no outbox file {name:?}"),
-        }),
+        Err(_) => Err(ApiError::not_found(format!("no outbox file {name:?}"))),
     }
 }
 
@@ -548,11 +566,7 @@ async fn summary_page(
     .expect("summary task");
     match res {
         Ok(Some(html)) => Ok(Html(html).into_response()),
-        Ok(None) => Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: "no such watch profile".into(),
-        }),
+        Ok(None) => Err(ApiError::not_found("no such watch profile")),
         Err(e) => {
             tracing::error!(error = %e, "summary page failed");
             Err(ApiError {
@@ -630,11 +644,7 @@ async fn openapi() -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message: "no such endpoint".into(),
-    }
+    ApiError::not_found("no such endpoint")
 }
 
 /// The router.

@@ -3,31 +3,14 @@
 //! the fact-check entries (listing, and adding the agency's own clarification).
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, PublishError};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use simak_analyze::factcheck::{FactCheck, FactCheckStore};
+use simak_analyze::factcheck::FactCheck;
 use simak_index::{Interval, SearchRequest, Sort};
-
-fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "{what} failed");
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "internal",
-        message: format!("{what} failed; see the server log"),
-    }
-}
-
-fn not_found(message: String) -> ApiError {
-    ApiError {
-        status: StatusCode::NOT_FOUND,
-        code: "not_found",
-        message,
-    }
-}
 
 /// Posts of a cluster shown on a mention's page (its timeline counts all of them).
 const CLUSTER_POSTS: usize = 50;
@@ -44,9 +27,9 @@ pub async fn mention(
     let lookup = id.clone();
     let m = tokio::task::spawn_blocking(move || s.get(&lookup))
         .await
-        .map_err(|e| internal("the mention lookup", e))?
+        .map_err(|e| ApiError::internal("the mention lookup", e))?
         .map_err(crate::search_error)?
-        .ok_or_else(|| not_found(format!("no mention {id:?}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("no mention {id:?}")))?;
     if let Some(scope) = caller.scope() {
         if !m.profiles.iter().any(|p| scope.contains(p)) {
             return Err(ApiError {
@@ -71,7 +54,7 @@ pub async fn mention(
             .collect::<Vec<_>>()
     })
     .await
-    .map_err(|e| internal("the case lookup", e))?;
+    .map_err(|e| ApiError::internal("the case lookup", e))?;
     let cluster = match hoax["cluster"]["id"].as_str() {
         Some(c) => {
             let req = SearchRequest {
@@ -85,7 +68,7 @@ pub async fn mention(
             let s = st.searcher.clone();
             let r = tokio::task::spawn_blocking(move || s.search(&req))
                 .await
-                .map_err(|e| internal("the cluster search", e))?
+                .map_err(|e| ApiError::internal("the cluster search", e))?
                 .map_err(crate::search_error)?;
             // Only the hours with posts: a wave is a few hours in a fortnight.
             let timeline: Vec<_> = r
@@ -113,14 +96,14 @@ pub async fn summary(
     let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
     let Some(p) = st.profiles.iter().find(|p| p.id == profile).cloned() else {
-        return Err(not_found(format!("no watch profile {profile:?}")));
+        return Err(ApiError::not_found(format!("no watch profile {profile:?}")));
     };
     let s = tokio::task::spawn_blocking(move || {
         simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)
     })
     .await
-    .map_err(|e| internal("the summary", e))?
-    .map_err(|e| internal("the summary", e))?;
+    .map_err(|e| ApiError::internal("the summary", e))?
+    .map_err(|e| ApiError::internal("the summary", e))?;
     let days: Vec<_> = s
         .days
         .iter()
@@ -190,11 +173,11 @@ pub async fn factchecks(
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = crate::parse_num("limit", p.limit.as_deref(), 100)?.clamp(1, st.max_limit);
-    let dir = st.factcheck_dir.clone();
-    let all = tokio::task::spawn_blocking(move || FactCheckStore::open(&dir)?.all())
+    let store = st.factcheck_store.clone();
+    let all = tokio::task::spawn_blocking(move || store.all())
         .await
-        .map_err(|e| internal("reading the fact-checks", e))?
-        .map_err(|e| internal("reading the fact-checks", e))?;
+        .map_err(|e| ApiError::internal("reading the fact-checks", e))?
+        .map_err(|e| ApiError::internal("reading the fact-checks", e))?;
     let q = p.q.unwrap_or_default().trim().to_lowercase();
     let mut hits: Vec<FactCheck> = all
         .into_iter()
@@ -242,7 +225,10 @@ pub async fn add_factcheck(
         });
     }
     if !st.profiles.iter().any(|p| p.id == b.profile) {
-        return Err(not_found(format!("no watch profile {:?}", b.profile)));
+        return Err(ApiError::not_found(format!(
+            "no watch profile {:?}",
+            b.profile
+        )));
     }
     let claim = b.claim.trim();
     if claim.chars().count() < 10 {
@@ -281,25 +267,23 @@ pub async fn add_factcheck(
         published_at: Some(chrono::Utc::now()),
         source: b.profile.clone(),
     };
-    let Some((bus, topic)) = &st.factchecks else {
-        return Err(ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "log_unavailable",
-            message: "this server cannot publish fact-checks".into(),
-        });
-    };
-    let sent = async {
-        bus.ensure_topic(topic).await?;
-        bus.producer(topic)?.send(vec![fc.to_record()]).await
-    }
-    .await;
-    if let Err(e) = sent {
-        tracing::error!(error = %e, "publishing a fact-check failed");
-        return Err(ApiError {
-            status: StatusCode::BAD_GATEWAY,
-            code: "log_unavailable",
-            message: "the fact-check could not be published; try again later".into(),
-        });
+    match st.publish_factcheck(&fc).await {
+        Ok(()) => {}
+        Err(PublishError::NoLog) => {
+            return Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "log_unavailable",
+                message: "this server cannot publish fact-checks".into(),
+            })
+        }
+        Err(PublishError::Log(e)) => {
+            tracing::error!(error = %e, "publishing a fact-check failed");
+            return Err(ApiError {
+                status: StatusCode::BAD_GATEWAY,
+                code: "log_unavailable",
+                message: "the fact-check could not be published; try again later".into(),
+            });
+        }
     }
     let (auth, actor, id) = (
         st.auth.clone(),

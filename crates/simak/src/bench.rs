@@ -311,7 +311,12 @@ async fn pipeline(
 
 /// A deterministic xorshift64 sequence, the same in every run, for generated bench data.
 pub(crate) fn xorshift() -> impl FnMut() -> u64 {
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    xorshift_from(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The xorshift64 sequence from `seed` (not zero).
+pub(crate) fn xorshift_from(seed: u64) -> impl FnMut() -> u64 {
+    let mut rng = seed;
     move || {
         rng ^= rng << 13;
         rng ^= rng >> 7;

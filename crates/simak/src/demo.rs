@@ -86,14 +86,12 @@ struct Wave {
     variants: Vec<String>,
 }
 
-struct Rng(u64);
+/// The demo's random draws, on the benches' xorshift.
+struct Rng(Box<dyn FnMut() -> u64>);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        (self.0)()
     }
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
@@ -104,6 +102,21 @@ impl Rng {
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
+    /// An index drawn with probability proportional to its weight.
+    fn weighted(&mut self, weights: &[u32]) -> usize {
+        let mut r = self.below(weights.iter().sum::<u32>() as usize) as u32;
+        weights
+            .iter()
+            .position(|&w| {
+                if r < w {
+                    true
+                } else {
+                    r -= w;
+                    false
+                }
+            })
+            .expect("weights add up")
+    }
 }
 
 const HARI: [&str; 7] = [
@@ -113,12 +126,12 @@ const HARI: [&str; 7] = [
 /// Expands the bundled set into mentions published in the `days` before `end`, oldest first.
 pub fn expand(end: DateTime<Utc>) -> Result<Vec<Mention>> {
     let set: Set = toml::from_str(SET).context("demo/set.toml")?;
-    let mut rng = Rng(0x5EED_0F5A_4A3A_2026);
+    let mut rng = Rng(Box::new(crate::bench::xorshift_from(0x5EED_0F5A_4A3A_2026)));
     let mut out = Vec::new();
     let span = set.days * 86_400;
-    let sources: Vec<(&String, u32)> = set.sources.iter().map(|(k, v)| (k, *v)).collect();
-    let source_total: u32 = sources.iter().map(|s| s.1).sum();
-    let group_total: u32 = set.chatter_group.iter().map(|g| g.weight).sum();
+    let sources: Vec<&String> = set.sources.keys().collect();
+    let source_weights: Vec<u32> = set.sources.values().copied().collect();
+    let group_weights: Vec<u32> = set.chatter_group.iter().map(|g| g.weight).collect();
     let fill = |rng: &mut Rng, t: &str| -> String {
         let mut s = t.to_string();
         while let Some(i) = s.find("{tempat}") {
@@ -150,32 +163,8 @@ pub fn expand(end: DateTime<Utc>) -> Result<Vec<Mention>> {
         }
     };
     for i in 0..set.chatter {
-        let mut r = rng.below(source_total as usize) as u32;
-        let source = sources
-            .iter()
-            .find(|(_, w)| {
-                if r < *w {
-                    true
-                } else {
-                    r -= w;
-                    false
-                }
-            })
-            .map(|s| s.0.as_str())
-            .unwrap_or("x");
-        let mut g = rng.below(group_total as usize) as u32;
-        let group = set
-            .chatter_group
-            .iter()
-            .find(|x| {
-                if g < x.weight {
-                    true
-                } else {
-                    g -= x.weight;
-                    false
-                }
-            })
-            .expect("weights add up");
+        let source = sources[rng.weighted(&source_weights)].as_str();
+        let group = &set.chatter_group[rng.weighted(&group_weights)];
         let template = rng.pick(&group.texts).clone();
         let text = fill(&mut rng, &template);
         let a = author(&mut rng, source);
@@ -301,10 +290,7 @@ fn mention(
     let views = matches!(source, "x" | "youtube" | "telegram")
         .then(|| author.followers.unwrap_or(0) / 3 + rng.below(400) as u64);
     Mention {
-        url: Some(format!(
-            "https://{source}.demo.simak.test/{}",
-            key.replace(' ', "-")
-        )),
+        url: Some(format!("https://{source}.demo.simak.test/{key}")),
         id,
         source: source.to_string(),
         author,

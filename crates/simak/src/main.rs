@@ -452,7 +452,10 @@ fn spawn_stage(
                 )?),
                 base_url: cfg.alerts.base_url.clone(),
                 alerts_cfg: cfg.alerts.clone(),
-                factcheck_dir: cfg.factcheck_path(),
+                factcheck_store: Arc::new(
+                    simak_analyze::factcheck::FactCheckStore::open(&cfg.factcheck_path())
+                        .with_context(|| cfg.factcheck_path().display().to_string())?,
+                ),
                 sources_dir: cfg.cursor_path(),
             };
             set.spawn(async move {
