@@ -1,6 +1,6 @@
 //! Accounts on a running server: anonymous calls get 401, an officer sees only its OPD's
-//! mentions and cases (403 for another's), a session cookie needs its CSRF token to write,
-//! failed logins are rate limited, and a fresh install creates an admin whose password is in
+//! mentions and cases (403 for another's profile, 404 for its ids), a session cookie needs its
+//! CSRF token to write, failed logins are rate limited for the guesser only, and a fresh install creates an admin whose password is in
 //! a file, not in the log.
 
 use crate::harness::*;
@@ -16,6 +16,13 @@ async fn accounts_scope_and_protect_the_api() {
         "diskominfo-sukamaju",
         None,
         "kata-sandi-dinkes",
+    );
+    app.add_user(
+        "humas-sebelah",
+        "officer",
+        "diskominfo-sukamaju",
+        None,
+        "kata-sandi-sebelah",
     );
     let _run = app.spawn(&["run"]);
     let out = app.import(concat!(
@@ -89,6 +96,70 @@ async fn accounts_scope_and_protect_the_api() {
         .await
         .unwrap();
     assert_eq!(v["total"], 0, "{v}");
+    // Its stats count what it can see, not every OPD's mentions.
+    let v: Value = jar
+        .get(format!("{base}/api/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["mentions"], 0, "{v}");
+    let v: Value = http_get(format!("{base}/api/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["mentions"], 2, "{v}");
+    // One GET from any login once aborted the whole server: a page a trillion hits deep
+    // (tantivy reserved offset + limit up front) and 8,000 nested parentheses (a stack
+    // overflow), in search and in export. Now each is a 400 saying what was wrong, and the
+    // server goes on.
+    let deep = "(".repeat(8000) + "banjir" + &")".repeat(8000);
+    let nots = "NOT ".repeat(3000) + "banjir";
+    for (path, code) in [
+        (
+            "/api/search?q=*&limit=1&offset=1000000000000".to_string(),
+            "bad_request",
+        ),
+        (
+            "/api/search?q=*&limit=1000&offset=9001".to_string(),
+            "bad_request",
+        ),
+        (format!("/api/search?q={deep}"), "bad_query"),
+        (format!("/api/search?q={nots}"), "bad_query"),
+        (format!("/api/export?q={deep}"), "bad_query"),
+        ("/api/search?q=profiles:*".to_string(), "bad_query"),
+        ("/api/search?q=id:*".to_string(), "bad_query"),
+        ("/api/search?cursor=zz".to_string(), "bad_query"),
+        (
+            "/api/search?timeline=hour&since=2000-01-01&until=2026-01-01".to_string(),
+            "bad_query",
+        ),
+    ] {
+        let r = jar.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], code, "{path}: {v}");
+    }
+    let r = http_get(format!("{base}/api/search?q=rusak&limit=1"))
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["total"], 2, "the server is still up: {v}");
+    let next = v["next_cursor"]
+        .as_str()
+        .expect("a cursor to the second hit");
+    let v: Value = http_get(format!("{base}/api/search?q=rusak&limit=1&cursor={next}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["hits"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v.get("next_cursor").is_none(), "{v}");
     let r = jar
         .get(format!("{base}/api/search?q=rusak&profile=pemkab-sukamaju"))
         .send()
@@ -140,6 +211,23 @@ async fn accounts_scope_and_protect_the_api() {
         last = r.status().as_u16();
     }
     assert_eq!(last, 429);
+    // Locked out: that name from this address only. A colleague at the same address (or
+    // everyone behind the office's proxy) still logs in.
+    let r = anon
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": "humas-lain", "password": "kata-sandi-dinkes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = anon
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": "humas-sebelah", "password": "kata-sandi-sebelah"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a colleague at the same address");
 
     // The harness created an account first, so no bootstrap admin here.
     assert!(!app.dir.path().join("data/initial-admin-password").exists());
@@ -171,6 +259,17 @@ async fn a_fresh_install_creates_an_admin_with_its_password_in_a_file() {
         0o600
     );
     assert!(!app.logs().contains(&pw), "the password is not in the log");
+    // The data directory and the accounts database are the account's own.
+    let mode = |p: &str| {
+        std::fs::metadata(app.dir.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("data"), 0o700);
+    assert_eq!(mode("data/accounts.sqlite"), 0o600);
+    assert_eq!(mode("data/review.sqlite"), 0o600);
     let base = app.base_url();
     let client = reqwest::Client::new();
     let mut status = 0;

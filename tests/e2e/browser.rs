@@ -1,7 +1,7 @@
 //! The web UI in a real browser: headless chromium driven through chromedriver (WebDriver), on
 //! a running `simak run`. An officer logs in, searches, opens a flagged item, takes it and marks
 //! it clarified, and sees the state change; hostile text in a mention renders as text; the API
-//! answers 401 to anonymous calls and 403 across OPDs.
+//! answers 401 to anonymous calls, 403 for another OPD's profile and 404 for its ids.
 
 use crate::harness::*;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -177,11 +177,18 @@ async fn officer_works_a_hoax_in_the_browser() {
         assert_eq!(v["error"]["code"], "unauthorized", "{path}: {v}");
     }
     let kominfo = app.token("humas-kominfo");
-    for path in [
-        format!("/api/review/{}", case_id.replace(':', "%3A")),
-        "/api/mentions/x:h1".to_string(),
-        "/api/search?profile=pemkab-sukamaju".to_string(),
-        "/api/summary/pemkab-sukamaju/2026-11-20".to_string(),
+    // Naming another OPD's profile is refused; another OPD's case or mention answers as an
+    // id that does not exist (404 either way), so ids cannot be probed.
+    for (path, status) in [
+        (format!("/api/review/{}", case_id.replace(':', "%3A")), 404),
+        (
+            format!("/api/review/{}", "pemkab-sukamaju%3Atidak-ada"),
+            404,
+        ),
+        ("/api/mentions/x:h1".to_string(), 404),
+        ("/api/mentions/x:tidak-ada".to_string(), 404),
+        ("/api/search?profile=pemkab-sukamaju".to_string(), 403),
+        ("/api/summary/pemkab-sukamaju/2026-11-20".to_string(), 403),
     ] {
         let r = http
             .get(format!("{base}{path}"))
@@ -189,7 +196,7 @@ async fn officer_works_a_hoax_in_the_browser() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status().as_u16(), 403, "{path}");
+        assert_eq!(r.status().as_u16(), status, "{path}");
     }
     let r = http
         .post(format!("{base}/api/factchecks"))

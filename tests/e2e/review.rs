@@ -104,8 +104,8 @@ async fn factcheck_stream_review_queue_and_clarification() {
     let (s, v) = act(other, confirm.clone()).await;
     assert_eq!(
         (s, &v["error"]["code"]),
-        (403, &Value::from("forbidden")),
-        "another OPD"
+        (404, &Value::from("not_found")),
+        "another OPD: its case answers as one that does not exist"
     );
     let (s, _) = act(viewer, confirm.clone()).await;
     assert_eq!(s, 403, "a viewer");

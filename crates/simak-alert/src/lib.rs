@@ -174,10 +174,8 @@ pub struct Applied {
 impl AlertStore {
     /// Opens or creates the store.
     pub fn open(path: &Path) -> Result<AlertStore, AlertError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| AlertError::Config(format!("{}: {e}", dir.display())))?;
-        }
+        simak_core::private::private_database(path)
+            .map_err(|e| AlertError::Config(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -898,6 +896,20 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = AlertStore::open(&d.path().join("alerts.sqlite")).unwrap();
         (d, s)
+    }
+
+    #[test]
+    fn the_outbox_is_private() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("data/alerts.sqlite");
+        let _s = AlertStore::open(&path).unwrap();
+        if cfg!(unix) {
+            assert_eq!(simak_core::private::mode(&path).unwrap(), 0o600);
+            assert_eq!(
+                simak_core::private::mode(path.parent().unwrap()).unwrap(),
+                0o700
+            );
+        }
     }
 
     fn cfg() -> AlertsConfig {

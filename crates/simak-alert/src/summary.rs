@@ -62,6 +62,7 @@ fn day_request(profile: &str, date: NaiveDate, limit: usize) -> SearchRequest {
         within_profiles: None,
         limit,
         offset: 0,
+        cursor: None,
         sort: Sort::Newest,
     }
 }
@@ -111,14 +112,19 @@ pub fn build(
             (s, v[7], v[6], avg)
         })
         .collect::<Vec<_>>();
-    let day = searcher
-        .search(&day_request(profile, date, MAX_DAY))
+    // The day's newest MAX_DAY mentions, read past the search page window.
+    let mut day = Vec::new();
+    searcher
+        .export(&day_request(profile, date, 1), |m| {
+            day.push(m);
+            day.len() < MAX_DAY
+        })
         .map_err(|e| e.to_string())?;
     let mut terms: HashMap<String, u64> = HashMap::new();
     let mut tags: HashMap<String, u64> = HashMap::new();
-    for h in &day.hits {
+    for m in &day {
         let mut seen = std::collections::HashSet::new();
-        for t in simak_text::analyze(&h.mention.text, simak_text::Options::FEATURES) {
+        for t in simak_text::analyze(&m.text, simak_text::Options::FEATURES) {
             if !seen.insert(t.text.clone()) {
                 continue;
             }
@@ -140,7 +146,7 @@ pub fn build(
         v.truncate(n);
         v
     };
-    let mut posts: Vec<Mention> = day.hits.iter().map(|h| h.mention.clone()).collect();
+    let mut posts: Vec<Mention> = day;
     posts.sort_by(|a, b| {
         b.metrics
             .reach()
@@ -175,7 +181,7 @@ pub fn build(
         profile: profile.to_string(),
         profile_name: profile_name.to_string(),
         date,
-        total: day.total as u64,
+        total: days.last().map_or(0, |d| d.1),
         by_source,
         days,
         top_terms: top(terms, 15),

@@ -12,8 +12,15 @@
 //! * **Sessions**: a random 256-bit token for the cookie, stored only as its SHA-256; expires
 //!   after [`SESSION_IDLE`] without use and at most [`SESSION_MAX`] after login; each has its
 //!   own CSRF token for forms.
-//! * **Login rate limiting**: more than [`MAX_FAILURES`] failures for one account name or from
-//!   one client within [`FAILURE_WINDOW`] refuse further attempts until the window passes.
+//! * **Login rate limiting**, within [`FAILURE_WINDOW`], in three parts so that no one can lock
+//!   others out: [`MAX_FAILURES`] failures for one account name *from one client* refuse that
+//!   name from that client until the window passes (a colleague at the next desk, or behind the
+//!   same proxy, still logs in); [`MAX_CLIENT_FAILURES`] failures from one client over all names
+//!   refuse that client (password spraying); and past [`BACKOFF_AFTER`] failures for one name
+//!   from anywhere, each further attempt must wait a doubling delay of at most
+//!   [`MAX_BACKOFF_SECS`] after the last failure (guessing from many addresses), which slows a
+//!   guesser to about one try a minute but never locks the owner out for longer.
+//!   The password check (argon2, tens of milliseconds) runs without holding the database.
 //! * **API tokens** for scripts: random, shown once, stored as SHA-256, revocable.
 //! * **Audit log**: every account change and every login, with who, when, what and on what;
 //!   callers add their own entries (review state changes) with [`AuthStore::audit`].
@@ -36,9 +43,15 @@ pub const MIN_PASSWORD: usize = 10;
 pub const SESSION_IDLE: Duration = Duration::hours(12);
 /// A session expires this long after login, used or not.
 pub const SESSION_MAX: Duration = Duration::days(7);
-/// Failed logins allowed per account name and per client within [`FAILURE_WINDOW`].
+/// Failed logins allowed for one account name from one client within [`FAILURE_WINDOW`].
 pub const MAX_FAILURES: u32 = 5;
-/// The window of [`MAX_FAILURES`].
+/// Failed logins allowed from one client over all names within [`FAILURE_WINDOW`].
+pub const MAX_CLIENT_FAILURES: u32 = 30;
+/// Failed logins for one name (from any client) after which attempts are slowed.
+pub const BACKOFF_AFTER: u32 = 10;
+/// The longest wait between attempts on one name.
+pub const MAX_BACKOFF_SECS: i64 = 60;
+/// The window of the failure counts.
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 
 /// What went wrong.
@@ -266,18 +279,21 @@ fn check_username(u: &str) -> Result<(), AuthError> {
     }
 }
 
+/// Checks a password against a stored hash.
+type PasswordCheck = dyn Fn(&str, &str) -> bool + Send + Sync;
+
 /// The accounts database.
 pub struct AuthStore {
     conn: Mutex<Connection>,
+    /// Checks a password against its stored hash (replaced in tests).
+    verify: Box<PasswordCheck>,
 }
 
 impl AuthStore {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<AuthStore, AuthError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| AuthError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
-        }
+        simak_core::private::private_database(path)
+            .map_err(|e| AuthError::Invalid(format!("cannot create {}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -285,6 +301,7 @@ impl AuthStore {
         conn.execute_batch(SCHEMA)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
+            verify: Box::new(verify_password),
         })
     }
 
@@ -495,36 +512,63 @@ impl AuthStore {
         client: &str,
     ) -> Result<Session, AuthError> {
         let now = Utc::now();
-        let keys = [format!("user:{username}"), format!("client:{client}")];
-        let mut db = self.db();
-        let since = ts(now - FAILURE_WINDOW);
-        db.execute("DELETE FROM login_failures WHERE at < ?1", params![since])?;
-        for k in &keys {
-            let (n, oldest): (u32, Option<String>) = db.query_row(
-                "SELECT COUNT(*), MIN(at) FROM login_failures WHERE key = ?1 AND at >= ?2",
-                params![k, since],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if n >= MAX_FAILURES {
+        let pair = format!("pair:{username}@{client}");
+        let keys = [
+            pair.clone(),
+            format!("client:{client}"),
+            format!("user:{username}"),
+        ];
+        let row: Option<(String, bool)> = {
+            let db = self.db();
+            let since = ts(now - FAILURE_WINDOW);
+            db.execute("DELETE FROM login_failures WHERE at < ?1", params![since])?;
+            let count = |k: &str| -> Result<(u32, Option<String>, Option<String>), AuthError> {
+                Ok(db.query_row(
+                    "SELECT COUNT(*), MIN(at), MAX(at) FROM login_failures WHERE key = ?1 AND at >= ?2",
+                    params![k, since],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            };
+            let wait_until = |oldest: Option<String>| {
                 let until = oldest.map(|o| parse_ts(&o) + FAILURE_WINDOW).unwrap_or(now);
-                return Err(AuthError::RateLimited((until - now).num_seconds().max(1)));
+                AuthError::RateLimited((until - now).num_seconds().max(1))
+            };
+            let (n, oldest, _) = count(&keys[0])?;
+            if n >= MAX_FAILURES {
+                return Err(wait_until(oldest));
             }
-        }
-        let row: Option<(String, bool)> = db
-            .query_row(
+            let (n, oldest, _) = count(&keys[1])?;
+            if n >= MAX_CLIENT_FAILURES {
+                return Err(wait_until(oldest));
+            }
+            let (n, _, last) = count(&keys[2])?;
+            if n >= BACKOFF_AFTER {
+                let delay = 1i64
+                    .checked_shl(n - BACKOFF_AFTER)
+                    .unwrap_or(i64::MAX)
+                    .min(MAX_BACKOFF_SECS);
+                let next = last.map(|l| parse_ts(&l)).unwrap_or(now) + Duration::seconds(delay);
+                if next > now {
+                    return Err(AuthError::RateLimited((next - now).num_seconds().max(1)));
+                }
+            }
+            db.query_row(
                 "SELECT password, disabled FROM accounts WHERE username = ?1",
                 params![username],
                 |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)),
             )
-            .optional()?;
+            .optional()?
+        };
+        // The slow part, with the database free for every other request.
         let ok = match &row {
-            Some((hash, _)) => verify_password(password, hash),
+            Some((hash, _)) => (self.verify)(password, hash),
             None => {
                 // Same work for unknown names, so timing does not tell which names exist.
-                let _ = verify_password(password, dummy_hash());
+                let _ = (self.verify)(password, dummy_hash());
                 false
             }
         };
+        let mut db = self.db();
         let tx = db.transaction()?;
         if !ok {
             for k in &keys {
@@ -554,10 +598,7 @@ impl AuthStore {
             "INSERT INTO sessions (token_hash, username, csrf, created_at, last_used) VALUES (?1, ?2, ?3, ?4, ?4)",
             params![sha(&token), username, csrf, ts(now)],
         )?;
-        tx.execute(
-            "DELETE FROM login_failures WHERE key = ?1",
-            params![keys[0]],
-        )?;
+        tx.execute("DELETE FROM login_failures WHERE key = ?1", params![pair])?;
         audit_on(&tx, username, "login", username, &format!("from {client}"))?;
         tx.commit()?;
         let account = get_on(&db, username)?.ok_or_else(|| AuthError::NotFound(username.into()))?;
@@ -790,7 +831,62 @@ mod tests {
     }
 
     #[test]
-    fn failed_logins_are_rate_limited_per_name_and_client() {
+    fn the_database_is_private() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("data");
+        let path = dir.join("accounts.sqlite");
+        let s = AuthStore::open(&path).unwrap();
+        s.add(
+            "a",
+            "humas-1",
+            "H",
+            Role::Officer,
+            &p(&["x"]),
+            "rahasia-panjang",
+        )
+        .unwrap();
+        if cfg!(unix) {
+            assert_eq!(simak_core::private::mode(&dir).unwrap(), 0o700);
+            for f in [
+                "accounts.sqlite",
+                "accounts.sqlite-wal",
+                "accounts.sqlite-shm",
+            ] {
+                assert_eq!(
+                    simak_core::private::mode(&dir.join(f)).unwrap(),
+                    0o600,
+                    "{f}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn failed_logins_lock_out_only_the_guesser() {
+        let (_d, s) = store();
+        for name in ["humas-1", "humas-2"] {
+            s.add("a", name, "H", Role::Officer, &p(&["x"]), "rahasia-panjang")
+                .unwrap();
+        }
+        for _ in 0..MAX_FAILURES {
+            assert!(matches!(
+                s.login("humas-1", "tebakan-salah", "10.0.0.9"),
+                Err(AuthError::BadCredentials)
+            ));
+        }
+        // That name from that client is refused now, even with the right password...
+        assert!(matches!(
+            s.login("humas-1", "rahasia-panjang", "10.0.0.9"),
+            Err(AuthError::RateLimited(secs)) if secs > 0 && secs <= 900
+        ));
+        // ...but its owner logs in from another client,
+        s.login("humas-1", "rahasia-panjang", "10.0.0.10").unwrap();
+        // and a colleague behind the same address logs in too.
+        s.login("humas-2", "rahasia-panjang", "10.0.0.9").unwrap();
+    }
+
+    #[test]
+    fn one_client_spraying_names_is_refused() {
         let (_d, s) = store();
         s.add(
             "a",
@@ -801,21 +897,95 @@ mod tests {
             "rahasia-panjang",
         )
         .unwrap();
-        for _ in 0..MAX_FAILURES {
+        for i in 0..MAX_CLIENT_FAILURES {
             assert!(matches!(
-                s.login("humas-1", "tebakan-salah", "10.0.0.9"),
+                s.login(&format!("nama-{i}"), "tebakan-salah", "10.0.0.9"),
                 Err(AuthError::BadCredentials)
             ));
         }
-        // Even the right password is refused now, from anywhere, for this name.
         assert!(matches!(
-            s.login("humas-1", "rahasia-panjang", "10.0.0.10"),
-            Err(AuthError::RateLimited(secs)) if secs > 0 && secs <= 900
-        ));
-        // And the client is limited for other names too.
-        assert!(matches!(
-            s.login("lain", "apa-saja-12", "10.0.0.9"),
+            s.login("humas-1", "rahasia-panjang", "10.0.0.9"),
             Err(AuthError::RateLimited(_))
+        ));
+        s.login("humas-1", "rahasia-panjang", "10.0.0.10").unwrap();
+    }
+
+    #[test]
+    fn guessing_one_name_from_many_clients_backs_off_but_does_not_lock() {
+        let (_d, s) = store();
+        s.add(
+            "a",
+            "humas-1",
+            "H",
+            Role::Officer,
+            &p(&["x"]),
+            "rahasia-panjang",
+        )
+        .unwrap();
+        for i in 0..BACKOFF_AFTER {
+            assert!(matches!(
+                s.login("humas-1", "tebakan-salah", &format!("10.0.1.{i}")),
+                Err(AuthError::BadCredentials)
+            ));
+        }
+        // The next try, from anywhere, must wait (at most MAX_BACKOFF_SECS)...
+        assert!(matches!(
+            s.login("humas-1", "rahasia-panjang", "10.0.2.1"),
+            Err(AuthError::RateLimited(secs)) if (1..=MAX_BACKOFF_SECS).contains(&secs)
+        ));
+        // ...and once the delay after the last failure has passed, the owner gets in.
+        s.db()
+            .execute(
+                "UPDATE login_failures SET at = ?1",
+                params![ts(Utc::now() - Duration::seconds(2))],
+            )
+            .unwrap();
+        s.login("humas-1", "rahasia-panjang", "10.0.2.1").unwrap();
+    }
+
+    #[test]
+    fn the_password_check_does_not_hold_the_database() {
+        let (_d, mut s) = store();
+        s.add(
+            "a",
+            "humas-1",
+            "H",
+            Role::Officer,
+            &p(&["x"]),
+            "rahasia-panjang",
+        )
+        .unwrap();
+        // A password check that waits until the test lets it go.
+        let (entered_tx, entered) = std::sync::mpsc::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Mutex::new(released);
+        s.verify = Box::new(move |_, _| {
+            entered_tx.send(()).unwrap();
+            released.lock().unwrap().recv().unwrap();
+            false
+        });
+        let s = std::sync::Arc::new(s);
+        let login = {
+            let s = s.clone();
+            std::thread::spawn(move || s.login("humas-1", "tebakan-salah", "10.0.0.9"))
+        };
+        entered.recv().unwrap();
+        // While that login is in its password check, another request uses the database.
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let other = {
+            let s = s.clone();
+            std::thread::spawn(move || done_tx.send(s.session("bukan-token").map(|x| x.is_none())))
+        };
+        let answered = done.recv_timeout(std::time::Duration::from_secs(20));
+        release.send(()).unwrap();
+        assert!(
+            matches!(answered, Ok(Ok(true))),
+            "a session lookup waited for another login's password check"
+        );
+        other.join().unwrap().unwrap();
+        assert!(matches!(
+            login.join().unwrap(),
+            Err(AuthError::BadCredentials)
         ));
     }
 

@@ -290,6 +290,12 @@ pub struct ServerConfig {
     pub addr: String,
     /// Largest page size the search API returns.
     pub max_limit: usize,
+    /// Addresses of the reverse proxies in front of Simak (`"127.0.0.1"`, `"10.0.0.5"`). A
+    /// request from one of them is taken to come from the address its `X-Forwarded-For`
+    /// names (the last one that is not itself a trusted proxy), so that login rate limits
+    /// apply to the real client and not to everyone behind the proxy. From any other
+    /// address the header is ignored: a client cannot choose its own address.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -297,6 +303,7 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: "127.0.0.1:8080".into(),
             max_limit: 1000,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod mention;
+pub mod private;
 pub mod time;
 
 pub use config::{Config, ConfigError};

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
@@ -33,6 +35,18 @@ pub const QUERY_FIELDS: &[&str] = &[
     "cluster",
     "id",
 ];
+
+/// The deepest hit a page may reach: `offset + limit` is at most this (tantivy keeps
+/// `offset + limit` hits in memory). Deeper pages go through a [`SearchRequest::cursor`].
+pub const MAX_WINDOW: usize = 10_000;
+/// The longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 4_096;
+/// The deepest nesting of parentheses and prefix operators accepted in a query. The query
+/// parser recurses once per level; this keeps it far from the end of a thread's stack.
+pub const MAX_QUERY_DEPTH: usize = 32;
+/// The most buckets a timeline has. Without `since`, it covers the last this many buckets
+/// before `until` (or now); a wider `since`..`until` at the hour is refused.
+pub const MAX_TIMELINE_BUCKETS: i64 = 1_000;
 
 /// Facet kinds counted for every search.
 pub const FACETS: [&str; 5] = ["source", "lang", "sentiment", "profile", "hoax"];
@@ -93,8 +107,95 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Hits to skip.
     pub offset: usize,
+    /// Continue after the page that returned this [`SearchResponse::next_cursor`] (newest
+    /// first only; `offset` must then be 0).
+    pub cursor: Option<String>,
     /// Order.
     pub sort: Sort,
+}
+
+/// Where a page sorted newest first ended: the publication second of its last hit, and how
+/// many hits of that second were already handed out. Written as `<secs>_<seen>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    secs: i64,
+    seen: usize,
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Result<Cursor, SearchError> {
+        let bad = || {
+            SearchError::BadQuery(format!(
+                "cursor {s:?} is not one this server handed out (next_cursor of a search)"
+            ))
+        };
+        let (a, b) = s.split_once('_').ok_or_else(bad)?;
+        let secs = a.parse::<i64>().map_err(|_| bad())?;
+        let seen = b.parse::<usize>().map_err(|_| bad())?;
+        if seen == 0 || seen > MAX_WINDOW {
+            return Err(bad());
+        }
+        Ok(Cursor { secs, seen })
+    }
+
+    fn render(self) -> String {
+        format!("{}_{}", self.secs, self.seen)
+    }
+}
+
+/// Checks the length and nesting of a query before any parser sees it.
+pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
+    let n = q.chars().count();
+    if n > MAX_QUERY_CHARS {
+        return Err(SearchError::BadQuery(format!(
+            "the query is {n} characters long; at most {MAX_QUERY_CHARS} are accepted"
+        )));
+    }
+    // A parenthesis opens a level; so does each `NOT`, `-` or `+` in a run of them before a
+    // term (`NOT NOT a` nests twice). Quoted text is a phrase, not structure.
+    let (mut depth, mut max, mut prefix, mut quoted) = (0usize, 0usize, 0usize, false);
+    let mut word = String::new();
+    let end_word = |word: &mut String, depth: usize, prefix: &mut usize, max: &mut usize| {
+        if word.is_empty() {
+            return;
+        }
+        let ops = word.chars().take_while(|c| matches!(c, '-' | '+')).count();
+        *prefix += if word == "NOT" { 1 } else { ops };
+        *max = (*max).max(depth + *prefix);
+        if word != "NOT" && ops < word.len() {
+            *prefix = 0;
+        }
+        word.clear();
+    };
+    for c in q.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.push(c);
+            }
+            _ if quoted => word.push(c),
+            '(' => {
+                end_word(&mut word, depth, &mut prefix, &mut max);
+                depth += 1;
+                max = max.max(depth + prefix);
+            }
+            ')' => {
+                end_word(&mut word, depth, &mut prefix, &mut max);
+                depth = depth.saturating_sub(1);
+                prefix = 0;
+            }
+            c if c.is_whitespace() => end_word(&mut word, depth, &mut prefix, &mut max),
+            c => word.push(c),
+        }
+    }
+    end_word(&mut word, depth, &mut prefix, &mut max);
+    if max > MAX_QUERY_DEPTH {
+        return Err(SearchError::BadQuery(format!(
+            "the query nests {max} levels deep (parentheses and NOT/-/+); at most \
+             {MAX_QUERY_DEPTH} are accepted"
+        )));
+    }
+    Ok(())
 }
 
 /// The bucket width of a timeline. Buckets start at WIB (UTC+7) hours and midnights.
@@ -157,6 +258,9 @@ pub struct SearchResponse {
     /// Matches per time bucket, oldest first, empty buckets included (when asked for).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<Bucket>>,
+    /// With `sort=newest`, when more hits follow this page: pass it as `cursor` for the next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// Errors of a search.
@@ -245,6 +349,7 @@ impl MentionSearcher {
         if q.is_empty() || q == "*" {
             return Ok(Box::new(AllQuery));
         }
+        check_query_shape(q)?;
         use tantivy::query::QueryParserError as E;
         let q = crate::query::rewrite(q, &self.synonyms.get());
         self.parser.parse_query(&q).map_err(|e| {
@@ -267,7 +372,30 @@ impl MentionSearcher {
         })
     }
 
-    fn build_query(&self, req: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
+    /// The query of `req`, checked against the index: whatever the parser accepted but the
+    /// index cannot answer (`profiles:*` on a field without fast values, ...) is the
+    /// caller's query error too, found here rather than halfway through a search.
+    fn build_query(
+        &self,
+        req: &SearchRequest,
+        searcher: &tantivy::Searcher,
+    ) -> Result<Box<dyn Query>, SearchError> {
+        let query = self.compose(req)?;
+        query
+            .weight(EnableScoring::disabled_from_searcher(searcher))
+            .map_err(|e| {
+                SearchError::BadQuery(match e {
+                    tantivy::TantivyError::SchemaError(m) => format!(
+                        "the index cannot answer this query ({m}); note that `field:*` works \
+                         only on source, lang, sentiment and hoax"
+                    ),
+                    e => format!("the index cannot answer this query: {e}"),
+                })
+            })?;
+        Ok(query)
+    }
+
+    fn compose(&self, req: &SearchRequest) -> Result<Box<dyn Query>, SearchError> {
         let base = self.parse(&req.q)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, base)];
         if let Some(s) = &req.source {
@@ -348,19 +476,47 @@ impl MentionSearcher {
 
     /// Runs a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
-        let query = self.build_query(req)?;
+        let limit = req.limit.max(1);
+        if req.offset.saturating_add(limit) > MAX_WINDOW {
+            return Err(SearchError::BadQuery(format!(
+                "offset + limit is {}; at most {MAX_WINDOW}: page further with the cursor of \
+                 the previous page (sort=newest), or export the whole result set",
+                req.offset.saturating_add(limit)
+            )));
+        }
+        let cursor = match req.cursor.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(c) => {
+                if req.sort != Sort::Newest {
+                    return Err(SearchError::BadQuery(
+                        "cursor works only with sort=newest".into(),
+                    ));
+                }
+                if req.offset != 0 {
+                    return Err(SearchError::BadQuery(
+                        "give either cursor or offset, not both".into(),
+                    ));
+                }
+                Some(Cursor::parse(c)?)
+            }
+        };
+        if let Some(iv) = req.timeline {
+            timeline_bounds(iv, req.since, req.until, Utc::now())?;
+        }
         let searcher = self.reader.searcher();
+        let query = self.build_query(req, &searcher)?;
         let mut facets = FacetCollector::for_field("facets");
         for kind in FACETS {
             facets.add_facet(format!("/{kind}").as_str());
         }
-        let limit = req.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        // One more than the page, to know whether another follows.
+        let top = TopDocs::with_limit(limit + 1).and_offset(req.offset);
         // Sorted by a field, hits have no score.
         fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(Option<f32>, DocAddress)> {
             docs.into_iter().map(|(_, a)| (None, a)).collect()
         }
-        let (page, total, facet_counts) = match req.sort {
+        let mut next_cursor = None;
+        let (mut page, total, facet_counts) = match req.sort {
             Sort::Relevance => {
                 let (docs, n, f) =
                     searcher.search(&query, &(top.order_by_score(), Count, facets))?;
@@ -368,9 +524,50 @@ impl MentionSearcher {
                 (scored, n, f)
             }
             Sort::Newest => {
-                let by_date =
-                    top.order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
-                let (docs, n, f) = searcher.search(&query, &(by_date, Count, facets))?;
+                // With a cursor, the page is read from the hits at or before the cursor's
+                // second, past the ones of it already handed out; counts and facets still
+                // cover the whole query.
+                let paged: Box<dyn Query> = match cursor {
+                    None => query.box_clone(),
+                    Some(c) => Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, query.box_clone()),
+                        (
+                            Occur::Must,
+                            Box::new(RangeQuery::new(
+                                Bound::Unbounded,
+                                Bound::Included(self.date_term(c.secs)),
+                            )),
+                        ),
+                    ])),
+                };
+                let start = cursor.map_or(req.offset, |c| c.seen);
+                let by_date = TopDocs::with_limit(limit + 1)
+                    .and_offset(start)
+                    .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
+                let (mut docs, n, f) = match cursor {
+                    None => searcher.search(&query, &(by_date, Count, facets))?,
+                    Some(_) => {
+                        let (n, f) = searcher.search(&query, &(Count, facets))?;
+                        (searcher.search(&paged, &by_date)?, n, f)
+                    }
+                };
+                if docs.len() > limit {
+                    docs.truncate(limit);
+                    if let Some(secs) = docs
+                        .last()
+                        .and_then(|(t, _)| t.map(|t| t.into_timestamp_secs()))
+                    {
+                        // The hits of that second start right after the newer ones.
+                        let newer = self.count_newer(&searcher, &*paged, secs)?;
+                        next_cursor = Some(
+                            Cursor {
+                                secs,
+                                seen: (start + docs.len()).saturating_sub(newer),
+                            }
+                            .render(),
+                        );
+                    }
+                }
                 (unscored(docs), n, f)
             }
             Sort::Reach => {
@@ -379,8 +576,9 @@ impl MentionSearcher {
                 (unscored(docs), n, f)
             }
         };
+        page.truncate(limit);
         let timeline = match req.timeline {
-            Some(iv) if total > 0 => Some(self.timeline(&searcher, &*query, iv)?),
+            Some(iv) if total > 0 => Some(self.timeline(&searcher, &*query, iv, req)?),
             Some(_) => Some(Vec::new()),
             None => None,
         };
@@ -433,7 +631,50 @@ impl MentionSearcher {
             hits,
             facets: facet_map,
             timeline,
+            next_cursor,
         })
+    }
+
+    /// The publication time of the newest match of `query`, just past its second.
+    fn newest(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+    ) -> Result<Option<DateTime<Utc>>, SearchError> {
+        let top = TopDocs::with_limit(1)
+            .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
+        let docs = searcher.search(query, &top)?;
+        Ok(docs
+            .first()
+            .and_then(|(t, _)| *t)
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t.into_timestamp_secs() + 1, 0)))
+    }
+
+    fn date_term(&self, secs: i64) -> Term {
+        Term::from_field_date(
+            self.fields.published_at,
+            tantivy::DateTime::from_timestamp_secs(secs),
+        )
+    }
+
+    /// How many matches of `query` were published after second `secs`.
+    fn count_newer(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        secs: i64,
+    ) -> Result<usize, SearchError> {
+        let q = BooleanQuery::new(vec![
+            (Occur::Must, query.box_clone()),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(self.date_term(secs + 1)),
+                    Bound::Unbounded,
+                )),
+            ),
+        ]);
+        Ok(searcher.search(&q, &Count)?)
     }
 
     /// Matches of `query` per `iv` bucket and sentiment, oldest first, with empty buckets.
@@ -442,6 +683,7 @@ impl MentionSearcher {
         searcher: &tantivy::Searcher,
         query: &dyn Query,
         iv: Interval,
+        req: &SearchRequest,
     ) -> Result<Vec<Bucket>, SearchError> {
         use tantivy::aggregation::agg_req::Aggregations;
         use tantivy::aggregation::agg_result::{AggregationResult, BucketEntries, BucketResult};
@@ -450,7 +692,15 @@ impl MentionSearcher {
             Interval::Hour => "1h",
             Interval::Day => "1d",
         };
-        let mut hist = serde_json::json!({"field": "published_at", "fixed_interval": width, "min_doc_count": 0});
+        let newest = match req.since {
+            Some(_) => None,
+            None => self.newest(searcher, query)?,
+        };
+        let (lo, hi) = timeline_bounds(iv, req.since, req.until.or(newest), Utc::now())?;
+        let mut hist = serde_json::json!({
+            "field": "published_at", "fixed_interval": width, "min_doc_count": 0,
+            "hard_bounds": {"min": lo.timestamp_millis(), "max": hi.timestamp_millis() - 1},
+        });
         if iv == Interval::Day {
             // WIB midnights are 17:00 UTC.
             hist["offset"] = "17h".into();
@@ -528,7 +778,7 @@ impl MentionSearcher {
 
     /// Checks `req` (its query and filters) without running it.
     pub fn check(&self, req: &SearchRequest) -> Result<(), SearchError> {
-        self.build_query(req).map(|_| ())
+        self.build_query(req, &self.reader.searcher()).map(|_| ())
     }
 
     /// Every mention matching `req` (its page and sort ignored), newest first, handed to
@@ -538,8 +788,8 @@ impl MentionSearcher {
         req: &SearchRequest,
         mut each: impl FnMut(Mention) -> bool,
     ) -> Result<usize, SearchError> {
-        let query = self.build_query(req)?;
         let searcher = self.reader.searcher();
+        let query = self.build_query(req, &searcher)?;
         let total = searcher.search(&query, &Count)?;
         if total == 0 {
             return Ok(0);
@@ -572,6 +822,42 @@ impl MentionSearcher {
     /// The underlying index.
     pub fn index(&self) -> &Index {
         &self.index
+    }
+}
+
+/// The span a timeline covers: `since`..`until` (until defaults to a bucket past now), at
+/// most [`MAX_TIMELINE_BUCKETS`] buckets; without `since`, the last that many buckets before
+/// `until` (which the caller sets to just past the newest match when none was asked for).
+fn timeline_bounds(
+    iv: Interval,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), SearchError> {
+    let width = match iv {
+        Interval::Hour => chrono::Duration::hours(1),
+        Interval::Day => chrono::Duration::days(1),
+    };
+    let widest = width * MAX_TIMELINE_BUCKETS as i32;
+    // A post dated a little ahead of the clock still shows.
+    let hi = until.unwrap_or(now + width);
+    match since {
+        None => Ok((hi - widest, hi)),
+        Some(lo) if hi - lo > widest => Err(SearchError::BadQuery(format!(
+            "a timeline has at most {MAX_TIMELINE_BUCKETS} buckets: since..until spans {} \
+             {}s; narrow it{}",
+            (hi - lo).num_seconds() / width.num_seconds(),
+            match iv {
+                Interval::Hour => "hour",
+                Interval::Day => "day",
+            },
+            if iv == Interval::Hour {
+                " or ask for timeline=day"
+            } else {
+                ""
+            }
+        ))),
+        Some(lo) => Ok((lo, hi)),
     }
 }
 

@@ -6,7 +6,10 @@
 //! publisher's own feed (`rss:u<hash of the canonical URL>`) and the index keeps one copy:
 //! first by decoding the id (the older ids carry the URL in a base64 protobuf), then by
 //! reading Google's redirects (the publisher's page itself is not fetched). A link that resolves neither way keeps Google's URL and is
-//! marked `canonical: false`. Resolutions are cached. The feed is a window of the newest
+//! marked `canonical: false`. Only links on the configured Google News host are ever
+//! requested (an egress allow-list): a feed item whose link names any other host — an
+//! internal address, a metadata service — is left as it is, never fetched. Resolutions are
+//! cached. The feed is a window of the newest
 //! items, so a window that is wholly new records a gap (see [`crate::Fetched::window`]).
 
 use crate::rss::RssSource;
@@ -25,6 +28,8 @@ pub struct GoogleNews {
     feed: RssSource,
     resolve: bool,
     no_redirect: reqwest::Client,
+    /// The one origin (scheme, host, port) links are fetched from: `base_url`'s.
+    allowed: Option<url::Origin>,
     cache: HashMap<String, Option<String>>,
 }
 
@@ -76,6 +81,7 @@ impl GoogleNews {
             resolve: cfg.resolve_links,
             no_redirect: crate::http_client_no_redirects(&rss.user_agent, rss.timeout_secs)
                 .unwrap_or(client),
+            allowed: url::Url::parse(&cfg.base_url).ok().map(|u| u.origin()),
             cache: HashMap::new(),
         }
     }
@@ -100,6 +106,10 @@ impl GoogleNews {
     async fn follow(&self, link: &str) -> Option<String> {
         let mut at = url::Url::parse(link).ok()?;
         for _ in 0..5 {
+            if self.allowed.as_ref() != Some(&at.origin()) {
+                tracing::debug!(source = %self.name, link = %at, "link off the Google News host; not fetched");
+                return None;
+            }
             let resp = self.no_redirect.get(at.as_str()).send().await.ok()?;
             if !resp.status().is_redirection() {
                 return None;
@@ -207,6 +217,32 @@ mod tests {
         assert_eq!(
             decode_article_url("https://example.com/rss/articles/x"),
             None
+        );
+    }
+
+    #[tokio::test]
+    async fn links_off_the_google_news_host_are_never_fetched() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let inside = format!(
+            "http://{}/latest/meta-data/",
+            listener.local_addr().unwrap()
+        );
+        let cfg = GoogleNewsConfig::default();
+        let rss = RssConfig {
+            timeout_secs: 2,
+            ..Default::default()
+        };
+        let q = NamedQuery {
+            name: "pemkab".into(),
+            query: "Sukamaju".into(),
+            subreddit: None,
+        };
+        let mut g = GoogleNews::new(&q, &cfg, &rss, reqwest::Client::new());
+        assert_eq!(g.resolve(&inside).await, None);
+        assert!(
+            matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "a link to another host was requested"
         );
     }
 

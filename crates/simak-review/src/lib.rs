@@ -402,11 +402,8 @@ pub fn case_id(profile: &str, hoax: &serde_json::Value) -> Option<String> {
 impl ReviewStore {
     /// Opens or creates the queue at `path`.
     pub fn open(path: &Path) -> Result<ReviewStore, ReviewError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                ReviewError::Invalid(format!("cannot create {}: {e}", dir.display()))
-            })?;
-        }
+        simak_core::private::private_database(path)
+            .map_err(|e| ReviewError::Invalid(format!("cannot create {}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -779,6 +776,20 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = ReviewStore::open(&d.path().join("review.sqlite")).unwrap();
         (d, s)
+    }
+
+    #[test]
+    fn the_queue_is_private() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("data/review.sqlite");
+        let _s = ReviewStore::open(&path).unwrap();
+        if cfg!(unix) {
+            assert_eq!(simak_core::private::mode(&path).unwrap(), 0o600);
+            assert_eq!(
+                simak_core::private::mode(path.parent().unwrap()).unwrap(),
+                0o700
+            );
+        }
     }
 
     #[test]

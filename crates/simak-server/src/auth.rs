@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
 use simak_auth::{Account, AuthError, Role};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// The session cookie.
 pub const COOKIE: &str = "simak_session";
@@ -38,6 +38,21 @@ impl Caller {
             Ok(())
         } else {
             Err(forbidden(profile))
+        }
+    }
+
+    /// For an item that belongs to `profile` (a case, a mention): `missing` (the item's 404)
+    /// unless the caller may see that profile, so that another OPD's ids answer exactly as
+    /// ids that do not exist and cannot be probed.
+    pub fn must_see_item(
+        &self,
+        profile: &str,
+        missing: impl FnOnce() -> ApiError,
+    ) -> Result<(), ApiError> {
+        if self.account.can_see(profile) {
+            Ok(())
+        } else {
+            Err(missing())
         }
     }
 
@@ -162,6 +177,30 @@ impl FromRequestParts<AppState> for PageCaller {
     }
 }
 
+/// The address a request comes from: the peer's, or, when the peer is a trusted reverse
+/// proxy, the last address in `X-Forwarded-For` that is not itself a trusted proxy (each proxy
+/// appends the address it was reached from, so the ones before that are the client's to
+/// write and are never believed). A malformed header counts as the peer's own request.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut hops = Vec::new();
+    for v in headers.get_all("x-forwarded-for") {
+        let Ok(v) = v.to_str() else { return peer };
+        for hop in v.split(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => hops.push(ip),
+                Err(_) => return peer,
+            }
+        }
+    }
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
 /// `POST /api/login` body.
 #[derive(Deserialize)]
 pub struct Login {
@@ -173,11 +212,12 @@ pub struct Login {
 pub async fn login(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(l) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let auth = st.auth.clone();
-    let client = addr.ip().to_string();
+    let client = client_ip(addr.ip(), &headers, &st.trusted_proxies).to_string();
     let res = tokio::task::spawn_blocking(move || auth.login(&l.username, &l.password, &client))
         .await
         .expect("auth task");
@@ -249,4 +289,50 @@ pub async fn me(c: Caller) -> Json<serde_json::Value> {
 /// `GET /login`.
 pub async fn login_page() -> Html<&'static str> {
     Html(include_str!("../static/login.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(v: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in v {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_client_is_the_proxys_last_untrusted_hop() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = [ip("127.0.0.1"), ip("10.0.0.5")];
+        // No proxy configured, or not from one: the header is the client's own word.
+        assert_eq!(
+            client_ip(ip("192.0.2.7"), &xff(&["198.51.100.1"]), &[]),
+            ip("192.0.2.7")
+        );
+        assert_eq!(
+            client_ip(ip("192.0.2.7"), &xff(&["198.51.100.1"]), &proxy),
+            ip("192.0.2.7")
+        );
+        // From a proxy: the last hop that is not a proxy; a forged first hop is ignored.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&["6.6.6.6, 198.51.100.1"]), &proxy),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&["198.51.100.1", "10.0.0.5"]), &proxy),
+            ip("198.51.100.1")
+        );
+        // Nothing usable: the proxy's own address.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&[]), &proxy),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), &xff(&["bukan-ip"]), &proxy),
+            ip("127.0.0.1")
+        );
+    }
 }

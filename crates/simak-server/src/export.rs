@@ -109,8 +109,12 @@ pub async fn export(
         caller.must_see(profile)?;
     }
     req.within_profiles = caller.scope();
-    // Reject a malformed query before the 200 goes out.
-    st.searcher.check(&req).map_err(crate::search_error)?;
+    // Reject a malformed query before the 200 goes out; parsing stays off the async workers.
+    let searcher = st.searcher.clone();
+    let req = tokio::task::spawn_blocking(move || searcher.check(&req).map(|_| req))
+        .await
+        .map_err(|e| ApiError::internal("the export", e))?
+        .map_err(crate::search_error)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     let searcher = st.searcher.clone();
     tokio::task::spawn_blocking(move || {

@@ -51,6 +51,8 @@ pub struct AppState {
     /// The sources' state directory (`<data_dir>/sources`), whose `health/` the scheduler
     /// writes.
     pub sources_dir: std::path::PathBuf,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// Why a fact-check could not be published.
@@ -147,6 +149,7 @@ pub struct SearchParams {
     timeline: Option<String>,
     limit: Option<String>,
     offset: Option<String>,
+    cursor: Option<String>,
     sort: Option<String>,
 }
 
@@ -174,6 +177,15 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
     if limit == 0 || limit > max_limit {
         return Err(ApiError::bad_request(format!(
             "limit must be between 1 and {max_limit}, got {limit}"
+        )));
+    }
+    let offset = parse_num("offset", p.offset.as_deref(), 0)?;
+    if offset.saturating_add(limit) > simak_index::search::MAX_WINDOW {
+        return Err(ApiError::bad_request(format!(
+            "offset + limit must be at most {}, got {}: page further with the cursor of the \
+             previous page (next_cursor, sort=newest) or use /api/export",
+            simak_index::search::MAX_WINDOW,
+            offset.saturating_add(limit)
         )));
     }
     let sort = match p.sort.as_deref() {
@@ -210,7 +222,8 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
         timeline,
         within_profiles: None,
         limit,
-        offset: parse_num("offset", p.offset.as_deref(), 0)?,
+        offset,
+        cursor: nonempty(&p.cursor),
         sort,
     })
 }
@@ -252,8 +265,23 @@ pub(crate) fn search_error(e: SearchError) -> ApiError {
     }
 }
 
-async fn stats(State(st): State<AppState>, _caller: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "mentions": st.searcher.num_docs() }))
+/// `GET /api/stats`: how many mentions the caller can see (all of them for an admin, the
+/// ones matching its profiles for anyone else).
+async fn stats(State(st): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let Some(scope) = caller.scope() else {
+        return Ok(Json(serde_json::json!({ "mentions": st.searcher.num_docs() })).into_response());
+    };
+    let searcher = st.searcher.clone();
+    let req = SearchRequest {
+        limit: 1,
+        within_profiles: Some(scope),
+        ..SearchRequest::default()
+    };
+    let res = tokio::task::spawn_blocking(move || searcher.search(&req))
+        .await
+        .map_err(|e| ApiError::internal("the search", e))?
+        .map_err(search_error)?;
+    Ok(Json(serde_json::json!({ "mentions": res.total })).into_response())
 }
 
 /// The query string of `GET /api/review`.
@@ -327,12 +355,17 @@ async fn load_case(
     ApiError,
 > {
     let r = st.review.clone();
+    let case_id = id.clone();
     let (case, mentions, history) = tokio::task::spawn_blocking(move || {
-        Ok::<_, ReviewError>((r.case(&id)?, r.mentions(&id)?, r.events(&id)?))
+        Ok::<_, ReviewError>((
+            r.case(&case_id)?,
+            r.mentions(&case_id)?,
+            r.events(&case_id)?,
+        ))
     })
     .await
     .expect("review task")?;
-    caller.must_see(&case.profile)?;
+    caller.must_see_item(&case.profile, || ReviewError::NotFound(id).into())?;
     Ok((case, mentions, history))
 }
 
@@ -372,7 +405,7 @@ async fn review_act(
     let case = tokio::task::spawn_blocking(move || r.case(&case_id))
         .await
         .expect("review task")?;
-    caller.must_see(&case.profile)?;
+    caller.must_see_item(&case.profile, || ReviewError::NotFound(id.clone()).into())?;
     if !caller.account.can_act(&case.profile) {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,

@@ -17,7 +17,7 @@ const CLUSTER_POSTS: usize = 50;
 
 /// `GET /api/mentions/{id}`: the mention, its review cases (one per profile it was flagged
 /// for) and its near-duplicate cluster: how many copies, per hour, and the newest ones. Only
-/// within the caller's profiles; a mention of another OPD answers 403.
+/// within the caller's profiles; a mention of another OPD answers 404, like an unknown id.
 pub async fn mention(
     State(st): State<AppState>,
     caller: Caller,
@@ -31,12 +31,9 @@ pub async fn mention(
         .map_err(crate::search_error)?
         .ok_or_else(|| ApiError::not_found(format!("no mention {id:?}")))?;
     if let Some(scope) = caller.scope() {
+        // Another OPD's mention answers as one that does not exist: ids cannot be probed.
         if !m.profiles.iter().any(|p| scope.contains(p)) {
-            return Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: "this mention is not about one of your account's watch profiles".into(),
-            });
+            return Err(ApiError::not_found(format!("no mention {id:?}")));
         }
     }
     let hoax = m.extra.get("hoax").cloned().unwrap_or_default();

@@ -148,9 +148,12 @@ struct SearchArgs {
     /// How many hits.
     #[arg(long, default_value_t = 20)]
     limit: usize,
-    /// Hits to skip.
+    /// Hits to skip (offset + limit at most 10,000; page deeper with --cursor).
     #[arg(long, default_value_t = 0)]
     offset: usize,
+    /// Continue after a page: its `next_cursor` (with --json, sort newest).
+    #[arg(long)]
+    cursor: Option<String>,
     /// newest or relevance.
     #[arg(long, default_value = "newest")]
     sort: Sort,
@@ -204,6 +207,12 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
+    // Everything Simak writes (index, log, databases, outbox, exports) is the office's data:
+    // readable by the account it runs as only.
+    // SAFETY: umask only sets this process's file-creation mask; no other thread runs yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     init_tracing();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -439,7 +448,21 @@ fn spawn_stage(
             );
             bootstrap_admin(&cfg, &auth)?;
             let factchecks = Some((bus.clone(), cfg.bus.topics.factchecks.clone()));
+            let trusted_proxies = cfg
+                .server
+                .trusted_proxies
+                .iter()
+                .map(|a| {
+                    a.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                        UsageError(format!(
+                            "server.trusted_proxies: {a:?} is not an IP address (write \
+                             \"127.0.0.1\" or \"::1\", one address per proxy)"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let state = simak_server::AppState {
+                trusted_proxies: Arc::new(trusted_proxies),
                 auth,
                 factchecks,
                 searcher,
@@ -683,6 +706,7 @@ fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
         within_profiles: None,
         limit: a.limit,
         offset: a.offset,
+        cursor: a.cursor.clone(),
         sort: a.sort,
     };
     let searcher = MentionSearcher::open_with_synonyms(&cfg.index_path(), cfg.synonyms_path())?;
