@@ -112,19 +112,41 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         a.base_url.trim_end_matches('/'),
         simak_core::mention::path_segment(a.case_id)
     );
+    // The matched fact-check's claim is the hoax as the fact-checker worded it: the draft
+    // cites it as what was debunked, with the verdict and the link, and takes the fact only
+    // from the fact-check's own explanation, or says plainly that it is still to be written.
     let best = matches.first();
+    let link_of = |b: &serde_json::Value| {
+        b["url"]
+            .as_str()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .map(str::to_string)
+    };
+    let debunked = best.map(|b| {
+        let verdict = b["verdict"].as_str().map(str::trim).unwrap_or("");
+        format!(
+            "Cek fakta: klaim \"{}\" dinyatakan {}{}.",
+            short(b["claim"].as_str().unwrap_or(""), 160),
+            if verdict.is_empty() {
+                "keliru".to_string()
+            } else {
+                verdict.to_uppercase()
+            },
+            link_of(b)
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_else(|| " (tautan cek fakta belum ada)".into())
+        )
+    });
     let fact = best
-        .map(|b| {
-            format!(
-                "{} (sumber: {})",
-                b["claim"].as_str().unwrap_or(""),
-                b["url"]
-                    .as_str()
-                    .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-                    .unwrap_or("-")
-            )
-        })
-        .unwrap_or_else(|| "[isi dengan fakta dari OPD terkait]".into());
+        .and_then(|b| b["explanation"].as_str())
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| format!("Faktanya: {}", short(e, 400)))
+        .unwrap_or_else(|| {
+            "Faktanya: [isi dengan fakta dari OPD terkait. Klaim yang beredar adalah hoaks: \
+             jangan menyalinnya sebagai fakta]"
+                .into()
+        });
 
     let mut t = String::new();
     t.push_str(&format!("{kind} tentang {}{update}\n\n", a.profile_name));
@@ -158,15 +180,15 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
             ));
         }
     }
-    let outline = [
-        format!("Judul: [KLARIFIKASI] {}", short(&m.text, 80)),
+    let mut outline = vec![
+        format!("Judul: [KLARIFIKASI] Tidak benar: \"{}\"", short(&m.text, 80)),
         format!(
             "Beredar: unggahan di {} sejak {} yang menyebut \"{}\".",
             m.source,
             wib(&m.published_at),
             short(&m.text, 160)
         ),
-        format!("Faktanya: {fact}."),
+        fact,
         format!(
             "Sumber resmi: kanal resmi {} dan tautan klarifikasi.",
             a.profile_name
@@ -174,6 +196,9 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         "Imbauan: masyarakat diminta tidak meneruskan informasi yang belum terverifikasi."
             .to_string(),
     ];
+    if let Some(d) = debunked {
+        outline.insert(2, d);
+    }
     t.push_str("\nDraf kerangka klarifikasi (sunting sebelum dipublikasikan):\n");
     for (i, o) in outline.iter().enumerate() {
         t.push_str(&format!("  {}. {o}\n", i + 1));
@@ -358,5 +383,58 @@ mod tests {
             .starts_with("[Simak] Hoaks yang sudah dibantah tentang Pemkab <Sukamaju>"));
         assert!(e.text.contains("Draf kerangka klarifikasi"));
         assert!(e.text.contains("08:00 WIB"));
+    }
+
+    fn draft(matched: serde_json::Value) -> String {
+        let m: Mention = serde_json::from_value(serde_json::json!({
+            "id": "x:2", "source": "x",
+            "text": "Bendungan Cibening jebol tadi malam, warga Sukamaju segera mengungsi! Sebarkan!",
+            "published_at": "2026-11-20T01:00:00Z", "fetched_at": "2026-11-20T01:00:00Z"
+        }))
+        .unwrap();
+        let hoax = serde_json::json!({"label": "known_hoax", "score": 0.9, "reasons": [],
+            "cluster": {"size": 1, "last_hour": 1}, "matches": [matched]});
+        let e = hoax_email(&HoaxAlert {
+            profile_name: "BPBD Sukamaju",
+            case_id: "bpbd:fc:9",
+            mention: &m,
+            hoax: &hoax,
+            spread: 1,
+            version: 1,
+            base_url: "http://simak.local",
+        });
+        let start = e.text.find("Draf kerangka klarifikasi").unwrap();
+        let end = e.text.find("Tinjau dan putuskan").unwrap();
+        e.text[start..end].to_string()
+    }
+
+    #[test]
+    fn the_clarification_draft_never_states_the_hoax_as_the_fact() {
+        let claim = "Bendungan Cibening jebol dan warga harus mengungsi";
+        // With the fact-check's explanation: the claim is cited as debunked, with its verdict
+        // and link, and the fact is the explanation.
+        let d = draft(serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "hoaks",
+            "explanation": "BBWS memastikan Bendungan Cibening dalam kondisi aman dan tidak jebol",
+            "url": "https://cekfakta.example.id/9", "similarity": 0.9}));
+        assert!(
+            d.contains(&format!(
+                "Cek fakta: klaim \"{claim}\" dinyatakan HOAKS (https://cekfakta.example.id/9)."
+            )),
+            "{d}"
+        );
+        assert!(
+            d.contains("Faktanya: BBWS memastikan Bendungan Cibening dalam kondisi aman"),
+            "{d}"
+        );
+        for line in d.lines().filter(|l| l.contains("Faktanya")) {
+            assert!(!line.contains(claim), "the hoax as the fact: {line}");
+        }
+        // Without an explanation: the draft says plainly that the fact is still to be written.
+        let d = draft(serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "salah",
+            "url": "https://cekfakta.example.id/9", "similarity": 0.9}));
+        let fact = d.lines().find(|l| l.contains("Faktanya")).unwrap();
+        assert!(fact.contains("[isi dengan fakta dari OPD terkait"), "{fact}");
+        assert!(!fact.contains(claim), "the hoax as the fact: {fact}");
+        assert!(d.contains("dinyatakan SALAH"), "{d}");
     }
 }
