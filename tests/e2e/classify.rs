@@ -128,3 +128,61 @@ fn train_hoax_learns_from_decisions_and_classify_uses_it() {
     assert!(reasons.contains("model dari keputusan kantor"), "{v}");
     assert_eq!(v["hoax"]["label"], "suspected", "{v}");
 }
+
+#[test]
+fn eval_sentiment_scores_binary_and_three_class_files() {
+    let app = App::new(None, "");
+    let dir = app.dir.path();
+    // Binary: labels positive/negative only (a header line, a post starting with a hashtag).
+    let binary = dir.join("binary.tsv");
+    std::fs::write(
+        &binary,
+        "text\tlabel\n\
+         Pelayanannya buruk sekali, petugas tidak ramah dan lambat\tnegative\n\
+         #jalanrusak jalan rusak parah tidak pernah diperbaiki, kecewa\tnegative\n\
+         Terima kasih, pelayanan cepat dan ramah, mantap sekali\tpositive\n\
+         Bagus sekali, saya puas dan senang\tpositive\n",
+    )
+    .unwrap();
+    let out = app.run(&["eval", "sentiment", "--data", binary.to_str().unwrap()]);
+    assert_ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("4 examples, labels positive/negative only"),
+        "{s}"
+    );
+    assert!(
+        s.contains("binary: the more likely of negative and positive")
+            && s.contains("3-class argmax, neutral counted as wrong"),
+        "{s}"
+    );
+    assert!(s.contains("macro-F1") && s.contains("precision"), "{s}");
+    // Three classes, and the default (SmSA test shipped in the binary).
+    let three = dir.join("three.tsv");
+    std::fs::write(
+        &three,
+        "Pelayanannya buruk sekali\tnegative\nRapat dimulai pukul sembilan\tneutral\nBagus sekali\tpositive\n",
+    )
+    .unwrap();
+    let out = app.run(&["eval", "sentiment", "--data", three.to_str().unwrap()]);
+    assert_ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("3 examples, 3 classes") && s.contains("neutral"),
+        "{s}"
+    );
+    let out = app.run(&["eval", "sentiment"]);
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SmSA test (500 examples"));
+    // A bad label names the line; an unknown split is refused.
+    std::fs::write(&three, "bagus\tpositive\nbagus\tgreat\n").unwrap();
+    let out = app.run(&["eval", "sentiment", "--data", three.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("unknown label"),
+        "{err}"
+    );
+    let out = app.run(&["eval", "sentiment", "--split", "nope"]);
+    assert!(!out.status.success());
+}

@@ -11,15 +11,9 @@ use std::time::Instant;
 
 #[derive(Subcommand)]
 pub enum TrainWhat {
-    /// Train the sentiment model from SmSA (train split; settings chosen on the valid split).
-    Sentiment {
-        /// Directory with train.tsv and valid.tsv (`text<TAB>label`).
-        #[arg(long, default_value = "crates/simak-analyze/data/smsa")]
-        data: PathBuf,
-        /// Where to write the model.
-        #[arg(long, default_value = "crates/simak-analyze/models/sentiment.bin")]
-        out: PathBuf,
-    },
+    /// Train the sentiment model from SmSA (train split; settings chosen on the valid split),
+    /// extra files of real posts and the posts written for the project.
+    Sentiment(TrainSentiment),
     /// Learn from the office's review decisions: a model of P(hoax) over the hoax features,
     /// written to data_dir/models/hoax.json and used by analyzers at their next start.
     Hoax {
@@ -33,9 +27,42 @@ pub enum TrainWhat {
     },
 }
 
+#[derive(Args)]
+pub struct TrainSentiment {
+    /// Directory with SmSA's train.tsv and valid.tsv (`text<TAB>label`).
+    #[arg(long, default_value = "crates/simak-analyze/data/smsa")]
+    data: PathBuf,
+    /// An extra `text<TAB>label` file of real posts (3-class, or positive/negative only),
+    /// e.g. ../shared/data/eval/indolem_sentiment_train.tsv; repeatable. Each row goes by a
+    /// hash of its text to train (64%), valid (16%, chooses settings) or test (20%, held out:
+    /// `simak eval sentiment --data FILE --split test`).
+    #[arg(long)]
+    extra: Vec<PathBuf>,
+    /// Posts written for the project, trained on whole (default: the set shipped in the
+    /// binary, crates/simak-analyze/data/posts/written.tsv).
+    #[arg(long)]
+    written: Option<PathBuf>,
+    /// Leave out the posts written for the project.
+    #[arg(long, conflicts_with = "written")]
+    no_written: bool,
+    /// Also write the training rows (train.tsv) and each extra file's valid and test parts
+    /// (NAME.valid.tsv, NAME.test.tsv) to this directory, e.g. for the scikit-learn baseline
+    /// (crates/simak/benches/sentiment_baseline.py).
+    #[arg(long)]
+    splits_out: Option<PathBuf>,
+    /// Ship the model chosen on the valid parts as it is, instead of training it again with
+    /// the chosen settings on train + valid (the test parts are held out either way).
+    #[arg(long)]
+    no_refit: bool,
+    /// Where to write the model.
+    #[arg(long, default_value = "crates/simak-analyze/models/sentiment.bin")]
+    out: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum EvalWhat {
-    /// Accuracy, macro-F1 and the confusion matrix of the sentiment model on SmSA test.
+    /// Macro-F1, per-class precision/recall/F1 and the confusion matrix of the sentiment model
+    /// on SmSA test or on any `text<TAB>label` file (3-class, or positive/negative only).
     Sentiment(EvalSentiment),
     /// Accuracy and the confusion matrix of language detection on Simak's test set.
     Lang {
@@ -72,46 +99,166 @@ pub struct EvalSentiment {
     /// A model file (default: the shipped model).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// A `text<TAB>label` file (default: SmSA test, shipped in the binary).
+    /// A `text<TAB>label` file (default: SmSA test, shipped in the binary). A file with no
+    /// neutral label is scored as binary (positive/negative).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Only the rows of this part of the file, as `simak train sentiment --extra` splits it:
+    /// train, valid, test or all.
+    #[arg(long, default_value = "all")]
+    split: String,
+    /// List up to this many texts labelled wrongly.
+    #[arg(long, default_value_t = 0)]
+    errors: usize,
 }
 
 pub async fn train(cfg: &simak_core::Config, what: TrainWhat) -> Result<ExitCode> {
-    let (data, out) = match what {
-        TrainWhat::Sentiment { data, out } => (data, out),
-        TrainWhat::Hoax { labels, out } => return train_hoax(cfg, labels, out).await,
-    };
-    let train = sentiment::read_tsv(&data.join("train.tsv")).map_err(anyhow::Error::msg)?;
-    let valid = sentiment::read_tsv(&data.join("valid.tsv")).map_err(anyhow::Error::msg)?;
+    match what {
+        TrainWhat::Sentiment(a) => train_sentiment(a),
+        TrainWhat::Hoax { labels, out } => train_hoax(cfg, labels, out).await,
+    }
+}
+
+fn file_stem(p: &std::path::Path) -> String {
+    p.file_stem()
+        .map_or("extra".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+fn write_tsv(path: &std::path::Path, rows: &[sentiment::Example]) -> Result<()> {
+    let mut s = String::new();
+    for (t, l) in rows {
+        // One row per line: a tab or newline inside a text would break the format.
+        let t = t.replace(['\t', '\n', '\r'], " ");
+        s.push_str(&format!("{t}\t{}\n", LABELS[*l]));
+    }
+    std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+fn train_sentiment(a: TrainSentiment) -> Result<ExitCode> {
+    use sentiment::{in_split, Corpus, Split};
+    let read = |p: &std::path::Path| sentiment::read_tsv(p).map_err(anyhow::Error::msg);
+    let mut train = vec![Corpus::new("smsa", read(&a.data.join("train.tsv"))?, false)];
+    let mut valid = vec![Corpus::new("smsa", read(&a.data.join("valid.tsv"))?, false)];
+    let mut held_out = Vec::new();
+    for p in &a.extra {
+        let rows = read(p)?;
+        let name = file_stem(p);
+        let (tr, va, te) = (
+            in_split(&rows, Split::Train),
+            in_split(&rows, Split::Valid),
+            in_split(&rows, Split::Test),
+        );
+        eprintln!(
+            "{}: {} rows ({}), {} train / {} valid / {} test (held out)",
+            p.display(),
+            rows.len(),
+            if sentiment::is_binary(&rows) {
+                "positive/negative only"
+            } else {
+                "3-class"
+            },
+            tr.len(),
+            va.len(),
+            te.len()
+        );
+        train.push(Corpus::new(&name, tr, true));
+        valid.push(Corpus::new(&name, va, true));
+        held_out.push((name, te));
+    }
+    if !a.no_written {
+        let rows = match &a.written {
+            Some(p) => read(p)?,
+            None => sentiment::parse_tsv(sentiment::WRITTEN_POSTS).map_err(anyhow::Error::msg)?,
+        };
+        eprintln!(
+            "written for the project: {} rows, training only",
+            rows.len()
+        );
+        train.push(Corpus::new("written", rows, true));
+    }
+    if let Some(dir) = &a.splits_out {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        let all: Vec<sentiment::Example> =
+            train.iter().flat_map(|c| c.rows.iter().cloned()).collect();
+        write_tsv(&dir.join("train.tsv"), &all)?;
+        for c in &valid[1..] {
+            write_tsv(&dir.join(format!("{}.valid.tsv", c.name)), &c.rows)?;
+        }
+        write_tsv(&dir.join("smsa.valid.tsv"), &valid[0].rows)?;
+        for (name, rows) in &held_out {
+            write_tsv(&dir.join(format!("{name}.test.tsv")), rows)?;
+        }
+        eprintln!("wrote the splits to {}", dir.display());
+    }
+    let n: usize = train.iter().map(|c| c.rows.len()).sum();
     eprintln!(
-        "training on {} examples, choosing settings on {} ...",
-        train.len(),
-        valid.len()
+        "training on {n} examples, choosing settings on {} ...",
+        valid
+            .iter()
+            .map(|c| format!("{} valid ({})", c.name, c.rows.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let t0 = Instant::now();
     let (model, cfg, tried) =
         sentiment::train_with_selection(&train, &valid, sentiment::TrainConfig::default().seed);
-    for (c, f1) in &tried {
+    let names: Vec<&str> = valid.iter().map(|c| c.name.as_str()).collect();
+    for t in &tried {
+        let c = &t.cfg;
+        let per: Vec<String> = names
+            .iter()
+            .zip(&t.valid)
+            .map(|(n, v)| format!("{n} {v:.4}"))
+            .collect();
         eprintln!(
-            "  chars {:<4}  bigrams {:<3}  epochs {:>2}  lr {:<4}  l2 {:<7}  class weight power {:<4}  valid macro-F1 {:.4}",
-            c.groups.chars, c.groups.bigram, c.epochs, c.lr, c.l2, c.class_power, f1
+            "  chars {:<4} bigrams {:<3} stems {:<3} epochs {:>2} l2 {:<7} class power {:<3} posts weight {:<3} neutral push {:<3}  valid {}  mean {:.4}",
+            c.groups.chars, c.groups.bigram, c.groups.stem, c.epochs, c.l2, c.class_power,
+            c.posts_weight, c.neutral_push, per.join("  "), t.score
         );
     }
+    let model = if a.no_refit {
+        model
+    } else {
+        // The chosen settings, trained again on train + valid: more data, nothing held out
+        // from the test parts.
+        let mut all = train.clone();
+        for v in &valid {
+            match all.iter_mut().find(|c| c.name == v.name) {
+                Some(c) => c.rows.extend(v.rows.iter().cloned()),
+                None => all.push(v.clone()),
+            }
+        }
+        let n: usize = all.iter().map(|c| c.rows.len()).sum();
+        eprintln!("training the chosen settings again on train + valid ({n} examples) ...");
+        sentiment::train_corpora(&all, &cfg)
+    };
     let bytes = model.to_bytes();
-    if let Some(dir) = out.parent() {
+    if let Some(dir) = a.out.parent() {
         std::fs::create_dir_all(dir).ok();
     }
-    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    std::fs::write(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    let best = tried
+        .iter()
+        .find(|t| t.cfg == cfg)
+        .expect("the chosen setting was tried");
     eprintln!(
-        "chose chars {} bigrams {} epochs {} lr {} l2 {} class weight power {}; wrote {} ({:.2} MB) in {:.1}s",
+        "chose chars {} bigrams {} stems {} epochs {} lr {} l2 {} class power {} posts weight {} neutral push {} (valid mean {:.4}); wrote {}{} ({:.2} MB) in {:.1}s",
         cfg.groups.chars,
         cfg.groups.bigram,
+        cfg.groups.stem,
         cfg.epochs,
         cfg.lr,
         cfg.l2,
         cfg.class_power,
-        out.display(),
+        cfg.posts_weight,
+        cfg.neutral_push,
+        best.score,
+        a.out.display(),
+        if a.no_refit {
+            ""
+        } else {
+            " (trained on train + valid)"
+        },
         bytes.len() as f64 / 1e6,
         t0.elapsed().as_secs_f64()
     );
@@ -135,35 +282,7 @@ fn print_confusion(labels: &[&str], confusion: &[Vec<u32>]) {
 
 pub fn eval(what: EvalWhat) -> Result<ExitCode> {
     match what {
-        EvalWhat::Sentiment(a) => {
-            let t0 = Instant::now();
-            let model = match &a.model {
-                Some(p) => SentimentModel::load(p).map_err(anyhow::Error::msg)?,
-                None => SentimentModel::shipped().clone(),
-            };
-            let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
-            let examples = match &a.data {
-                Some(p) => sentiment::read_tsv(p).map_err(anyhow::Error::msg)?,
-                None => sentiment::parse_tsv(sentiment::SMSA_TEST).map_err(anyhow::Error::msg)?,
-            };
-            let e = sentiment::evaluate(&examples, |t| model.predict(t).label);
-            println!(
-                "sentiment on {} ({} examples; model loaded in {load_ms:.1} ms)",
-                a.data
-                    .as_ref()
-                    .map_or("SmSA test".to_string(), |p| p.display().to_string()),
-                examples.len()
-            );
-            println!("accuracy  {:.4}\nmacro-F1  {:.4}", e.accuracy, e.macro_f1);
-            for (i, (p, r, f)) in e.per_class.iter().enumerate() {
-                println!(
-                    "{:>10}  precision {p:.4}  recall {r:.4}  F1 {f:.4}",
-                    LABELS[i]
-                );
-            }
-            let rows: Vec<Vec<u32>> = e.confusion.iter().map(|r| r.to_vec()).collect();
-            print_confusion(&LABELS, &rows);
-        }
+        EvalWhat::Sentiment(a) => eval_sentiment(a)?,
         EvalWhat::Hoax(a) => eval_hoax(a)?,
         EvalWhat::Lang { data } => {
             let text = match &data {
@@ -202,6 +321,114 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_scores(e: &sentiment::Evaluation) {
+    println!("accuracy  {:.4}\nmacro-F1  {:.4}", e.accuracy, e.macro_f1);
+    for (c, (p, r, f)) in e.classes.iter().zip(&e.per_class) {
+        println!(
+            "{:>10}  precision {p:.4}  recall {r:.4}  F1 {f:.4}",
+            LABELS[*c]
+        );
+    }
+}
+
+fn eval_sentiment(a: EvalSentiment) -> Result<()> {
+    use sentiment::Split;
+    let t0 = Instant::now();
+    let model = match &a.model {
+        Some(p) => SentimentModel::load(p).map_err(anyhow::Error::msg)?,
+        None => SentimentModel::shipped().clone(),
+    };
+    let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let mut examples = match &a.data {
+        Some(p) => sentiment::read_tsv(p).map_err(anyhow::Error::msg)?,
+        None => sentiment::parse_tsv(sentiment::SMSA_TEST).map_err(anyhow::Error::msg)?,
+    };
+    let split = match a.split.as_str() {
+        "all" => None,
+        "train" => Some(Split::Train),
+        "valid" => Some(Split::Valid),
+        "test" => Some(Split::Test),
+        s => anyhow::bail!("--split: want train, valid, test or all, got {s:?}"),
+    };
+    if let Some(s) = split {
+        examples = sentiment::in_split(&examples, s);
+    }
+    if examples.is_empty() {
+        anyhow::bail!("no labelled rows to evaluate on");
+    }
+    let binary = sentiment::is_binary(&examples);
+    println!(
+        "sentiment on {}{} ({} examples, {}; model loaded in {load_ms:.1} ms)",
+        a.data
+            .as_ref()
+            .map_or("SmSA test".to_string(), |p| p.display().to_string()),
+        split.map_or(String::new(), |_| format!(", {} part", a.split)),
+        examples.len(),
+        if binary {
+            "labels positive/negative only"
+        } else {
+            "3 classes"
+        }
+    );
+    let probs = |t: &str| model.predict(t).scores;
+    if binary {
+        let e = sentiment::evaluate_binary(&examples, probs);
+        println!("\nbinary: the more likely of negative and positive");
+        print_scores(&e.polar);
+        let c = &e.polar.confusion;
+        print_confusion(
+            &["negative", "positive"],
+            &[vec![c[0][0], c[0][2]], vec![c[2][0], c[2][2]]],
+        );
+        println!(
+            "\n3-class argmax, neutral counted as wrong ({} of {} called neutral, {:.1}%)",
+            e.strict.confusion[0][1] + e.strict.confusion[2][1],
+            examples.len(),
+            100.0 * e.neutral_share()
+        );
+        print_scores(&e.strict);
+        let c = &e.strict.confusion;
+        print!("{:>10}", "true\\pred");
+        for l in LABELS {
+            print!("{l:>10}");
+        }
+        println!();
+        for i in [0, 2] {
+            print!("{:>10}", LABELS[i]);
+            for v in c[i] {
+                print!("{v:>10}");
+            }
+            println!();
+        }
+    } else {
+        let e = sentiment::evaluate(&examples, probs);
+        print_scores(&e);
+        let rows: Vec<Vec<u32>> = e.confusion.iter().map(|r| r.to_vec()).collect();
+        print_confusion(&LABELS, &rows);
+    }
+    if a.errors > 0 {
+        println!("\nlabelled wrongly (true -> predicted):");
+        let wrong = examples.iter().filter_map(|(t, y)| {
+            let p = model.predict(t);
+            // As in the binary scores: the more likely polarity, positive on a tie.
+            let got = if binary {
+                if p.scores[2] >= p.scores[0] {
+                    2
+                } else {
+                    0
+                }
+            } else {
+                p.label
+            };
+            (got != *y).then_some((t, *y, got))
+        });
+        for (t, y, got) in wrong.take(a.errors) {
+            println!("  {} -> {}: {t}", LABELS[y], LABELS[got]);
+        }
+    }
+    Ok(())
 }
 
 /// The analyzer a command outside the pipeline uses (`classify`, `train hoax`): the configured
