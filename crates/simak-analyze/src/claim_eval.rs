@@ -29,7 +29,7 @@
 //! candidate, recall@1 with a `known_hoax` label and with any flag, and per negative set the
 //! false-flag rate of `known_hoax`, of any flag, and of cue-only suspicion.
 
-use crate::factcheck::{view, FactCheck, FactCheckBase, Ranker};
+use crate::factcheck::{view, FactCheck, FactCheckBase, Ranker, DECISION_POOL};
 use crate::hoax::{counter_and_vouching, score_ranked, Clusters, Thresholds, MIN_AUTO_WORDS};
 use crate::matcher::{threshold_at_rate, NFM};
 use std::collections::{HashMap, HashSet};
@@ -471,13 +471,13 @@ impl EvalData {
     pub fn training_pairs(&self) -> Vec<([f32; NFM], bool)> {
         let mut out = Vec::new();
         for q in self.queries.iter().filter(|q| q.part == Part::Train) {
-            for c in self.kb.candidates(&view(&q.text), None) {
+            for c in self.kb.candidates(&view(&q.text), None, DECISION_POOL) {
                 out.push((c.features, Some(c.entry) == q.gold));
             }
         }
         for set in self.negatives.iter().filter(|s| !s.derived) {
             for p in set.posts.iter().filter(|p| p.part == Part::Train) {
-                for c in self.kb.candidates(&view(&p.text), p.exclude) {
+                for c in self.kb.candidates(&view(&p.text), p.exclude, DECISION_POOL) {
                     out.push((c.features, false));
                 }
             }

@@ -293,45 +293,105 @@ pub fn similarity(mention: &[u32], claim: &[u32]) -> f32 {
     0.7 * containment + 0.3 * dice
 }
 
-/// Dot product of two sparse vectors sorted by key; the shorter one is looked up in the longer.
-fn dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    if short.is_empty() {
-        return 0.0;
-    }
-    let mut s = 0.0;
-    if long.len() > 8 * short.len() {
-        let mut from = 0;
-        for (k, v) in short {
-            match long[from..].binary_search_by_key(k, |x| x.0) {
-                Ok(i) => {
-                    s += v * long[from + i].1;
-                    from += i + 1;
-                }
-                Err(i) => from += i,
-            }
-        }
-        return s;
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < short.len() && j < long.len() {
-        match short[i].0.cmp(&long[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += short[i].1 * long[j].1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
-}
-
 fn normalize_l2(v: &mut [(u32, f32)]) {
     let n = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
     if n > 0.0 {
         v.iter_mut().for_each(|x| x.1 /= n);
+    }
+}
+
+/// An open-addressing table of a mention's hashed grams (per thread, reused): looking each
+/// candidate's grams up in it is cheaper than merging sorted lists once there are several
+/// candidates. Key 0 marks an empty slot, so a gram hashing to 0 is stored as 1 (on both sides).
+#[derive(Default)]
+struct GramTable {
+    slots: Vec<(u32, f32)>,
+    mask: usize,
+}
+
+impl GramTable {
+    fn fill(&mut self, items: impl Iterator<Item = (u32, f32)>, n: usize) {
+        let cap = (n * 2).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(cap, (0, 0.0));
+        self.mask = cap - 1;
+        for (k, v) in items {
+            let k = k.max(1);
+            let mut i = (k.wrapping_mul(0x9E37_79B1) >> 7) as usize & self.mask;
+            loop {
+                let slot = &mut self.slots[i];
+                if slot.0 == 0 || slot.0 == k {
+                    *slot = (k, v);
+                    break;
+                }
+                i = (i + 1) & self.mask;
+            }
+        }
+    }
+
+    fn get(&self, k: u32) -> Option<f32> {
+        let k = k.max(1);
+        let mut i = (k.wrapping_mul(0x9E37_79B1) >> 7) as usize & self.mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.0 == k {
+                return Some(slot.1);
+            }
+            if slot.0 == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Dot product of the table (a sparse vector) with `v`.
+    fn dot(&self, v: &[(u32, f32)]) -> f32 {
+        v.iter()
+            .filter_map(|(k, w)| self.get(*k).map(|x| x * w))
+            .sum()
+    }
+
+    /// [`similarity`] of the table (a gram set of `len` grams) and a sorted, distinct gram set.
+    fn similarity(&self, len: usize, claim: &[u32]) -> f32 {
+        if claim.is_empty() || len == 0 {
+            return 0.0;
+        }
+        let inter = claim.iter().filter(|g| self.get(**g).is_some()).count() as f32;
+        0.7 * inter / claim.len() as f32 + 0.3 * 2.0 * inter / (len + claim.len()) as f32
+    }
+}
+
+thread_local! {
+    static TABLES: std::cell::RefCell<(GramTable, GramTable)> = std::cell::RefCell::new(Default::default());
+}
+
+/// Hashing for 4-gram keys, which are already FNV hashes: one multiply instead of SipHash
+/// (the keys come from the fact-checks and posts, but a collision only costs time).
+#[derive(Default, Clone, Copy)]
+pub struct QuadHash;
+
+/// The hasher of [`QuadHash`].
+#[derive(Default)]
+pub struct QuadHasher(u64);
+
+impl std::hash::Hasher for QuadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (u64::from(n) ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for QuadHash {
+    type Hasher = QuadHasher;
+    fn build_hasher(&self) -> QuadHasher {
+        QuadHasher::default()
     }
 }
 
@@ -361,8 +421,10 @@ pub struct FactCheckBase {
     postings: Vec<Vec<(u32, f32)>>,
     /// Per term: the number of claims that hold it.
     df: Vec<u32>,
+    /// Per term: its IDF over the claims, ln((n + 1) / (df + 1)) + 1.
+    idf: Vec<f32>,
     /// IDF of each character 4-gram of the claims.
-    quad_idf: HashMap<u32, f32>,
+    quad_idf: HashMap<u32, f32, QuadHash>,
     by_id: HashMap<String, u32>,
     /// A term in at least this many claims is a topic word (the names of the people and
     /// institutions the fact-checks are about, "video", "akun"): sharing only those says little.
@@ -379,8 +441,13 @@ impl std::fmt::Debug for FactCheckBase {
 
 /// Most candidates kept for re-ranking by the trigram ranker.
 const CANDIDATES: usize = 8;
-/// Most candidates kept for re-ranking by the learned ranker.
+/// Most candidates kept for re-ranking by the learned ranker when a long list is asked for
+/// (evaluation of recall@20).
 const LEARNED_CANDIDATES: usize = 32;
+/// Candidates the learned ranker re-ranks to decide on a post (and is trained on).
+pub const DECISION_POOL: usize = 8;
+/// Share of the best first-pass score a candidate needs to be re-ranked.
+pub const MIN_BM25_SHARE: f32 = 0.25;
 /// Weight of the fact-check's own text (explanation, quoted narrative) against its claim in
 /// the first pass.
 pub const BODY_WEIGHT: f32 = 0.4;
@@ -422,8 +489,9 @@ pub struct Candidate {
     pub entry: u32,
     /// The features the matcher model reads ([`crate::matcher::FEATURES`]).
     pub features: [f32; NFM],
-    /// Shared terms that are neither topic words nor names (for the reasons).
-    pub shared: Vec<String>,
+    /// Shared terms that are neither topic words nor names (vocabulary ids, at most six; for
+    /// the reasons).
+    pub shared: Vec<u32>,
 }
 
 impl FactCheckBase {
@@ -509,6 +577,11 @@ impl FactCheckBase {
             e.grams = v.grams;
         }
         base.topic_df = ((0.004 * n).ceil() as u32).max(3);
+        base.idf = base
+            .df
+            .iter()
+            .map(|df| ((n + 1.0) / (*df as f32 + 1.0)).ln() + 1.0)
+            .collect();
         let claim = bm25(raw, &lens, n);
         let body = if body_lens.iter().any(|l| *l > 0.0) {
             bm25(raw_body, &body_lens, n)
@@ -603,11 +676,32 @@ impl FactCheckBase {
                 })
                 .collect(),
             Ranker::CharTfIdf => self.tfidf_rank(mention, k, exclude),
-            Ranker::Learned(model) => self
-                .candidates(mention, exclude)
-                .into_iter()
-                .map(|c| mk(c.entry, model.prob(&c.features), c.shared))
-                .collect(),
+            Ranker::Learned(model) => {
+                let pool = if k > DECISION_POOL {
+                    LEARNED_CANDIDATES
+                } else {
+                    DECISION_POOL
+                };
+                let mut scored: Vec<(f32, Candidate)> = self
+                    .candidates(mention, exclude, pool)
+                    .into_iter()
+                    .map(|c| ((model.prob(&c.features) * 1000.0).round() / 1000.0, c))
+                    .collect();
+                let id = |c: &Candidate| &self.entries[c.entry as usize].fc.id;
+                scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| id(&a.1).cmp(id(&b.1))));
+                scored.truncate(k);
+                scored
+                    .into_iter()
+                    .map(|(p, c)| {
+                        let words = c
+                            .shared
+                            .iter()
+                            .map(|t| self.terms[*t as usize].clone())
+                            .collect();
+                        mk(c.entry, p, words)
+                    })
+                    .collect()
+            }
         };
         out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
         out.truncate(k);
@@ -686,13 +780,25 @@ impl FactCheckBase {
         tfidf(&self.quad_idf, &mention.quads)
     }
 
-    /// The candidates of the learned ranker with their features, in first-pass order.
-    pub fn candidates(&self, mention: &TextView, exclude: Option<u32>) -> Vec<Candidate> {
-        let top = self.first_pass(mention, 1, 20, LEARNED_CANDIDATES, exclude);
+    /// The best `pool` candidates of the first pass with their features, in first-pass order.
+    pub fn candidates(
+        &self,
+        mention: &TextView,
+        exclude: Option<u32>,
+        pool: usize,
+    ) -> Vec<Candidate> {
+        let mut top = self.first_pass(mention, 1, 100, pool, exclude);
         if top.is_empty() {
             return Vec::new();
         }
-        let mq = self.mention_quads(mention);
+        // Candidates far behind the best on BM25 are not worth their features.
+        let floor = top[0].0 * MIN_BM25_SHARE;
+        top.retain(|(s, _)| *s >= floor);
+        // The post's 4-grams, L2-normalized sublinear frequencies: the cosine against the
+        // claim's TF-IDF vector weighs rare shared grams through the claim side, without an IDF
+        // lookup per 4-gram of the post (a cache miss each in a large base).
+        let mut mq = mention.quads.clone();
+        normalize_l2(&mut mq);
         // The mention's distinct known terms, with whether it writes them as names.
         let mut mterms: Vec<(u32, bool)> = Vec::with_capacity(mention.terms.len());
         for (t, name) in mention.terms.iter().zip(&mention.names) {
@@ -704,15 +810,18 @@ impl FactCheckBase {
             }
         }
         mterms.sort_unstable();
-        let n = self.entries.len() as f32;
-        let idf = |t: u32| ((n + 1.0) / (self.df[t as usize] as f32 + 1.0)).ln() + 1.0;
+        let idf = |t: u32| self.idf[t as usize];
         let words = mention.words.len();
         let mention_weight: f32 = mterms.iter().map(|(t, _)| idf(*t)).sum();
+        let mut tables = TABLES.with(|t| std::mem::take(&mut *t.borrow_mut()));
+        let (qt, gt) = &mut tables;
+        qt.fill(mq.iter().copied(), mq.len());
+        gt.fill(mention.grams.iter().map(|g| (*g, 1.0)), mention.grams.len());
         let cosines: Vec<f32> = top
             .iter()
             .map(|(_, e)| {
                 let entry = &self.entries[*e as usize];
-                dot(&mq, &entry.quads).max(dot(&mq, &entry.narrative))
+                qt.dot(&entry.quads).max(qt.dot(&entry.narrative))
             })
             .collect();
         let best_bm25 = top[0].0.max(1e-6);
@@ -744,7 +853,7 @@ impl FactCheckBase {
                     if !topic && !mterms[at].1 {
                         pred_hit += w;
                         if shared.len() < 6 {
-                            shared.push(self.terms[t as usize].clone());
+                            shared.push(t);
                         }
                     }
                 }
@@ -771,7 +880,7 @@ impl FactCheckBase {
             let features = [
                 1.0,
                 cos,
-                similarity(&mention.grams, &entry.grams),
+                gt.similarity(mention.grams.len(), &entry.grams),
                 cov,
                 pred_cov,
                 f32::from(u8::from(entity_only)),
@@ -800,6 +909,7 @@ impl FactCheckBase {
                 shared,
             });
         }
+        TABLES.with(|t| *t.borrow_mut() = tables);
         out
     }
 
@@ -847,7 +957,7 @@ impl FactCheckBase {
 
 /// L2-normalized TF-IDF of sublinear 4-gram frequencies; 4-grams the claims never hold are
 /// left out (they cannot match).
-fn tfidf(idf: &HashMap<u32, f32>, quads: &[(u32, f32)]) -> Vec<(u32, f32)> {
+fn tfidf(idf: &HashMap<u32, f32, QuadHash>, quads: &[(u32, f32)]) -> Vec<(u32, f32)> {
     let mut v: Vec<(u32, f32)> = quads
         .iter()
         .filter_map(|(q, tf)| idf.get(q).map(|w| (*q, tf * w)))
