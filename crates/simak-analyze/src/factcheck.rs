@@ -5,12 +5,21 @@
 //! in memory over postings built from that index, in three steps:
 //!
 //! 1. **First pass** (cheap): the mention's informative stemmed terms are looked up in the
-//!    postings; a candidate must share at least two of them. Most mentions stop here.
-//! 2. **BM25** over the surviving candidates (k1 = 1.2, b = 0.75) keeps the best few.
-//! 3. **Re-ranking** by a similarity that survives slang, paraphrase and truncation: character
-//!    trigrams of the slang-normalized words, as the share of the claim's trigrams found in the
-//!    mention (a post that quotes the claim inside more text still matches) blended with Dice
-//!    overlap (so a long rambling post does not match everything).
+//!    postings, which hold BM25 weights (k1 = 1.2, b = 0.75) of the claim plus, at
+//!    [`BODY_WEIGHT`], of the fact-check's own text (its explanation, which in TurnBackHoax
+//!    articles quotes the hoax after "NARASI"). A term in more than 1% of the claims (and at
+//!    least 50) is skipped; one shared term is enough to be a candidate.
+//! 2. **Features** for the best [`DECISION_POOL`] candidates (within [`MIN_BM25_SHARE`] of the
+//!    best): character 4-gram cosine (the claim's TF-IDF vector, or that of its quoted
+//!    narrative, against the post's 4-gram frequencies), trigram similarity, coverage of the
+//!    claim's terms and of its predicate beyond names and topic words, entity-only overlap,
+//!    number agreement and more ([`crate::matcher::FEATURES`]).
+//! 3. **Decision**: the learned matcher ([`crate::matcher`]) turns the features into the
+//!    probability that the post spreads the claim; candidates are ranked by it and it is the
+//!    `similarity` of a match.
+//!
+//! [`Ranker::Trigram`] (the matcher this one replaced) and [`Ranker::CharTfIdf`] (a baseline)
+//! are kept for `simak eval hoax --data`.
 
 use crate::matcher::{MatcherModel, NFM};
 use chrono::{DateTime, Utc};

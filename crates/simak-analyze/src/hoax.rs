@@ -3,7 +3,8 @@
 //! What works in practice (Full Fact, Meedan Check) is matching posts against claims that were
 //! already fact-checked, with a person confirming the uncertain middle. So:
 //!
-//! * a post whose similarity to a debunked claim reaches the *known* threshold is `known_hoax`
+//! * a post whose match score to a debunked claim (the learned matcher's probability, see
+//!   [`crate::matcher`]) reaches the *known* threshold is `known_hoax`
 //!   (never for a post under [`MIN_AUTO_WORDS`] words: too little text to be sure);
 //! * a post in the *suggested* band, or carrying hoax-style cues (calls to spread, urgency, all
 //!   caps, chain-message form, unverifiable official claims, giveaway/scam form), or spreading as
@@ -13,8 +14,9 @@
 //!
 //! Every point of the score comes with a reason, in Indonesian, for the officer who decides.
 //! The cues alone describe *style*: they say "looks like a chain message", never "is false".
-//! The thresholds were calibrated on the development half of the shipped test set; see
-//! [`crate::hoax_eval`].
+//! The *known* and *suggested* thresholds are the matcher's, chosen by target false-flag rates on
+//! real data ([`crate::claim_eval`]); the cue score at which a post is `suspected` was calibrated
+//! on the development half of the shipped test set ([`crate::hoax_eval`]).
 
 use crate::factcheck::{verdict_is_debunk, view, ClaimMatch, FactCheckBase, Ranker};
 use crate::matcher::MatcherModel;

@@ -5,7 +5,8 @@
 //! claims in under eight words, hoax-style posts no fact-check covers, and ordinary posts, many on
 //! the same topics as the claims (the official information, complaints, and corrections that quote
 //! the hoax). It is split by claim: odd-numbered claims and their posts are the development half
-//! used to calibrate the thresholds, even-numbered ones the test half reported as the result, so
+//! used to calibrate the `suspect` threshold (the matcher's thresholds come from real data, see
+//! [`crate::claim_eval`]), even-numbered ones the test half reported as the result, so
 //! no claim is both tuned on and scored on.
 
 use crate::factcheck::{view, FactCheck, FactCheckBase};
