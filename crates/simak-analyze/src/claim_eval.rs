@@ -3,7 +3,8 @@
 //!
 //! The input is JSONL, one fact-check a line: `id`, `date` (`2 Jan 2024`, or ISO `2024-01-02`),
 //! `claim` (the fact-check's title) and `narrative` (the hoax as it spread; a trailing
-//! explanation after `PENJELASAN`, which a real post does not have, is cut). The knowledge base
+//! explanation after `PENJELASAN` or after a `= = =` separator, which a real post does not
+//! have, is cut). The knowledge base
 //! holds every claim, titles only; the queries are the narratives. Months are split in time:
 //! the earlier ones train the matcher, the next one calibrates its thresholds, the later ones
 //! are reported (by default the first half of the months, then one, then the rest).
@@ -83,10 +84,30 @@ pub fn month_name(m: u32) -> String {
     format!("{}-{:02}", m / 12, m % 12 + 1)
 }
 
-/// The narrative as a post would carry it: the fact-checker's explanation after `PENJELASAN`
-/// cut, separators and quotes around it trimmed.
+/// The narrative as a post would carry it: the fact-checker's explanation cut (after
+/// `PENJELASAN`, or after the `= = =` separator TurnBackHoax puts before it), separators and
+/// quotes around it trimmed.
 pub fn cut_explanation(narrative: &str) -> String {
-    let end = narrative.find("PENJELASAN").unwrap_or(narrative.len());
+    let mut end = narrative.find("PENJELASAN").unwrap_or(narrative.len());
+    // The first run of three or more '=' (spaces between allowed).
+    let b = narrative.as_bytes();
+    let mut i = 0;
+    while i < end {
+        if b[i] == b'=' {
+            let (mut j, mut n) = (i, 0);
+            while j < b.len() && (b[j] == b'=' || b[j] == b' ') {
+                n += usize::from(b[j] == b'=');
+                j += 1;
+            }
+            if n >= 3 {
+                end = i;
+                break;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
     narrative[..end]
         .trim()
         .trim_matches(|c: char| {
@@ -764,6 +785,11 @@ mod tests {
             "Pesan berantai soal air"
         );
         assert_eq!(cut_explanation("tanpa penjelasan"), "tanpa penjelasan");
+        assert_eq!(
+            cut_explanation("Pesan soal air = = = = = Faktanya tidak benar"),
+            "Pesan soal air"
+        );
+        assert_eq!(cut_explanation("1 + 1 = 2"), "1 + 1 = 2");
     }
 
     #[test]
