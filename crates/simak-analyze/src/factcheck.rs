@@ -5,13 +5,23 @@
 //! in memory over postings built from that index, in three steps:
 //!
 //! 1. **First pass** (cheap): the mention's informative stemmed terms are looked up in the
-//!    postings; a candidate must share at least two of them. Most mentions stop here.
-//! 2. **BM25** over the surviving candidates (k1 = 1.2, b = 0.75) keeps the best few.
-//! 3. **Re-ranking** by a similarity that survives slang, paraphrase and truncation: character
-//!    trigrams of the slang-normalized words, as the share of the claim's trigrams found in the
-//!    mention (a post that quotes the claim inside more text still matches) blended with Dice
-//!    overlap (so a long rambling post does not match everything).
+//!    postings, which hold BM25 weights (k1 = 1.2, b = 0.75) of the claim plus, at
+//!    [`BODY_WEIGHT`], of the fact-check's own text (its explanation, which in TurnBackHoax
+//!    articles quotes the hoax after "NARASI"). A term in more than 1% of the claims (and at
+//!    least 50) is skipped; one shared term is enough to be a candidate.
+//! 2. **Features** for the best [`DECISION_POOL`] candidates (within [`MIN_BM25_SHARE`] of the
+//!    best): character 4-gram cosine (the claim's TF-IDF vector, or that of its quoted
+//!    narrative, against the post's 4-gram frequencies), trigram similarity, coverage of the
+//!    claim's terms and of its predicate beyond names and topic words, entity-only overlap,
+//!    number agreement and more ([`crate::matcher::FEATURES`]).
+//! 3. **Decision**: the learned matcher ([`crate::matcher`]) turns the features into the
+//!    probability that the post spreads the claim; candidates are ranked by it and it is the
+//!    `similarity` of a match.
+//!
+//! [`Ranker::Trigram`] (the matcher this one replaced) and [`Ranker::CharTfIdf`] (a baseline)
+//! are kept for `simak eval hoax --data`.
 
+use crate::matcher::{MatcherModel, NFM};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use simak_bus::{Bus, BusError, Offsets};
@@ -89,10 +99,12 @@ impl FactCheck {
 }
 
 /// Whether a verdict (`hoaks`, `salah`, `tidak benar`, ...) says the claim is false or
-/// misleading. An empty verdict, `benar` or `fakta` does not.
+/// misleading. `benar` or `fakta` does not. An empty verdict does: the knowledge base holds
+/// debunked claims, and a feed or import that gives titles only (TurnBackHoax's titles name
+/// the hoax) must still be matched against; a fact-check that confirms a claim says so.
 pub fn verdict_is_debunk(verdict: &str) -> bool {
-    let v = verdict.to_lowercase();
-    !(v.is_empty() || v.contains("benar") && !v.contains("tidak benar") || v == "fakta")
+    let v = verdict.trim().to_lowercase();
+    v.is_empty() || !(v.contains("benar") && !v.contains("tidak benar") || v == "fakta")
 }
 
 /// One candidate match.
@@ -106,9 +118,13 @@ pub struct ClaimMatch {
     pub url: Option<String>,
     /// Its verdict.
     pub verdict: String,
-    /// Similarity in [0, 1].
+    /// Match score in [0, 1]: with the learned matcher (the default) the calibrated probability
+    /// that the post spreads this claim; with the evaluation baselines their similarity.
     #[serde(serialize_with = "round3")]
     pub similarity: f32,
+    /// Words the post shares with the claim beyond names and topic words (stems; for reasons).
+    #[serde(skip)]
+    pub shared: Vec<String>,
 }
 
 /// Writes an f32 in [0, 1] as a decimal with three places (not as its binary expansion).
@@ -118,16 +134,33 @@ pub fn round3<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
 
 struct Entry {
     fc: FactCheck,
-    /// Sorted, distinct trigram hashes of the claim.
+    /// Sorted, distinct trigram hashes of the claim (the similarity of the trigram ranker).
     grams: Vec<u32>,
+    /// The claim's character 4-grams as an L2-normalized TF-IDF vector, sorted by hash.
+    quads: Vec<(u32, f32)>,
+    /// The same for the narrative the fact-check quotes (see [`quoted_narrative`]), if any.
+    narrative: Vec<(u32, f32)>,
+    /// The claim's distinct terms (vocabulary ids), sorted.
+    terms: Vec<u32>,
+    /// Numbers in the claim.
+    numbers: Vec<String>,
+    /// Terms in the claim, repeats counted.
+    len: usize,
 }
 
-/// Terms and trigram sets of a text, as matching sees it.
+/// Terms, trigram sets and character 4-grams of a text, as matching sees it.
 pub struct TextView {
     terms: Vec<String>,
+    /// Per term: whether the text writes it as a name (capitalized inside a sentence, in a text
+    /// that is neither all capitals nor title case).
+    names: Vec<bool>,
     /// Sorted, distinct trigram hashes.
     grams: Vec<u32>,
+    /// Character 4-grams with their sublinear frequency (1 + ln tf), sorted by hash.
+    quads: Vec<(u32, f32)>,
+    numbers: Vec<String>,
     words: Vec<String>,
+    stopwords: usize,
 }
 
 impl TextView {
@@ -137,44 +170,112 @@ impl TextView {
     }
 }
 
-/// Analyzes a text for matching: one analysis gives the normalized words (trigrams and
-/// near-duplicate hashing); their stems, stop words left out, are the matching terms.
+fn fnv(chars: &[char]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in chars {
+        h ^= c as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Analyzes a text for matching: one analysis gives the normalized words (trigrams, 4-grams
+/// and near-duplicate hashing); their stems, stop words left out, are the matching terms.
 pub fn view(text: &str) -> TextView {
-    let mut terms = Vec::new();
-    let mut grams = Vec::new();
-    let mut words = Vec::new();
-    for t in analyze(text, Options::FEATURES) {
-        if t.kind != TokenKind::Word {
-            continue;
+    let tokens = analyze(text, Options::FEATURES);
+    // Capitals mark names only in ordinarily written text: not in all capitals, not in title case.
+    let first_char = |from: usize, to: usize| text.get(from..to).and_then(|s| s.chars().next());
+    let (mut cap, mut alpha) = (0usize, 0usize);
+    for t in &tokens {
+        if t.kind == TokenKind::Word {
+            if let Some(c) = first_char(t.offset_from, t.offset_to) {
+                if c.is_alphabetic() {
+                    alpha += 1;
+                    cap += usize::from(c.is_uppercase());
+                }
+            }
         }
-        let mut w = [' '; 3];
-        for c in t.text.chars().chain(std::iter::once(' ')) {
-            w = [w[1], w[2], c];
-            if w[1] == ' ' && w[0] == ' ' {
+    }
+    let cased = alpha >= 4 && cap * 10 <= alpha * 4;
+    let mut terms = Vec::new();
+    let mut names = Vec::new();
+    let mut grams = Vec::new();
+    let mut quads = Vec::new();
+    let mut numbers = Vec::new();
+    let mut words = Vec::new();
+    let mut stopwords = 0;
+    for t in tokens {
+        match t.kind {
+            TokenKind::Word => {}
+            TokenKind::Number => {
+                let n: String = t.text.chars().filter(char::is_ascii_digit).collect();
+                if !n.is_empty() && numbers.len() < 64 {
+                    numbers.push(n.trim_start_matches('0').to_string());
+                }
                 continue;
             }
-            let mut h: u32 = 0x811c_9dc5;
-            for c in w {
-                h ^= c as u32;
-                h = h.wrapping_mul(0x0100_0193);
-            }
-            grams.push(h);
+            _ => continue,
         }
-        if !simak_text::analyzer::is_stopword(&t.text) {
+        let mut w = [' '; 4];
+        for c in t.text.chars().chain(std::iter::once(' ')) {
+            w = [w[1], w[2], w[3], c];
+            if w[2] != ' ' || w[1] != ' ' {
+                grams.push(fnv(&w[1..]));
+            }
+            if w[1] != ' ' {
+                quads.push(fnv(&w));
+            }
+        }
+        if simak_text::analyzer::is_stopword(&t.text) {
+            stopwords += 1;
+        } else {
             let stem = simak_text::analyzer::stem(&t.text);
             if stem.chars().count() > 2 {
+                let name = cased
+                    && first_char(t.offset_from, t.offset_to).is_some_and(char::is_uppercase)
+                    && text
+                        .get(..t.offset_from)
+                        .and_then(|s| s.trim_end().chars().next_back())
+                        .is_some_and(|p| !matches!(p, '.' | '!' | '?' | '"' | '\u{201c}'));
                 terms.push(stem);
+                names.push(name);
             }
         }
         words.push(t.text);
     }
     grams.sort_unstable();
     grams.dedup();
+    quads.sort_unstable();
+    let mut tf: Vec<(u32, f32)> = Vec::with_capacity(quads.len());
+    for q in quads {
+        match tf.last_mut() {
+            Some((h, n)) if *h == q => *n += 1.0,
+            _ => tf.push((q, 1.0)),
+        }
+    }
+    for (_, n) in &mut tf {
+        *n = 1.0 + n.ln();
+    }
     TextView {
         terms,
+        names,
         grams,
+        quads: tf,
+        numbers,
         words,
+        stopwords,
     }
+}
+
+/// The narrative a fact-check article quotes: the text after "NARASI" (TurnBackHoax quotes the
+/// hoax there) up to the explanation ("PENJELASAN"), or nothing.
+pub fn quoted_narrative(explanation: &str) -> Option<&str> {
+    let at = explanation.find("NARASI")?;
+    let rest = &explanation[at + "NARASI".len()..];
+    let rest = rest.trim_start_matches([':', ' ', '\n', '\t', '=']);
+    let end = rest.find("PENJELASAN").unwrap_or(rest.len());
+    let n = rest[..end].trim();
+    (!n.is_empty()).then_some(n)
 }
 
 /// Similarity of a mention's and a claim's trigram sets, both sorted and distinct (see the
@@ -201,13 +302,144 @@ pub fn similarity(mention: &[u32], claim: &[u32]) -> f32 {
     0.7 * containment + 0.3 * dice
 }
 
+fn normalize_l2(v: &mut [(u32, f32)]) {
+    let n = v.iter().map(|x| x.1 * x.1).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| x.1 /= n);
+    }
+}
+
+/// An open-addressing table of a mention's hashed grams (per thread, reused): looking each
+/// candidate's grams up in it is cheaper than merging sorted lists once there are several
+/// candidates. Key 0 marks an empty slot, so a gram hashing to 0 is stored as 1 (on both sides).
+#[derive(Default)]
+struct GramTable {
+    slots: Vec<(u32, f32)>,
+    mask: usize,
+}
+
+impl GramTable {
+    fn fill(&mut self, items: impl Iterator<Item = (u32, f32)>, n: usize) {
+        let cap = (n * 2).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(cap, (0, 0.0));
+        self.mask = cap - 1;
+        for (k, v) in items {
+            let k = k.max(1);
+            let mut i = (k.wrapping_mul(0x9E37_79B1) >> 7) as usize & self.mask;
+            loop {
+                let slot = &mut self.slots[i];
+                if slot.0 == 0 || slot.0 == k {
+                    *slot = (k, v);
+                    break;
+                }
+                i = (i + 1) & self.mask;
+            }
+        }
+    }
+
+    fn get(&self, k: u32) -> Option<f32> {
+        let k = k.max(1);
+        let mut i = (k.wrapping_mul(0x9E37_79B1) >> 7) as usize & self.mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.0 == k {
+                return Some(slot.1);
+            }
+            if slot.0 == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Dot product of the table (a sparse vector) with `v`.
+    fn dot(&self, v: &[(u32, f32)]) -> f32 {
+        v.iter()
+            .filter_map(|(k, w)| self.get(*k).map(|x| x * w))
+            .sum()
+    }
+
+    /// [`similarity`] of the table (a gram set of `len` grams) and a sorted, distinct gram set.
+    fn similarity(&self, len: usize, claim: &[u32]) -> f32 {
+        if claim.is_empty() || len == 0 {
+            return 0.0;
+        }
+        let inter = claim.iter().filter(|g| self.get(**g).is_some()).count() as f32;
+        0.7 * inter / claim.len() as f32 + 0.3 * 2.0 * inter / (len + claim.len()) as f32
+    }
+}
+
+thread_local! {
+    static TABLES: std::cell::RefCell<(GramTable, GramTable)> = std::cell::RefCell::new(Default::default());
+}
+
+/// Hashing for 4-gram keys, which are already FNV hashes: one multiply instead of SipHash
+/// (the keys come from the fact-checks and posts, but a collision only costs time).
+#[derive(Default, Clone, Copy)]
+pub struct QuadHash;
+
+/// The hasher of [`QuadHash`].
+#[derive(Default)]
+pub struct QuadHasher(u64);
+
+impl std::hash::Hasher for QuadHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (u64::from(n) ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for QuadHash {
+    type Hasher = QuadHasher;
+    fn build_hasher(&self) -> QuadHasher {
+        QuadHasher::default()
+    }
+}
+
+/// How candidates are ranked and scored.
+#[derive(Clone, Copy, Debug)]
+pub enum Ranker<'a> {
+    /// The matcher before the learned one: BM25 over claims, candidates sharing two terms,
+    /// re-ranked by trigram similarity (kept for comparison in `simak eval hoax`).
+    Trigram,
+    /// Character 4-gram TF-IDF cosine against every claim (a baseline for evaluation; slow
+    /// on large bases).
+    CharTfIdf,
+    /// Hybrid retrieval (BM25 over claim and fact-check text) re-ranked by a learned model;
+    /// the score is the model's probability that the post spreads the claim.
+    Learned(&'a MatcherModel),
+}
+
 /// The knowledge base in memory, ready for matching.
 #[derive(Default)]
 pub struct FactCheckBase {
     entries: Vec<Entry>,
     vocab: HashMap<String, u32>,
-    /// Per term: (entry, BM25 weight of the term in that entry).
+    /// The terms by vocabulary id.
+    terms: Vec<String>,
+    /// Per term: (entry, BM25 weight of the term in that entry: claim, plus fact-check text at
+    /// [`BODY_WEIGHT`]).
     postings: Vec<Vec<(u32, f32)>>,
+    /// Per term: the number of claims that hold it.
+    df: Vec<u32>,
+    /// Per term: its IDF over the claims, ln((n + 1) / (df + 1)) + 1.
+    idf: Vec<f32>,
+    /// IDF of each character 4-gram of the claims.
+    quad_idf: HashMap<u32, f32, QuadHash>,
+    by_id: HashMap<String, u32>,
+    /// A term in at least this many claims is a topic word (the names of the people and
+    /// institutions the fact-checks are about, "video", "akun"): sharing only those says little.
+    topic_df: u32,
+    /// 4-gram postings, built on first use by the [`Ranker::CharTfIdf`] baseline.
+    quad_index: std::sync::OnceLock<HashMap<u32, Vec<(u32, f32)>>>,
 }
 
 impl std::fmt::Debug for FactCheckBase {
@@ -216,8 +448,18 @@ impl std::fmt::Debug for FactCheckBase {
     }
 }
 
-/// Most candidates kept for re-ranking.
+/// Most candidates kept for re-ranking by the trigram ranker.
 const CANDIDATES: usize = 8;
+/// Most candidates kept for re-ranking by the learned ranker when a long list is asked for
+/// (evaluation of recall@20).
+const LEARNED_CANDIDATES: usize = 32;
+/// Candidates the learned ranker re-ranks to decide on a post (and is trained on).
+pub const DECISION_POOL: usize = 8;
+/// Share of the best first-pass score a candidate needs to be re-ranked.
+pub const MIN_BM25_SHARE: f32 = 0.25;
+/// Weight of the fact-check's own text (explanation, quoted narrative) against its claim in
+/// the first pass.
+pub const BODY_WEIGHT: f32 = 0.4;
 
 /// Per-thread scratch of the first pass, sized to the base, reset after each use.
 #[derive(Default)]
@@ -231,51 +473,154 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
+/// BM25 weights (k1 = 1.2, b = 0.75) of raw (entry, tf) postings.
+fn bm25(raw: Vec<Vec<(u32, u16)>>, lens: &[f32], n: f32) -> Vec<Vec<(u32, f32)>> {
+    let avg_len = (lens.iter().sum::<f32>() / n.max(1.0)).max(1.0);
+    raw.into_iter()
+        .map(|post| {
+            let df = post.len() as f32;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            post.into_iter()
+                .map(|(e, tf)| {
+                    let tf = f32::from(tf);
+                    let norm = 1.2 * (0.25 + 0.75 * lens[e as usize] / avg_len);
+                    (e, idf * tf * 2.2 / (tf + norm))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One candidate of the learned ranker: the entry, its first-pass score and its features.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Index of the entry.
+    pub entry: u32,
+    /// The features the matcher model reads ([`crate::matcher::FEATURES`]).
+    pub features: [f32; NFM],
+    /// Shared terms that are neither topic words nor names (vocabulary ids, at most six; for
+    /// the reasons).
+    pub shared: Vec<u32>,
+}
+
 impl FactCheckBase {
     /// Builds the in-memory base from fact-checks.
     pub fn new(fcs: Vec<FactCheck>) -> FactCheckBase {
         let mut base = FactCheckBase::default();
-        let mut total = 0f32;
         let mut raw: Vec<Vec<(u32, u16)>> = Vec::new();
+        let mut raw_body: Vec<Vec<(u32, u16)>> = Vec::new();
         let mut lens = Vec::new();
+        let mut body_lens = Vec::new();
+        let mut views = Vec::with_capacity(fcs.len());
+        let mut quad_df: HashMap<u32, u32> = HashMap::new();
+        fn intern(
+            base: &mut FactCheckBase,
+            raw: &mut Vec<Vec<(u32, u16)>>,
+            raw_body: &mut Vec<Vec<(u32, u16)>>,
+            t: &str,
+        ) -> u32 {
+            let next = base.vocab.len() as u32;
+            let id = *base.vocab.entry(t.to_string()).or_insert(next);
+            if id as usize == raw.len() {
+                raw.push(Vec::new());
+                raw_body.push(Vec::new());
+                base.df.push(0);
+                base.terms.push(t.to_string());
+            }
+            id
+        }
         for fc in fcs {
             let v = view(&fc.claim);
-            let mut tf: HashMap<u32, u16> = HashMap::new();
+            let idx = base.entries.len() as u32;
+            let mut tf: BTreeMap<u32, u16> = BTreeMap::new();
             for t in &v.terms {
-                let next = base.vocab.len() as u32;
-                let id = *base.vocab.entry(t.clone()).or_insert(next);
-                if id as usize == raw.len() {
-                    raw.push(Vec::new());
-                }
+                let id = intern(&mut base, &mut raw, &mut raw_body, t);
                 *tf.entry(id).or_default() += 1;
             }
-            let idx = base.entries.len() as u32;
-            for (id, n) in tf {
+            for (&id, &n) in &tf {
                 raw[id as usize].push((idx, n));
+                base.df[id as usize] += 1;
             }
-            total += v.terms.len() as f32;
+            let body = if fc.explanation.trim().is_empty() {
+                None
+            } else {
+                Some(view(&fc.explanation))
+            };
+            let mut btf: BTreeMap<u32, u16> = BTreeMap::new();
+            if let Some(b) = &body {
+                for t in &b.terms {
+                    let id = intern(&mut base, &mut raw, &mut raw_body, t);
+                    let n = btf.entry(id).or_default();
+                    *n = n.saturating_add(1);
+                }
+            }
+            for (&id, &n) in &btf {
+                raw_body[id as usize].push((idx, n));
+            }
             lens.push(v.terms.len() as f32);
-            base.entries.push(Entry { fc, grams: v.grams });
+            body_lens.push(body.as_ref().map_or(0.0, |b| b.terms.len() as f32));
+            for (q, _) in &v.quads {
+                *quad_df.entry(*q).or_default() += 1;
+            }
+            let narrative = quoted_narrative(&fc.explanation).map(view);
+            base.by_id.insert(fc.id.clone(), idx);
+            base.entries.push(Entry {
+                fc,
+                grams: Vec::new(),
+                quads: Vec::new(),
+                narrative: Vec::new(),
+                terms: tf.keys().copied().collect(),
+                numbers: v.numbers.clone(),
+                len: v.terms.len(),
+            });
+            views.push((v, narrative));
         }
         let n = base.entries.len() as f32;
-        let avg_len = if base.entries.is_empty() {
-            1.0
-        } else {
-            total / n
-        };
-        // BM25 (k1 = 1.2, b = 0.75), the term's weight in each entry computed once here.
-        base.postings = raw
+        base.quad_idf = quad_df
             .into_iter()
-            .map(|post| {
-                let df = post.len() as f32;
-                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                post.into_iter()
-                    .map(|(e, tf)| {
-                        let tf = f32::from(tf);
-                        let norm = 1.2 * (0.25 + 0.75 * lens[e as usize] / avg_len);
-                        (e, idf * tf * 2.2 / (tf + norm))
-                    })
-                    .collect()
+            .map(|(q, df)| (q, ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0))
+            .collect();
+        for (e, (v, narrative)) in base.entries.iter_mut().zip(views) {
+            e.quads = tfidf(&base.quad_idf, &v.quads);
+            e.narrative = narrative.map_or(Vec::new(), |nv| tfidf(&base.quad_idf, &nv.quads));
+            e.grams = v.grams;
+        }
+        base.topic_df = ((0.004 * n).ceil() as u32).max(3);
+        base.idf = base
+            .df
+            .iter()
+            .map(|df| ((n + 1.0) / (*df as f32 + 1.0)).ln() + 1.0)
+            .collect();
+        let claim = bm25(raw, &lens, n);
+        let body = if body_lens.iter().any(|l| *l > 0.0) {
+            bm25(raw_body, &body_lens, n)
+        } else {
+            vec![Vec::new(); claim.len()]
+        };
+        // Both fields in one posting list per term, sorted by entry.
+        base.postings = claim
+            .into_iter()
+            .zip(body)
+            .map(|(c, b)| {
+                if b.is_empty() {
+                    return c;
+                }
+                let mut out = Vec::with_capacity(c.len() + b.len());
+                let (mut i, mut j) = (0, 0);
+                while i < c.len() || j < b.len() {
+                    if j == b.len() || i < c.len() && c[i].0 < b[j].0 {
+                        out.push(c[i]);
+                        i += 1;
+                    } else if i == c.len() || b[j].0 < c[i].0 {
+                        out.push((b[j].0, BODY_WEIGHT * b[j].1));
+                        j += 1;
+                    } else {
+                        out.push((c[i].0, c[i].1 + BODY_WEIGHT * b[j].1));
+                        i += 1;
+                        j += 1;
+                    }
+                }
+                out
             })
             .collect();
         base
@@ -291,16 +636,104 @@ impl FactCheckBase {
         self.entries.is_empty()
     }
 
-    /// The best-matching fact-checks for a mention, most similar first (at most `k`).
+    /// The fact-check of an entry index.
+    pub fn get(&self, entry: u32) -> Option<&FactCheck> {
+        self.entries.get(entry as usize).map(|e| &e.fc)
+    }
+
+    /// The entry index of a fact-check id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The best-matching fact-checks for a mention, most likely first (at most `k`), by the
+    /// shipped learned matcher.
     pub fn matches(&self, mention: &TextView, k: usize) -> Vec<ClaimMatch> {
+        self.rank(mention, k, Ranker::Learned(MatcherModel::shipped()), None)
+    }
+
+    /// The best `k` fact-checks for a mention by `ranker`, leaving out the entry `exclude`
+    /// (evaluation: a post whose own fact-check is not in the base yet).
+    pub fn rank(
+        &self,
+        mention: &TextView,
+        k: usize,
+        ranker: Ranker<'_>,
+        exclude: Option<u32>,
+    ) -> Vec<ClaimMatch> {
+        let mk = |e: u32, s: f32, shared: Vec<String>| {
+            let entry = &self.entries[e as usize];
+            ClaimMatch {
+                id: entry.fc.id.clone(),
+                claim: entry.fc.claim.clone(),
+                url: entry.fc.url.clone(),
+                verdict: entry.fc.verdict.clone(),
+                similarity: (s * 1000.0).round() / 1000.0,
+                shared,
+            }
+        };
+        let mut out: Vec<ClaimMatch> = match ranker {
+            Ranker::Trigram => self
+                .first_pass(mention, 2, 100, CANDIDATES, exclude)
+                .into_iter()
+                .map(|(_, e)| {
+                    mk(
+                        e,
+                        similarity(&mention.grams, &self.entries[e as usize].grams),
+                        Vec::new(),
+                    )
+                })
+                .collect(),
+            Ranker::CharTfIdf => self.tfidf_rank(mention, k, exclude),
+            Ranker::Learned(model) => {
+                let pool = if k > DECISION_POOL {
+                    LEARNED_CANDIDATES
+                } else {
+                    DECISION_POOL
+                };
+                let mut scored: Vec<(f32, Candidate)> = self
+                    .candidates(mention, exclude, pool)
+                    .into_iter()
+                    .map(|c| ((model.prob(&c.features) * 1000.0).round() / 1000.0, c))
+                    .collect();
+                let id = |c: &Candidate| &self.entries[c.entry as usize].fc.id;
+                scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| id(&a.1).cmp(id(&b.1))));
+                scored.truncate(k);
+                scored
+                    .into_iter()
+                    .map(|(p, c)| {
+                        let words = c
+                            .shared
+                            .iter()
+                            .map(|t| self.terms[*t as usize].clone())
+                            .collect();
+                        mk(c.entry, p, words)
+                    })
+                    .collect()
+            }
+        };
+        out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
+        out.truncate(k);
+        out
+    }
+
+    /// The first pass: over the postings of the mention's informative terms (a term in more
+    /// than `1/max_df_div` of the claims, and at least 50, says little about which claim it
+    /// is), counting shared terms and summing BM25 at once, in per-thread arrays; the best
+    /// `keep` entries sharing at least `min_shared` terms, as (BM25, entry), best first.
+    fn first_pass(
+        &self,
+        mention: &TextView,
+        min_shared: u8,
+        max_df_div: usize,
+        keep: usize,
+        exclude: Option<u32>,
+    ) -> Vec<(f32, u32)> {
         if self.entries.is_empty() || mention.terms.is_empty() {
             return Vec::new();
         }
-        // 1. First pass over the postings of the mention's informative terms (a term in more
-        //    than 1% of the claims, and at least 50, says little about which claim it is),
-        //    counting shared terms and summing BM25 at once, in per-thread arrays.
-        let max_df = (self.entries.len() / 100).max(50);
-        let mut top: Vec<(f32, u32)> = SCRATCH.with(|cell| {
+        let max_df = (self.entries.len() / max_df_div).max(50);
+        SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
             let sc = &mut *sc;
             if sc.shared.len() < self.entries.len() {
@@ -329,19 +762,18 @@ impl FactCheckBase {
                     sc.score[i] += w;
                 }
             }
-            // 2. BM25: keep the best candidates sharing at least two terms.
-            let mut best: Vec<(f32, u32)> = Vec::with_capacity(CANDIDATES + 1);
+            let mut best: Vec<(f32, u32)> = Vec::with_capacity(keep + 1);
             for &e in &sc.touched {
                 let i = e as usize;
-                if sc.shared[i] >= 2 {
+                if sc.shared[i] >= min_shared && Some(e) != exclude {
                     let s = sc.score[i];
-                    if best.len() < CANDIDATES || s > best[best.len() - 1].0 {
+                    if best.len() < keep || s > best[best.len() - 1].0 {
                         let at = best
                             .iter()
                             .position(|b| s > b.0 || s == b.0 && e < b.1)
                             .unwrap_or(best.len());
                         best.insert(at, (s, e));
-                        best.truncate(CANDIDATES);
+                        best.truncate(keep);
                     }
                 }
                 sc.shared[i] = 0;
@@ -349,29 +781,198 @@ impl FactCheckBase {
             }
             sc.touched.clear();
             best
-        });
+        })
+    }
+
+    /// The mention's 4-grams as an L2-normalized TF-IDF vector over the claims' 4-grams.
+    fn mention_quads(&self, mention: &TextView) -> Vec<(u32, f32)> {
+        tfidf(&self.quad_idf, &mention.quads)
+    }
+
+    /// The best `pool` candidates of the first pass with their features, in first-pass order.
+    pub fn candidates(
+        &self,
+        mention: &TextView,
+        exclude: Option<u32>,
+        pool: usize,
+    ) -> Vec<Candidate> {
+        let mut top = self.first_pass(mention, 1, 100, pool, exclude);
         if top.is_empty() {
             return Vec::new();
         }
-        // 3. Re-rank by similarity.
-        let mut out: Vec<ClaimMatch> = top
-            .drain(..)
+        // Candidates far behind the best on BM25 are not worth their features.
+        let floor = top[0].0 * MIN_BM25_SHARE;
+        top.retain(|(s, _)| *s >= floor);
+        // The post's 4-grams, L2-normalized sublinear frequencies: the cosine against the
+        // claim's TF-IDF vector weighs rare shared grams through the claim side, without an IDF
+        // lookup per 4-gram of the post (a cache miss each in a large base).
+        let mut mq = mention.quads.clone();
+        normalize_l2(&mut mq);
+        // The mention's distinct known terms, with whether it writes them as names.
+        let mut mterms: Vec<(u32, bool)> = Vec::with_capacity(mention.terms.len());
+        for (t, name) in mention.terms.iter().zip(&mention.names) {
+            if let Some(&id) = self.vocab.get(t) {
+                match mterms.iter_mut().find(|x| x.0 == id) {
+                    Some(x) => x.1 |= *name,
+                    None => mterms.push((id, *name)),
+                }
+            }
+        }
+        mterms.sort_unstable();
+        let idf = |t: u32| self.idf[t as usize];
+        let words = mention.words.len();
+        let mention_weight: f32 = mterms.iter().map(|(t, _)| idf(*t)).sum();
+        let mut tables = TABLES.with(|t| std::mem::take(&mut *t.borrow_mut()));
+        let (qt, gt) = &mut tables;
+        qt.fill(mq.iter().copied(), mq.len());
+        gt.fill(mention.grams.iter().map(|g| (*g, 1.0)), mention.grams.len());
+        let cosines: Vec<f32> = top
+            .iter()
             .map(|(_, e)| {
+                let entry = &self.entries[*e as usize];
+                qt.dot(&entry.quads).max(qt.dot(&entry.narrative))
+            })
+            .collect();
+        let best_bm25 = top[0].0.max(1e-6);
+        let mut out = Vec::with_capacity(top.len());
+        for (i, (bm, e)) in top.iter().enumerate() {
+            let entry = &self.entries[*e as usize];
+            let cos = cosines[i];
+            let other = cosines
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, c)| *c)
+                .fold(0.0f32, f32::max);
+            let (mut all, mut hit, mut pred_all, mut pred_hit) = (0.0, 0.0, 0.0, 0.0);
+            let mut shared_any = 0usize;
+            let mut mention_hit = 0.0;
+            let mut shared = Vec::new();
+            for &t in &entry.terms {
+                let w = idf(t);
+                let topic = self.df[t as usize] >= self.topic_df;
+                all += w;
+                if !topic {
+                    pred_all += w;
+                }
+                if let Ok(at) = mterms.binary_search_by_key(&t, |x| x.0) {
+                    hit += w;
+                    mention_hit += w;
+                    shared_any += 1;
+                    if !topic && !mterms[at].1 {
+                        pred_hit += w;
+                        if shared.len() < 6 {
+                            shared.push(t);
+                        }
+                    }
+                }
+            }
+            let cov = if all > 0.0 { hit / all } else { 0.0 };
+            let pred_cov = if pred_all > 0.0 {
+                pred_hit / pred_all
+            } else {
+                0.0
+            };
+            let entity_only = shared_any > 0 && pred_hit == 0.0;
+            let numbers = if entry.numbers.is_empty() {
+                0.0
+            } else if entry.numbers.iter().any(|x| mention.numbers.contains(x)) {
+                1.0
+            } else if mention.numbers.is_empty() {
+                0.0
+            } else {
+                -1.0
+            };
+            let len_ratio = (((mention.terms.len() + 1) as f32 / (entry.len + 1) as f32).ln())
+                .clamp(-3.0, 3.0)
+                / 3.0;
+            let features = [
+                1.0,
+                cos,
+                gt.similarity(mention.grams.len(), &entry.grams),
+                cov,
+                pred_cov,
+                f32::from(u8::from(entity_only)),
+                shared.len().min(5) as f32 / 5.0,
+                bm / best_bm25,
+                numbers,
+                len_ratio,
+                f32::from(u8::from(words < crate::hoax::MIN_AUTO_WORDS)),
+                if words == 0 {
+                    0.0
+                } else {
+                    mention.stopwords as f32 / words as f32
+                },
+                cos - other,
+                cos * pred_cov,
+                if mention_weight > 0.0 {
+                    (mention_hit / mention_weight).min(1.0)
+                } else {
+                    0.0
+                },
+                shared_any.min(8) as f32 / 8.0,
+            ];
+            out.push(Candidate {
+                entry: *e,
+                features,
+                shared,
+            });
+        }
+        TABLES.with(|t| *t.borrow_mut() = tables);
+        out
+    }
+
+    /// The baseline: cosine of character 4-gram TF-IDF vectors against every claim.
+    fn tfidf_rank(&self, mention: &TextView, k: usize, exclude: Option<u32>) -> Vec<ClaimMatch> {
+        let index = self.quad_index.get_or_init(|| {
+            let mut idx: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
+            for (e, entry) in self.entries.iter().enumerate() {
+                for (q, w) in &entry.quads {
+                    idx.entry(*q).or_default().push((e as u32, *w));
+                }
+            }
+            idx
+        });
+        let mq = self.mention_quads(mention);
+        let mut acc: HashMap<u32, f32> = HashMap::new();
+        for (q, w) in &mq {
+            if let Some(post) = index.get(q) {
+                for (e, v) in post {
+                    *acc.entry(*e).or_default() += w * v;
+                }
+            }
+        }
+        let mut all: Vec<(u32, f32)> = acc
+            .into_iter()
+            .filter(|(e, _)| Some(*e) != exclude)
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(k);
+        all.into_iter()
+            .map(|(e, s)| {
                 let entry = &self.entries[e as usize];
                 ClaimMatch {
                     id: entry.fc.id.clone(),
                     claim: entry.fc.claim.clone(),
                     url: entry.fc.url.clone(),
                     verdict: entry.fc.verdict.clone(),
-                    similarity: (similarity(&mention.grams, &entry.grams) * 1000.0).round()
-                        / 1000.0,
+                    similarity: (s.min(1.0) * 1000.0).round() / 1000.0,
+                    shared: Vec::new(),
                 }
             })
-            .collect();
-        out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity).then(a.id.cmp(&b.id)));
-        out.truncate(k);
-        out
+            .collect()
     }
+}
+
+/// L2-normalized TF-IDF of sublinear 4-gram frequencies; 4-grams the claims never hold are
+/// left out (they cannot match).
+fn tfidf(idf: &HashMap<u32, f32, QuadHash>, quads: &[(u32, f32)]) -> Vec<(u32, f32)> {
+    let mut v: Vec<(u32, f32)> = quads
+        .iter()
+        .filter_map(|(q, tf)| idf.get(q).map(|w| (*q, tf * w)))
+        .collect();
+    normalize_l2(&mut v);
+    v
 }
 
 /// Reads the fact-check stream (which must exist: see [`Bus::ensure_topic`]) from `start`

@@ -5,7 +5,8 @@
 //! claims in under eight words, hoax-style posts no fact-check covers, and ordinary posts, many on
 //! the same topics as the claims (the official information, complaints, and corrections that quote
 //! the hoax). It is split by claim: odd-numbered claims and their posts are the development half
-//! used to calibrate the thresholds, even-numbered ones the test half reported as the result, so
+//! used to calibrate the `suspect` threshold (the matcher's thresholds come from real data, see
+//! [`crate::claim_eval`]), even-numbered ones the test half reported as the result, so
 //! no claim is both tuned on and scored on.
 
 use crate::factcheck::{view, FactCheck, FactCheckBase};
@@ -259,38 +260,25 @@ pub fn evaluate(set: &TestSet, kb: &FactCheckBase, split: Split, th: &Thresholds
     r
 }
 
-/// Chooses thresholds on the development half: `known` maximizes F0.5 of `known_hoax` (an
-/// automatic label must above all be right), then `suspect` maximizes F1 of flagging with
-/// `known` fixed. `suggest` stays where it is: it only decides which matches are shown.
+/// Calibrates on the development half what this set can calibrate: `suspect`, the score at
+/// which cues, spread and a suggested match make a post `suspected`, maximizing F1 of flagging
+/// (ties to the higher threshold: fewer posts for the officer to read). `known` and `suggest`
+/// stay the shipped matcher's, chosen by target false-flag rates on real data (`simak train
+/// matcher`); the sweep of `known` over the dev half is returned to show how it would trade
+/// precision for recall here.
 pub fn calibrate(set: &TestSet, kb: &FactCheckBase) -> (Thresholds, Vec<(f32, Report)>) {
-    let mut th = Thresholds::SHIPPED;
+    let mut th = Thresholds::shipped();
     let mut sweep = Vec::new();
-    let f_half = |p: &Prf| {
-        let (pr, re) = (p.precision(), p.recall());
-        if pr + re == 0.0 {
-            0.0
-        } else {
-            1.25 * pr * re / (0.25 * pr + re)
-        }
-    };
-    let mut best = (-1.0, th.known);
-    for step in 50..=95 {
+    for step in 10..=99 {
         let known = step as f32 / 100.0;
         let r = evaluate(set, kb, Split::Dev, &Thresholds { known, ..th });
-        let f = f_half(&r.known);
-        // Ties go to the higher threshold: the safer automatic label.
-        if f >= best.0 {
-            best = (f, known);
-        }
         sweep.push((known, r));
     }
-    th.known = best.1;
     let mut best = (-1.0, th.suspect);
     for step in 30..=80 {
         let suspect = step as f32 / 100.0;
         let r = evaluate(set, kb, Split::Dev, &Thresholds { suspect, ..th });
         let f = r.flagged.f1();
-        // Ties go to the higher threshold: fewer posts for the officer to read.
         if f >= best.0 {
             best = (f, suspect);
         }
@@ -318,14 +306,14 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_thresholds_are_the_calibrated_ones() {
+    fn the_shipped_suspect_threshold_is_the_calibrated_one() {
         let set = TestSet::shipped();
         let kb = FactCheckBase::new(set.factchecks.clone());
         let (th, _) = calibrate(&set, &kb);
         assert_eq!(
             th,
-            Thresholds::SHIPPED,
-            "re-run `simak eval hoax --calibrate`"
+            Thresholds::shipped(),
+            "re-run `simak eval hoax --calibrate` and set SUSPECT_AT"
         );
     }
 
@@ -333,7 +321,7 @@ mod tests {
     fn held_out_half_scores_well() {
         let set = TestSet::shipped();
         let kb = FactCheckBase::new(set.factchecks.clone());
-        let r = evaluate(&set, &kb, Split::Test, &Thresholds::SHIPPED);
+        let r = evaluate(&set, &kb, Split::Test, &Thresholds::shipped());
         assert!(r.known.precision() >= 0.95, "{r:?}");
         assert!(r.recall_at_1() >= 0.9, "{r:?}");
         assert!(r.flagged.f1() >= 0.8, "{r:?}");

@@ -5,9 +5,11 @@
 //! makes that harmless. A record that is not a valid mention is logged and skipped.
 #![warn(missing_docs)]
 
+pub mod claim_eval;
 pub mod factcheck;
 pub mod hoax;
 pub mod hoax_eval;
+pub mod matcher;
 pub mod profiles;
 pub mod sentiment;
 
@@ -154,7 +156,7 @@ impl Analyzer {
             &self.clusters,
             &m.text,
             m.published_at.timestamp(),
-            &hoax::Thresholds::SHIPPED,
+            &hoax::Thresholds::shipped(),
             self.office.as_deref(),
         );
         m.extra.insert(
