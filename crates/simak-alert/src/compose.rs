@@ -181,7 +181,10 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         }
     }
     let mut outline = vec![
-        format!("Judul: [KLARIFIKASI] Tidak benar: \"{}\"", short(&m.text, 80)),
+        format!(
+            "Judul: [KLARIFIKASI] Tidak benar: \"{}\"",
+            short(&m.text, 80)
+        ),
         format!(
             "Beredar: unggahan di {} sejak {} yang menyebut \"{}\".",
             m.source,
@@ -413,9 +416,11 @@ mod tests {
         let claim = "Bendungan Cibening jebol dan warga harus mengungsi";
         // With the fact-check's explanation: the claim is cited as debunked, with its verdict
         // and link, and the fact is the explanation.
-        let d = draft(serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "hoaks",
+        let d = draft(
+            serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "hoaks",
             "explanation": "BBWS memastikan Bendungan Cibening dalam kondisi aman dan tidak jebol",
-            "url": "https://cekfakta.example.id/9", "similarity": 0.9}));
+            "url": "https://cekfakta.example.id/9", "similarity": 0.9}),
+        );
         assert!(
             d.contains(&format!(
                 "Cek fakta: klaim \"{claim}\" dinyatakan HOAKS (https://cekfakta.example.id/9)."
@@ -430,10 +435,15 @@ mod tests {
             assert!(!line.contains(claim), "the hoax as the fact: {line}");
         }
         // Without an explanation: the draft says plainly that the fact is still to be written.
-        let d = draft(serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "salah",
-            "url": "https://cekfakta.example.id/9", "similarity": 0.9}));
+        let d = draft(
+            serde_json::json!({"id": "fc-9", "claim": claim, "verdict": "salah",
+            "url": "https://cekfakta.example.id/9", "similarity": 0.9}),
+        );
         let fact = d.lines().find(|l| l.contains("Faktanya")).unwrap();
-        assert!(fact.contains("[isi dengan fakta dari OPD terkait"), "{fact}");
+        assert!(
+            fact.contains("[isi dengan fakta dari OPD terkait"),
+            "{fact}"
+        );
         assert!(!fact.contains(claim), "the hoax as the fact: {fact}");
         assert!(d.contains("dinyatakan SALAH"), "{d}");
     }

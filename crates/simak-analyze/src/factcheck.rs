@@ -118,6 +118,10 @@ pub struct ClaimMatch {
     pub url: Option<String>,
     /// Its verdict.
     pub verdict: String,
+    /// The start of its explanation (what is true instead), for the clarification draft in
+    /// alert e-mails; absent when the fact-check has none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub explanation: String,
     /// Match score in [0, 1]: with the learned matcher (the default) the calibrated probability
     /// that the post spreads this claim; with the evaluation baselines their similarity.
     #[serde(serialize_with = "round3")]
@@ -125,6 +129,25 @@ pub struct ClaimMatch {
     /// Words the post shares with the claim beyond names and topic words (stems; for reasons).
     #[serde(skip)]
     pub shared: Vec<String>,
+}
+
+/// The first 400 characters of what an explanation says is true, cut at a word. A fact-check
+/// article that quotes the hoax ("NARASI: …") gives its fact after "PENJELASAN"; with a quoted
+/// hoax and no such mark, nothing (the quote must never pass for the fact).
+pub fn explanation_start(e: &str) -> String {
+    let e = match e.find("PENJELASAN") {
+        Some(at) => e[at + "PENJELASAN".len()..].trim_start_matches([':', ' ', '\n', '\t', '=']),
+        None if e.contains("NARASI") => "",
+        None => e,
+    };
+    let e = e.trim();
+    match e.char_indices().nth(400) {
+        None => e.to_string(),
+        Some((i, _)) => {
+            let cut = e[..i].rfind(char::is_whitespace).unwrap_or(i);
+            format!("{}…", e[..cut].trim_end())
+        }
+    }
 }
 
 /// Writes an f32 in [0, 1] as a decimal with three places (not as its binary expansion).
@@ -668,6 +691,7 @@ impl FactCheckBase {
                 claim: entry.fc.claim.clone(),
                 url: entry.fc.url.clone(),
                 verdict: entry.fc.verdict.clone(),
+                explanation: explanation_start(&entry.fc.explanation),
                 similarity: (s * 1000.0).round() / 1000.0,
                 shared,
             }
@@ -956,6 +980,7 @@ impl FactCheckBase {
                     claim: entry.fc.claim.clone(),
                     url: entry.fc.url.clone(),
                     verdict: entry.fc.verdict.clone(),
+                    explanation: explanation_start(&entry.fc.explanation),
                     similarity: (s.min(1.0) * 1000.0).round() / 1000.0,
                     shared: Vec::new(),
                 }
@@ -1265,6 +1290,27 @@ impl FactCheckStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_explanation_carried_with_a_match_is_never_the_quoted_hoax() {
+        assert_eq!(
+            explanation_start("Bendungan dalam kondisi aman."),
+            "Bendungan dalam kondisi aman."
+        );
+        assert_eq!(
+            explanation_start(
+                "NARASI: \"Bendungan jebol, mengungsi!\" PENJELASAN: BBWS memastikan bendungan aman."
+            ),
+            "BBWS memastikan bendungan aman."
+        );
+        assert_eq!(
+            explanation_start("NARASI: \"Bendungan jebol, mengungsi!\""),
+            ""
+        );
+        let long = "kata ".repeat(200);
+        let cut = explanation_start(&long);
+        assert!(cut.chars().count() <= 401 && cut.ends_with('…'), "{cut}");
+    }
 
     fn fc(id: &str, claim: &str) -> FactCheck {
         FactCheck {
