@@ -169,6 +169,23 @@ struct Entry {
     numbers: Vec<String>,
     /// Terms in the claim, repeats counted.
     len: usize,
+    /// What the explanation says is true ([`explanation_start`]), made once per entry.
+    fact: String,
+}
+
+impl Entry {
+    /// This entry as a match of score `s`.
+    fn to_match(&self, s: f32, shared: Vec<String>) -> ClaimMatch {
+        ClaimMatch {
+            id: self.fc.id.clone(),
+            claim: self.fc.claim.clone(),
+            url: self.fc.url.clone(),
+            verdict: self.fc.verdict.clone(),
+            explanation: self.fact.clone(),
+            similarity: (s.min(1.0) * 1000.0).round() / 1000.0,
+            shared,
+        }
+    }
 }
 
 /// Terms, trigram sets and character 4-grams of a text, as matching sees it.
@@ -588,6 +605,7 @@ impl FactCheckBase {
             let narrative = quoted_narrative(&fc.explanation).map(view);
             base.by_id.insert(fc.id.clone(), idx);
             base.entries.push(Entry {
+                fact: explanation_start(&fc.explanation),
                 fc,
                 grams: Vec::new(),
                 quads: Vec::new(),
@@ -684,18 +702,7 @@ impl FactCheckBase {
         ranker: Ranker<'_>,
         exclude: Option<u32>,
     ) -> Vec<ClaimMatch> {
-        let mk = |e: u32, s: f32, shared: Vec<String>| {
-            let entry = &self.entries[e as usize];
-            ClaimMatch {
-                id: entry.fc.id.clone(),
-                claim: entry.fc.claim.clone(),
-                url: entry.fc.url.clone(),
-                verdict: entry.fc.verdict.clone(),
-                explanation: explanation_start(&entry.fc.explanation),
-                similarity: (s * 1000.0).round() / 1000.0,
-                shared,
-            }
-        };
+        let mk = |e: u32, s: f32, shared: Vec<String>| self.entries[e as usize].to_match(s, shared);
         let mut out: Vec<ClaimMatch> = match ranker {
             Ranker::Trigram => self
                 .first_pass(mention, 2, 100, CANDIDATES, exclude)
@@ -973,18 +980,7 @@ impl FactCheckBase {
         all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.truncate(k);
         all.into_iter()
-            .map(|(e, s)| {
-                let entry = &self.entries[e as usize];
-                ClaimMatch {
-                    id: entry.fc.id.clone(),
-                    claim: entry.fc.claim.clone(),
-                    url: entry.fc.url.clone(),
-                    verdict: entry.fc.verdict.clone(),
-                    explanation: explanation_start(&entry.fc.explanation),
-                    similarity: (s.min(1.0) * 1000.0).round() / 1000.0,
-                    shared: Vec::new(),
-                }
-            })
+            .map(|(e, s)| self.entries[e as usize].to_match(s, Vec::new()))
             .collect()
     }
 }

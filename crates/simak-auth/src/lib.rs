@@ -830,21 +830,19 @@ mod tests {
             .is_err());
     }
 
+    /// Adds officer `name` of profile `x` with the password `rahasia-panjang`.
+    fn officer(s: &AuthStore, name: &str) {
+        s.add("a", name, "H", Role::Officer, &p(&["x"]), "rahasia-panjang")
+            .unwrap();
+    }
+
     #[test]
     fn the_database_is_private() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("data");
         let path = dir.join("accounts.sqlite");
         let s = AuthStore::open(&path).unwrap();
-        s.add(
-            "a",
-            "humas-1",
-            "H",
-            Role::Officer,
-            &p(&["x"]),
-            "rahasia-panjang",
-        )
-        .unwrap();
+        officer(&s, "humas-1");
         if cfg!(unix) {
             assert_eq!(simak_core::private::mode(&dir).unwrap(), 0o700);
             for f in [
@@ -865,8 +863,7 @@ mod tests {
     fn failed_logins_lock_out_only_the_guesser() {
         let (_d, s) = store();
         for name in ["humas-1", "humas-2"] {
-            s.add("a", name, "H", Role::Officer, &p(&["x"]), "rahasia-panjang")
-                .unwrap();
+            officer(&s, name);
         }
         for _ in 0..MAX_FAILURES {
             assert!(matches!(
@@ -888,15 +885,7 @@ mod tests {
     #[test]
     fn one_client_spraying_names_is_refused() {
         let (_d, s) = store();
-        s.add(
-            "a",
-            "humas-1",
-            "H",
-            Role::Officer,
-            &p(&["x"]),
-            "rahasia-panjang",
-        )
-        .unwrap();
+        officer(&s, "humas-1");
         for i in 0..MAX_CLIENT_FAILURES {
             assert!(matches!(
                 s.login(&format!("nama-{i}"), "tebakan-salah", "10.0.0.9"),
@@ -913,15 +902,7 @@ mod tests {
     #[test]
     fn guessing_one_name_from_many_clients_backs_off_but_does_not_lock() {
         let (_d, s) = store();
-        s.add(
-            "a",
-            "humas-1",
-            "H",
-            Role::Officer,
-            &p(&["x"]),
-            "rahasia-panjang",
-        )
-        .unwrap();
+        officer(&s, "humas-1");
         for i in 0..BACKOFF_AFTER {
             assert!(matches!(
                 s.login("humas-1", "tebakan-salah", &format!("10.0.1.{i}")),
@@ -946,15 +927,7 @@ mod tests {
     #[test]
     fn the_password_check_does_not_hold_the_database() {
         let (_d, mut s) = store();
-        s.add(
-            "a",
-            "humas-1",
-            "H",
-            Role::Officer,
-            &p(&["x"]),
-            "rahasia-panjang",
-        )
-        .unwrap();
+        officer(&s, "humas-1");
         // A password check that waits until the test lets it go.
         let (entered_tx, entered) = std::sync::mpsc::channel::<()>();
         let (release, released) = std::sync::mpsc::channel::<()>();

@@ -155,7 +155,7 @@ pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
     // term (`NOT NOT a` nests twice). Quoted text is a phrase, not structure.
     let (mut depth, mut max, mut prefix, mut quoted) = (0usize, 0usize, 0usize, false);
     let mut word = String::new();
-    let end_word = |word: &mut String, depth: usize, prefix: &mut usize, max: &mut usize| {
+    fn end_word(word: &mut String, depth: usize, prefix: &mut usize, max: &mut usize) {
         if word.is_empty() {
             return;
         }
@@ -166,7 +166,7 @@ pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
             *prefix = 0;
         }
         word.clear();
-    };
+    }
     for c in q.chars() {
         match c {
             '"' => {
@@ -509,14 +509,13 @@ impl MentionSearcher {
         for kind in FACETS {
             facets.add_facet(format!("/{kind}").as_str());
         }
-        // One more than the page, to know whether another follows.
-        let top = TopDocs::with_limit(limit + 1).and_offset(req.offset);
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
         // Sorted by a field, hits have no score.
         fn unscored<T>(docs: Vec<(T, DocAddress)>) -> Vec<(Option<f32>, DocAddress)> {
             docs.into_iter().map(|(_, a)| (None, a)).collect()
         }
         let mut next_cursor = None;
-        let (mut page, total, facet_counts) = match req.sort {
+        let (page, total, facet_counts) = match req.sort {
             Sort::Relevance => {
                 let (docs, n, f) =
                     searcher.search(&query, &(top.order_by_score(), Count, facets))?;
@@ -541,6 +540,7 @@ impl MentionSearcher {
                     ])),
                 };
                 let start = cursor.map_or(req.offset, |c| c.seen);
+                // One more than the page, to know whether another follows.
                 let by_date = TopDocs::with_limit(limit + 1)
                     .and_offset(start)
                     .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
@@ -576,7 +576,6 @@ impl MentionSearcher {
                 (unscored(docs), n, f)
             }
         };
-        page.truncate(limit);
         let timeline = match req.timeline {
             Some(iv) if total > 0 => Some(self.timeline(&searcher, &*query, iv, req)?),
             Some(_) => Some(Vec::new()),
@@ -774,6 +773,13 @@ impl MentionSearcher {
         Mention::from_json(json.as_bytes())
             .map(Some)
             .map_err(|e| SearchError::Stored(format!("mention {id:?}: {e}")))
+    }
+
+    /// How many mentions match `req` (its page, sort and timeline ignored).
+    pub fn count(&self, req: &SearchRequest) -> Result<usize, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.build_query(req, &searcher)?;
+        Ok(searcher.search(&query, &Count)?)
     }
 
     /// Checks `req` (its query and filters) without running it.

@@ -273,15 +273,14 @@ async fn stats(State(st): State<AppState>, caller: Caller) -> Result<Response, A
     };
     let searcher = st.searcher.clone();
     let req = SearchRequest {
-        limit: 1,
         within_profiles: Some(scope),
         ..SearchRequest::default()
     };
-    let res = tokio::task::spawn_blocking(move || searcher.search(&req))
+    let n = tokio::task::spawn_blocking(move || searcher.count(&req))
         .await
         .map_err(|e| ApiError::internal("the search", e))?
         .map_err(search_error)?;
-    Ok(Json(serde_json::json!({ "mentions": res.total })).into_response())
+    Ok(Json(serde_json::json!({ "mentions": n })).into_response())
 }
 
 /// The query string of `GET /api/review`.
