@@ -27,6 +27,7 @@ use serde::Serialize;
 use simak_analyze::profiles::Profiles;
 use simak_bus::Bus;
 use simak_core::config::AlertsConfig;
+use simak_core::schema::{self, Step};
 use simak_core::{Config, Mention};
 use std::collections::HashMap;
 use std::path::Path;
@@ -43,6 +44,9 @@ pub enum AlertError {
     /// The configuration is not usable.
     #[error("alerts: {0}")]
     Config(String),
+    /// The database's schema could not be brought forward.
+    #[error(transparent)]
+    Schema(#[from] schema::SchemaError),
     /// The log failed.
     #[error(transparent)]
     Bus(#[from] simak_bus::BusError),
@@ -51,7 +55,11 @@ pub enum AlertError {
     Profiles(#[from] simak_analyze::profiles::ProfileError),
 }
 
-const SCHEMA: &str = "
+/// The alert database's schema, one step per version (see `simak_core::schema`). Version 1 is
+/// the first release's; never edit a released step, add one.
+const SCHEMA: &[Step] = &[
+    Step::Sql(
+        "
 CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -97,12 +105,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT,
     error TEXT,
     file TEXT,
-    images TEXT,
     UNIQUE (key, version, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
-CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, state, sent_at);
-";
+",
+    ),
+    // 2: inline images (the daily summary's charts).
+    Step::AddColumn {
+        table: "outbox",
+        column: "images",
+        decl: "TEXT",
+    },
+    // 3: the per-recipient rate limit looks up recent deliveries.
+    Step::Sql("CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, state, sent_at);"),
+];
 
 fn now_s() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -176,11 +192,11 @@ impl AlertStore {
     pub fn open(path: &Path) -> Result<AlertStore, AlertError> {
         simak_core::private::private_database(path)
             .map_err(|e| AlertError::Config(format!("{}: {e}", path.display())))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(SCHEMA)?;
+        schema::migrate(&mut conn, "alerts", SCHEMA)?;
         Ok(AlertStore {
             conn: Mutex::new(conn),
             queued: tokio::sync::Notify::new(),
@@ -600,10 +616,8 @@ pub async fn run_alerter(
                     (store.clone(), profiles.clone(), cfg.alerts.clone());
                 async move {
                     let applied = tokio::task::spawn_blocking(move || {
-                        let mentions: Vec<Mention> = recs
-                            .iter()
-                            .filter_map(|r| Mention::from_json(&r.value).ok())
-                            .collect();
+                        let (mentions, _rejected) =
+                            simak_bus::decode_mentions(&recs, "alert rules");
                         store.apply(&mentions, &profiles, &alerts)
                     })
                     .await
@@ -896,6 +910,54 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = AlertStore::open(&d.path().join("alerts.sqlite")).unwrap();
         (d, s)
+    }
+
+    #[test]
+    fn an_outbox_from_the_first_release_keeps_its_mail_and_gains_images() {
+        // The first release's outbox had no `images` column: reading pending mail from it
+        // failed until the schema was versioned.
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("alerts.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("../tests/fixtures/alerts-unversioned.sql"))
+            .unwrap();
+        drop(old);
+        let s = AlertStore::open(&path).unwrap();
+        let v = schema::version(&s.conn.lock().unwrap()).unwrap();
+        assert_eq!(v, SCHEMA.len() as u32);
+        assert!(s.has_key("pemkab:fc:fc-1").unwrap());
+        let due = s.due(10).unwrap();
+        assert_eq!(
+            due.len(),
+            1,
+            "the pending e-mail is still due, the sent one not"
+        );
+        let (item, text, _, images) = &due[0];
+        assert_eq!(
+            (item.key.as_str(), text.as_str()),
+            ("pemkab:fc:fc-1", "teks lama")
+        );
+        assert!(images.is_empty());
+        assert_eq!(s.outbox(10).unwrap().len(), 2);
+        let email = compose::Email {
+            subject: "Ringkasan".into(),
+            text: "t".into(),
+            html: "<p>t</p>".into(),
+        };
+        let imgs = vec![("chart".to_string(), "iVBORw0KGgo=".to_string())];
+        let n = s
+            .queue_summary(
+                "summary:pemkab:2026-11-21",
+                &["a@b.c".into()],
+                &email,
+                &imgs,
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let due = s.due(10).unwrap();
+        assert!(due
+            .iter()
+            .any(|(i, _, _, im)| i.key.starts_with("summary:") && im == &imgs));
     }
 
     #[test]

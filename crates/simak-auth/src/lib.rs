@@ -34,6 +34,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use simak_core::schema::{self, Step};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -75,6 +76,9 @@ pub enum AuthError {
     /// The database failed.
     #[error("accounts database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The database's schema could not be brought forward.
+    #[error(transparent)]
+    Schema(#[from] schema::SchemaError),
 }
 
 /// A role.
@@ -169,7 +173,10 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-const SCHEMA: &str = "
+/// The accounts database's schema, one step per version (see `simak_core::schema`). Version 1
+/// is the first release's; never edit a released step, add one.
+const SCHEMA: &[Step] = &[Step::Sql(
+    "
 CREATE TABLE IF NOT EXISTS accounts (
   username TEXT PRIMARY KEY,
   display_name TEXT NOT NULL,
@@ -207,7 +214,8 @@ CREATE TABLE IF NOT EXISTS audit (
   target TEXT NOT NULL,
   detail TEXT NOT NULL
 );
-";
+",
+)];
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -294,11 +302,11 @@ impl AuthStore {
     pub fn open(path: &Path) -> Result<AuthStore, AuthError> {
         simak_core::private::private_database(path)
             .map_err(|e| AuthError::Invalid(format!("cannot create {}: {e}", path.display())))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
+        schema::migrate(&mut conn, "accounts", SCHEMA)?;
         Ok(AuthStore {
             conn: Mutex::new(conn),
             verify: Box::new(verify_password),
@@ -762,6 +770,46 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = AuthStore::open(&d.path().join("accounts.sqlite")).unwrap();
         (d, s)
+    }
+
+    #[test]
+    fn a_database_from_before_schema_versions_keeps_its_accounts() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("accounts.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("../tests/fixtures/accounts-unversioned.sql"))
+            .unwrap();
+        drop(old);
+        let s = AuthStore::open(&path).unwrap();
+        assert_eq!(schema::version(&s.db()).unwrap(), SCHEMA.len() as u32);
+        let a = s.get("humas-1").unwrap();
+        assert_eq!(
+            (a.role, a.profiles.clone()),
+            (Role::Officer, p(&["pemkab"]))
+        );
+        s.login("humas-1", "kata-sandi-lama", "10.0.0.1").unwrap();
+        let log = s.audit_log(10).unwrap();
+        assert!(log
+            .iter()
+            .any(|e| e.action == "account.add" && e.actor == "cli:root"));
+        drop(s);
+        // Opening it again changes nothing.
+        let s = AuthStore::open(&path).unwrap();
+        assert_eq!(s.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_simak_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("accounts.sqlite");
+        drop(AuthStore::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA.len() as i64 + 1)
+            .unwrap();
+        drop(c);
+        let e = AuthStore::open(&path).err().expect("refused");
+        assert!(matches!(e, AuthError::Schema(_)), "{e}");
+        assert!(e.to_string().contains("newer Simak"), "{e}");
     }
 
     fn p(v: &[&str]) -> Vec<String> {

@@ -4,6 +4,8 @@
 pub mod config;
 pub mod mention;
 pub mod private;
+#[cfg(feature = "sqlite")]
+pub mod schema;
 pub mod time;
 
 pub use config::{Config, ConfigError};

@@ -26,6 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use simak_analyze::factcheck::FactCheck;
 use simak_bus::Bus;
+use simak_core::schema::{self, Step};
 use simak_core::{Config, Mention};
 use std::path::Path;
 use std::sync::Mutex;
@@ -44,6 +45,9 @@ pub enum ReviewError {
     /// The database failed.
     #[error("review database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The database's schema could not be brought forward.
+    #[error(transparent)]
+    Schema(#[from] schema::SchemaError),
 }
 
 /// The state of a case.
@@ -310,7 +314,10 @@ fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-const SCHEMA: &str = "
+/// The review database's schema, one step per version (see `simak_core::schema`). Version 1 is
+/// the first release's; never edit a released step, add one.
+const SCHEMA: &[Step] = &[Step::Sql(
+    "
 CREATE TABLE IF NOT EXISTS cases (
     id TEXT PRIMARY KEY,
     profile TEXT NOT NULL,
@@ -351,7 +358,8 @@ CREATE TABLE IF NOT EXISTS events (
     url TEXT
 );
 CREATE INDEX IF NOT EXISTS events_case ON events(case_id, seq);
-";
+",
+)];
 
 const CASE_COLS: &str = "id, profile, state, label, score, \
     (SELECT COUNT(*) FROM case_mentions m WHERE m.case_id = cases.id), first_mention, text, url, \
@@ -404,12 +412,12 @@ impl ReviewStore {
     pub fn open(path: &Path) -> Result<ReviewStore, ReviewError> {
         simak_core::private::private_database(path)
             .map_err(|e| ReviewError::Invalid(format!("cannot create {}: {e}", path.display())))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
+        schema::migrate(&mut conn, "review", SCHEMA)?;
         Ok(ReviewStore {
             conn: Mutex::new(conn),
         })
@@ -732,10 +740,8 @@ pub async fn run_feeder(
                 let store = store.clone();
                 async move {
                     let added = tokio::task::spawn_blocking(move || {
-                        let mentions: Vec<Mention> = recs
-                            .iter()
-                            .filter_map(|r| Mention::from_json(&r.value).ok())
-                            .collect();
+                        let (mentions, _rejected) =
+                            simak_bus::decode_mentions(&recs, "review feeder");
                         store.add_flagged(&mentions)
                     })
                     .await
@@ -776,6 +782,39 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let s = ReviewStore::open(&d.path().join("review.sqlite")).unwrap();
         (d, s)
+    }
+
+    #[test]
+    fn a_queue_from_before_schema_versions_keeps_its_cases() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("review.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("../tests/fixtures/review-unversioned.sql"))
+            .unwrap();
+        drop(old);
+        let s = ReviewStore::open(&path).unwrap();
+        let v = schema::version(&s.conn.lock().unwrap()).unwrap();
+        assert_eq!(v, SCHEMA.len() as u32);
+        let c = s.case("pemkab:fc:fc-1").unwrap();
+        assert_eq!((c.state, c.mentions), (State::InReview, 1));
+        assert_eq!(c.assignee.as_deref(), Some("humas-1"));
+        assert_eq!(s.events("pemkab:fc:fc-1").unwrap().len(), 1);
+        // The old case goes on through the workflow, and new flags join the queue.
+        let out = s
+            .act(
+                "pemkab:fc:fc-1",
+                "humas-1",
+                &Action::parse("confirm", None).unwrap(),
+                None,
+            )
+            .unwrap();
+        assert_eq!(out.case.state, State::Confirmed);
+        assert_eq!(s.events("pemkab:fc:fc-1").unwrap().len(), 2);
+        let added = s
+            .add_flagged(&[flagged("m-2", "pemkab", "known_hoax", Some("fc-2"), "c2")])
+            .unwrap();
+        assert_eq!(added, 1);
+        assert_eq!(s.list(&Filter::default()).unwrap().len(), 2);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub enum ReviewWhat {
 
 fn usage(e: ReviewError) -> anyhow::Error {
     match e {
-        ReviewError::Db(_) => anyhow::Error::new(e),
+        ReviewError::Db(_) | ReviewError::Schema(_) => anyhow::Error::new(e),
         e => anyhow::Error::new(UsageError(e.to_string())),
     }
 }

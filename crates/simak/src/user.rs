@@ -78,7 +78,7 @@ fn actor() -> String {
 
 fn usage(e: AuthError) -> anyhow::Error {
     match e {
-        AuthError::Db(_) => anyhow::Error::new(e),
+        AuthError::Db(_) | AuthError::Schema(_) => anyhow::Error::new(e),
         other => UsageError(other.to_string()).into(),
     }
 }
