@@ -239,6 +239,11 @@ impl App {
 
     /// Starts a long-running command (run, index, analyze, serve).
     pub fn spawn(&self, args: &[&str]) -> Proc {
+        self.spawn_with(args, &[])
+    }
+
+    /// [`App::spawn`] with extra environment variables (`SIMAK_…` overrides).
+    pub fn spawn_with(&self, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -246,6 +251,7 @@ impl App {
             .unwrap();
         let child = self
             .cmd(args)
+            .envs(env.iter().copied())
             .env("SIMAK_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)

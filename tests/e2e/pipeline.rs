@@ -192,3 +192,50 @@ async fn kafka_import_analyze_index_search() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("1 mentions"), "{text}");
 }
+
+/// The index keeps its place in a Kafka cluster reached under another broker address: it names
+/// the cluster by the id the brokers report, not by `bus.brokers` (changing that once forced a
+/// full reindex).
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_index_keeps_its_place_when_the_broker_list_changes() {
+    let broker = Broker::start();
+    let app = App::new(Some(&broker.addr), "");
+    let _analyzer = app.spawn(&["analyze"]);
+    let mut indexer = app.spawn(&["index"]);
+    assert_ok(&app.import(DOCS));
+    let index = app.index_path();
+    wait_for("5 mentions indexed", Duration::from_secs(60), || {
+        (index.exists() && index_ids(&index).0 == 5).then_some(())
+    });
+    assert!(indexer.terminate().success(), "{}", app.logs());
+    let log = app.dir.path().join("index.log");
+    let started = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("indexer started")
+            .count()
+    };
+    assert_eq!(started(), 1);
+
+    // The same broker, by another name for the same address.
+    let port = broker.addr.rsplit(':').next().unwrap();
+    let other = format!("localhost:{port}");
+    let _indexer = app.spawn_with(&["index"], &[("SIMAK_BUS__BROKERS", &other)]);
+    wait_for(
+        "the indexer to start again",
+        Duration::from_secs(60),
+        || (started() == 2).then_some(()),
+    );
+    let more = r#"{"id":"p:6","source":"x","text":"Lampu jalan di Jl. Merdeka mati sudah dua minggu","published_at":"2026-11-23T08:00:00+07:00"}
+"#;
+    assert_ok(&app.import(more));
+    wait_for("the sixth mention indexed", Duration::from_secs(60), || {
+        (index_ids(&index).0 == 6).then_some(())
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("built from another log"),
+        "the indexer started the cluster again from the beginning:\n{text}"
+    );
+    assert!(text.contains("kafka-cluster:"), "{text}");
+}

@@ -71,6 +71,23 @@ impl KafkaBus {
         &self.brokers
     }
 
+    /// The cluster's id, as its brokers report it (`None` if they report none or cannot be
+    /// reached): names the cluster whatever address it is reached at.
+    pub async fn cluster_id(&self) -> Option<String> {
+        let consumer: rdkafka::consumer::BaseConsumer =
+            self.consumer_config("simak-admin").create().ok()?;
+        tokio::task::spawn_blocking(move || {
+            use rdkafka::consumer::Consumer as _;
+            consumer
+                .client()
+                .fetch_cluster_id(META_TIMEOUT)
+                .filter(|id| !id.trim().is_empty())
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Creates `topic` with the configured partitions and replication if it does not exist.
     pub async fn ensure_topic(&self, topic: &str) -> Result<(), BusError> {
         let admin: AdminClient<DefaultClientContext> = self

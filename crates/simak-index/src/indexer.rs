@@ -12,9 +12,10 @@
 //! at-least-once stage upstream) therefore replaces a document, never duplicates it, and the
 //! newest version of a mention wins.
 //!
-//! The payload also names the log the offsets belong to. Pointed at another log (the embedded
-//! log after Kafka, another cluster, another topic), the indexer starts that log from the
-//! beginning, which is safe because of the unique key.
+//! The payload also names the log the offsets belong to (a Kafka cluster by the id it reports,
+//! so a new broker list for the same cluster keeps the index's place). Pointed at another log
+//! (the embedded log after Kafka, another cluster, another topic), the indexer starts that log
+//! from the beginning, which is safe because of the unique key.
 
 use crate::schema::{build_schema, register_tokenizers, to_document, Fields};
 use crate::IndexError;
@@ -80,6 +81,17 @@ pub struct Indexer {
 impl Indexer {
     /// Opens the index for writing. `log` identifies the log and topic (see [`Checkpoint::log`]).
     pub fn open(path: &Path, cfg: &IndexConfig, log: &str) -> Result<Indexer, IndexError> {
+        Indexer::open_as(path, cfg, log, &[])
+    }
+
+    /// Like [`Indexer::open`], where a checkpoint naming the log by one of `aliases` (the name
+    /// an older Simak gave it) is this log too; the next commit names it `log`.
+    pub fn open_as(
+        path: &Path,
+        cfg: &IndexConfig,
+        log: &str,
+        aliases: &[String],
+    ) -> Result<Indexer, IndexError> {
         let (index, fields) = open_or_create(path)?;
         let threads = if cfg.writer_threads == 0 {
             std::thread::available_parallelism()
@@ -98,7 +110,7 @@ impl Indexer {
             })?;
         let checkpoint = read_checkpoint(&index)?;
         let offsets = match checkpoint {
-            Some(c) if c.log == log => c.offsets,
+            Some(c) if c.log == log || aliases.contains(&c.log) => c.offsets,
             Some(c) => {
                 tracing::warn!(
                     previous = %c.log,

@@ -53,11 +53,21 @@ pub enum IndexError {
     Bus(#[from] simak_bus::BusError),
 }
 
-/// Names the log and topic the indexer reads, for its checkpoints.
-pub fn log_identity(bus: &Bus, topic: &str) -> String {
+/// Names the log and topic the indexer reads, for its checkpoints: `embedded:<topic>`, or
+/// `kafka-cluster:<cluster id>:<topic>` for a Kafka cluster that reports its id (the same
+/// cluster under another broker list or address is the same log), else
+/// `kafka:<brokers>:<topic>`. The second value is the names an older Simak gave the same log,
+/// which a checkpoint may still carry.
+pub async fn log_identity(bus: &Bus, topic: &str) -> (String, Vec<String>) {
     match bus {
-        Bus::Embedded(_) => format!("embedded:{topic}"),
-        Bus::Kafka(k) => format!("kafka:{}:{topic}", k.brokers()),
+        Bus::Embedded(_) => (format!("embedded:{topic}"), Vec::new()),
+        Bus::Kafka(k) => {
+            let by_brokers = format!("kafka:{}:{topic}", k.brokers());
+            match k.cluster_id().await {
+                Some(id) => (format!("kafka-cluster:{id}:{topic}"), vec![by_brokers]),
+                None => (by_brokers, Vec::new()),
+            }
+        }
     }
 }
 
@@ -71,16 +81,17 @@ pub async fn run_indexer(
     let topic = cfg.bus.topics.enriched.clone();
     bus.ensure_topic(&topic).await?;
     let path = cfg.index_path();
-    let log = log_identity(bus, &topic);
+    let (log, aliases) = log_identity(bus, &topic).await;
+    let identity = log.clone();
     let icfg = cfg.index.clone();
     let mut ix = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || Indexer::open(&path, &icfg, &log))
+        tokio::task::spawn_blocking(move || Indexer::open_as(&path, &icfg, &log, &aliases))
             .await
             .expect("index open task")?
     };
     let start = ix.resume_offsets().clone();
-    tracing::info!(index = %path.display(), log = %bus.describe(), topic, offsets = ?start, "indexer started");
+    tracing::info!(index = %path.display(), log = %bus.describe(), checkpoint = %identity, topic, offsets = ?start, "indexer started");
     let mut consumer = bus
         .assigned_consumer(&topic, &cfg.bus.groups.indexer, &start)
         .await?;
