@@ -38,6 +38,34 @@ pub struct Record {
     pub value: Vec<u8>,
 }
 
+/// The mentions in `recs`, in order, and how many records were not mentions. Each record that
+/// is not is logged (stage, key, partition, offset, error) and skipped, never silently: the
+/// first ten of a batch, then a count.
+pub fn decode_mentions(recs: &[Consumed], stage: &str) -> (Vec<simak_core::Mention>, usize) {
+    let mut out = Vec::with_capacity(recs.len());
+    let mut rejected = 0usize;
+    for r in recs {
+        match simak_core::Mention::from_json(&r.value) {
+            Ok(m) => out.push(m),
+            Err(e) => {
+                rejected += 1;
+                if rejected <= 10 {
+                    tracing::warn!(stage, key = %r.key, partition = r.partition, offset = r.offset,
+                        error = %e, "skipping a record that is not a valid mention");
+                }
+            }
+        }
+    }
+    if rejected > 10 {
+        tracing::warn!(
+            stage,
+            rejected,
+            "skipped records that are not valid mentions in one batch"
+        );
+    }
+    (out, rejected)
+}
+
 /// A consumed record.
 #[derive(Debug, Clone)]
 pub struct Consumed {
@@ -273,5 +301,32 @@ pub fn advance(offsets: &mut Offsets, records: &[Consumed]) {
     for r in records {
         let e = offsets.entry(r.partition).or_insert(r.next_offset);
         *e = (*e).max(r.next_offset);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_records_are_counted_not_dropped_silently() {
+        let rec = |offset: i64, value: &[u8]| Consumed {
+            partition: 0,
+            offset,
+            next_offset: offset + 1,
+            key: format!("k{offset}"),
+            value: value.to_vec(),
+            timestamp_ms: 0,
+        };
+        let good = br#"{"id":"x:1","source":"x","text":"t","published_at":"2026-11-20T08:00:00Z","fetched_at":"2026-11-20T08:00:00Z"}"#;
+        let recs = [
+            rec(0, good),
+            rec(1, b"{not json"),
+            rec(2, br#"{"id":1}"#),
+            rec(3, good),
+        ];
+        let (ms, rejected) = decode_mentions(&recs, "test");
+        assert_eq!((ms.len(), rejected), (2, 2));
+        assert_eq!(ms[0].id, "x:1");
     }
 }
