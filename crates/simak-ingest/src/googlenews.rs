@@ -191,6 +191,10 @@ impl Source for GoogleNews {
             }
         }
         for m in &mut f.mentions {
+            // Its own source, for the source filter and facet; the id stays the publisher
+            // URL's (`url_mention_id("rss", …)`), so the same article from its own feed is one
+            // mention.
+            m.source = "google_news".into();
             m.extra.insert("via".into(), "google_news".into());
         }
         Ok(f)

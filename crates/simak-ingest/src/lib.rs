@@ -124,6 +124,10 @@ pub fn http_client_no_redirects(
 }
 
 fn client_builder(user_agent: &str, timeout_secs: u64) -> reqwest::ClientBuilder {
+    let user_agent = match user_agent.trim() {
+        "" => simak_core::config::USER_AGENT,
+        ua => ua,
+    };
     reqwest::Client::builder()
         .user_agent(user_agent)
         .timeout(Duration::from_secs(timeout_secs.max(1)))
@@ -229,14 +233,15 @@ pub const MAX_BODY: usize = 16 << 20;
 /// watch profiles, for platforms without search or without configured searches.
 pub fn build_sources(cfg: &Config, watch: &[Watch]) -> Result<Vec<Box<dyn Source>>, SourceError> {
     let phrases: Vec<String> = watch.iter().flat_map(|w| w.phrases.clone()).collect();
-    let ua = &cfg.sources.rss.user_agent;
+    let ua = cfg.sources.user_agent();
+    let rss_cfg = cfg.sources.rss_resolved();
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     sources.extend(jetstream::build(&cfg.sources.jetstream, &phrases)?);
     sources.extend(mastodon::build(&cfg.sources.mastodon, ua)?);
-    sources.extend(rss::build(&cfg.sources.rss)?);
+    sources.extend(rss::build(&rss_cfg)?);
     sources.extend(factcheck_feed::build(
         &cfg.sources.factcheck_feeds,
-        &cfg.sources.rss,
+        &rss_cfg,
     )?);
     sources.extend(reddit::build(&cfg.sources.reddit, ua, watch)?);
     sources.extend(x::build(&cfg.sources.x, ua, watch)?);
@@ -244,7 +249,7 @@ pub fn build_sources(cfg: &Config, watch: &[Watch]) -> Result<Vec<Box<dyn Source
     sources.extend(telegram::build(&cfg.sources.telegram, ua)?);
     sources.extend(googlenews::build(
         &cfg.sources.google_news,
-        &cfg.sources.rss,
+        &rss_cfg,
         watch,
     )?);
     Ok(sources)

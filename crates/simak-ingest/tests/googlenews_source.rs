@@ -5,7 +5,7 @@
 //! feed lose nothing; a window that is wholly new records a gap.
 
 mod common;
-use common::{drain, serve, Bench};
+use common::{drain, drain_mentions, serve, Bench};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -161,6 +161,15 @@ async fn articles_resolve_to_publisher_ids_and_nothing_is_lost() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let keys = drain(&bench.log).await;
+    // Google News is its own source (the search page's source filter and facet), even though
+    // a resolved article's id is the publisher's, shared with its own feed.
+    let mentions = drain_mentions(&bench.log).await;
+    assert_eq!(mentions.len(), keys.len());
+    assert!(
+        mentions.iter().all(|m| m.source == "google_news"),
+        "{:?}",
+        mentions.iter().map(|m| &m.source).collect::<BTreeSet<_>>()
+    );
     let uniq: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(keys.len(), uniq.len(), "no article twice");
     let offered = st.lock().unwrap().0.offered.clone();

@@ -24,6 +24,23 @@ pub async fn drain(log: &EmbeddedLog) -> Vec<String> {
     }
 }
 
+/// Every record on the mention topic of `log`, decoded, in order (a group of its own).
+#[allow(dead_code)]
+pub async fn drain_mentions(log: &EmbeddedLog) -> Vec<simak_core::Mention> {
+    let mut c = log.group_consumer("m", "check-mentions").unwrap();
+    let mut out = Vec::new();
+    loop {
+        let got = c.poll(1000, Duration::from_millis(50)).await.unwrap();
+        if got.is_empty() {
+            return out;
+        }
+        out.extend(
+            got.into_iter()
+                .map(|r| serde_json::from_slice(&r.value).expect("a mention")),
+        );
+    }
+}
+
 /// Serves `app` on a free local port.
 pub async fn serve(app: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
