@@ -66,7 +66,8 @@ pub struct AlertsConfig {
     pub smtp_user: String,
     /// The From address.
     pub from: String,
-    /// The address officers open Simak at: links in e-mails point there.
+    /// The address officers open Simak at: links in e-mails and the demo's banner point there.
+    /// Unset: `http://` + `server.addr` (its unspecified host read as loopback).
     pub base_url: String,
     /// Recipients for a profile that names none.
     pub default_recipients: Vec<String>,
@@ -312,6 +313,9 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
+    /// User-Agent every source sends unless its own section sets one (`sources.rss.user_agent`
+    /// for the feeds, fact-check feeds and Google News). Empty: Simak's own.
+    pub user_agent: String,
     /// News feeds (RSS, Atom, JSON Feed).
     pub rss: RssConfig,
     /// Bluesky through Jetstream.
@@ -333,6 +337,29 @@ pub struct SourcesConfig {
     pub google_news: GoogleNewsConfig,
     /// How many recent mention ids each source remembers to drop repeats.
     pub dedupe_window: Option<usize>,
+}
+
+/// Simak's own User-Agent.
+pub const USER_AGENT: &str = concat!("Simak/", env!("CARGO_PKG_VERSION"), " (+self-hosted)");
+
+impl SourcesConfig {
+    /// The User-Agent of the platform sources (`sources.user_agent`, else Simak's own).
+    pub fn user_agent(&self) -> &str {
+        match self.user_agent.trim() {
+            "" => USER_AGENT,
+            ua => ua,
+        }
+    }
+
+    /// The `rss` settings with their User-Agent resolved (`sources.rss.user_agent`, else
+    /// [`SourcesConfig::user_agent`]).
+    pub fn rss_resolved(&self) -> RssConfig {
+        let mut rss = self.rss.clone();
+        if rss.user_agent.trim().is_empty() {
+            rss.user_agent = self.user_agent().to_string();
+        }
+        rss
+    }
 }
 
 /// A named search query.
@@ -596,7 +623,8 @@ pub struct RssConfig {
     pub timeout_secs: u64,
     /// Largest feed body accepted, in bytes.
     pub max_bytes: usize,
-    /// User-Agent sent with each request.
+    /// User-Agent sent to the feeds, the fact-check feeds and Google News. Empty:
+    /// `sources.user_agent`.
     pub user_agent: String,
     /// The feeds.
     pub feeds: Vec<FeedConfig>,
@@ -609,7 +637,7 @@ impl Default for RssConfig {
             max_backoff_secs: 3600,
             timeout_secs: 30,
             max_bytes: 10 * 1024 * 1024,
-            user_agent: concat!("Simak/", env!("CARGO_PKG_VERSION"), " (+self-hosted)").into(),
+            user_agent: String::new(),
             feeds: Vec::new(),
         }
     }
@@ -652,11 +680,12 @@ impl Config {
                 default.exists().then_some(default)
             }
         };
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        // What the operator set (file, then environment), over the defaults.
+        let mut set = Figment::new();
         if let Some(f) = &file {
-            fig = fig.merge(Toml::file_exact(f));
+            set = set.merge(Toml::file_exact(f));
         }
-        fig = fig.merge(
+        set = set.merge(
             Env::prefixed("SIMAK_")
                 .filter(|k| {
                     let k = k.as_str().to_ascii_lowercase();
@@ -664,6 +693,7 @@ impl Config {
                 })
                 .split("__"),
         );
+        let fig = Figment::from(Serialized::defaults(Config::default())).merge(set.clone());
         let mut cfg: Config = fig.extract().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
             ConfigError::Invalid(msgs.join("; "))
@@ -671,11 +701,23 @@ impl Config {
         if let Some(d) = data_dir {
             cfg.data_dir = d.to_path_buf();
         }
+        if !set.contains("alerts.base_url") {
+            cfg.alerts.base_url = local_url(&cfg.server.addr);
+        }
         cfg.validate()?;
         Ok(cfg)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if url::Url::parse(&self.alerts.base_url)
+            .map(|u| !u.scheme().starts_with("http"))
+            .unwrap_or(true)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "alerts.base_url {:?} must be an http(s) URL (the address officers open Simak at)",
+                self.alerts.base_url
+            )));
+        }
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.bus.partitions == 0 {
             return bad("bus.partitions must be at least 1".into());
@@ -780,6 +822,20 @@ pub fn secret(name: &str) -> Option<String> {
         .map(|s| s.trim_end().to_string())
 }
 
+/// The URL this machine reaches `addr` at: `http://addr`, with an unspecified host
+/// (`0.0.0.0`, `[::]`) read as loopback. The default of `alerts.base_url`.
+pub fn local_url(addr: &str) -> String {
+    let addr = addr.trim();
+    let local = if let Some(port) = addr.strip_prefix("0.0.0.0:") {
+        format!("127.0.0.1:{port}")
+    } else if let Some(port) = addr.strip_prefix("[::]:") {
+        format!("[::1]:{port}")
+    } else {
+        addr.to_string()
+    };
+    format!("http://{local}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -796,6 +852,39 @@ mod tests {
         let cfg = Config::default();
         assert!(!cfg.bus.is_kafka());
         assert_eq!(cfg.server.addr, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn links_follow_the_listen_address_unless_set() {
+        let f = write("[server]\naddr = \"127.0.0.1:9123\"\n");
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.alerts.base_url, "http://127.0.0.1:9123");
+        let f = write("[server]\naddr = \"0.0.0.0:9124\"\n");
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.alerts.base_url, "http://127.0.0.1:9124");
+        let f = write(
+            "[server]\naddr = \"0.0.0.0:9124\"\n[alerts]\nbase_url = \"https://simak.example.go.id\"\n",
+        );
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.alerts.base_url, "https://simak.example.go.id");
+        let f = write("[alerts]\nbase_url = \"simak.example.go.id\"\n");
+        let err = Config::load(Some(f.path()), None).unwrap_err().to_string();
+        assert!(err.contains("alerts.base_url"), "{err}");
+        assert_eq!(local_url("[::]:80"), "http://[::1]:80");
+    }
+
+    #[test]
+    fn the_feeds_user_agent_is_the_feeds_own() {
+        let f = write("[sources.rss]\nuser_agent = \"Feeds/1\"\n");
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.sources.rss_resolved().user_agent, "Feeds/1");
+        assert_eq!(cfg.sources.user_agent(), USER_AGENT, "not every source's");
+        let f = write("[sources]\nuser_agent = \"Pemkab/2\"\n");
+        let cfg = Config::load(Some(f.path()), None).unwrap();
+        assert_eq!(cfg.sources.user_agent(), "Pemkab/2");
+        assert_eq!(cfg.sources.rss_resolved().user_agent, "Pemkab/2");
+        let cfg = Config::default();
+        assert_eq!(cfg.sources.rss_resolved().user_agent, USER_AGENT);
     }
 
     #[test]
