@@ -4,10 +4,10 @@
 //! cookie must carry the session's CSRF token in `X-CSRF-Token`; API tokens are not cookies and
 //! need none.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, ErrorCode};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -61,39 +61,34 @@ impl Caller {
         if self.account.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError {
-                status: StatusCode::FORBIDDEN,
-                code: "forbidden",
-                message: "only an admin may do this".into(),
-            })
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only an admin may do this",
+            ))
         }
     }
 }
 
 fn forbidden(profile: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::FORBIDDEN,
-        code: "forbidden",
-        message: format!("this account is not scoped to the watch profile {profile:?}"),
-    }
+    ApiError::new(
+        ErrorCode::Forbidden,
+        format!("this account is not scoped to the watch profile {profile:?}"),
+    )
 }
 
 fn unauthorized() -> ApiError {
-    ApiError {
-        status: StatusCode::UNAUTHORIZED,
-        code: "unauthorized",
-        message: "log in first (POST /api/login) or send an API token (Authorization: Bearer …)"
-            .into(),
-    }
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "log in first (POST /api/login) or send an API token (Authorization: Bearer …)",
+    )
 }
 
 fn internal(e: AuthError) -> ApiError {
     tracing::error!(error = %e, "accounts database failed");
-    ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "internal",
-        message: "the accounts database failed; see the server log".into(),
-    }
+    ApiError::new(
+        ErrorCode::Internal,
+        "the accounts database failed; see the server log",
+    )
 }
 
 /// The session cookie's value, if any.
@@ -150,11 +145,10 @@ impl FromRequestParts<AppState> for Caller {
                     .get("x-csrf-token")
                     .and_then(|v| v.to_str().ok());
                 if given != Some(expected.as_str()) {
-                    return Err(ApiError {
-                        status: StatusCode::FORBIDDEN,
-                        code: "csrf",
-                        message: "missing or wrong X-CSRF-Token for this session".into(),
-                    });
+                    return Err(ApiError::new(
+                        ErrorCode::Csrf,
+                        "missing or wrong X-CSRF-Token for this session",
+                    ));
                 }
             }
         }
@@ -224,20 +218,18 @@ pub async fn login(
     let s = match res {
         Ok(s) => s,
         Err(AuthError::RateLimited(secs)) => {
-            return Ok((
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                Json(serde_json::json!({"error": {"code": "rate_limited",
-                    "message": format!("terlalu banyak percobaan masuk yang gagal; coba lagi dalam {secs} detik")}})),
-            )
-                .into_response())
+            let mut e = ApiError::new(
+                ErrorCode::RateLimited,
+                format!("terlalu banyak percobaan masuk yang gagal; coba lagi dalam {secs} detik"),
+            );
+            e.retry_after = Some(secs);
+            return Err(e);
         }
         Err(AuthError::BadCredentials) | Err(AuthError::Disabled(_)) => {
-            return Err(ApiError {
-                status: StatusCode::UNAUTHORIZED,
-                code: "bad_credentials",
-                message: "nama akun atau kata sandi salah".into(),
-            })
+            return Err(ApiError::new(
+                ErrorCode::BadCredentials,
+                "nama akun atau kata sandi salah",
+            ))
         }
         Err(e) => return Err(internal(e)),
     };

@@ -5,7 +5,6 @@
 #![warn(missing_docs)]
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,11 +15,13 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub mod auth;
+pub mod error;
 pub mod export;
 pub mod sources;
 pub mod views;
 
 use auth::{Caller, PageCaller};
+pub use error::{ApiError, ErrorCode};
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -81,39 +82,19 @@ impl AppState {
     }
 }
 
-/// An API error with a stable code.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-            message: message.into(),
-        }
-    }
-
-    /// A 500 whose cause goes to the log, not to the caller.
-    pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %e, "{what} failed");
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: format!("{what} failed; see the server log"),
-        }
-    }
-
-    pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: message.into(),
-        }
+impl PublishError {
+    /// The answer when publishing failed: 503 `log_unavailable` whatever the cause (no log on
+    /// this server, or the log refused), with `what` saying what did happen and how to go on.
+    /// A broker error is logged here, never sent to the client.
+    pub(crate) fn into_api(self, what: &str) -> ApiError {
+        let cause = match self {
+            PublishError::NoLog => "this server has no log to publish fact-checks to",
+            PublishError::Log(e) => {
+                tracing::error!(error = %e, "publishing a fact-check failed");
+                "the log is unavailable; retry later"
+            }
+        };
+        ApiError::new(ErrorCode::LogUnavailable, format!("{what}: {cause}"))
     }
 }
 
@@ -123,14 +104,8 @@ impl From<ReviewError> for ApiError {
             ReviewError::NotFound(id) => ApiError::not_found(format!("no review case {id:?}")),
             ReviewError::Invalid(m) => ApiError::bad_request(m),
             ReviewError::Db(e) => ApiError::internal("the review queue", e),
+            ReviewError::Schema(e) => ApiError::internal("the review queue", e),
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
     }
 }
 
@@ -242,11 +217,7 @@ async fn search(
     let searcher = st.searcher.clone();
     let res = tokio::task::spawn_blocking(move || searcher.search(&req))
         .await
-        .map_err(|e| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: e.to_string(),
-        })?;
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     match res {
         Ok(r) => Ok(Json(r).into_response()),
         Err(e) => Err(search_error(e)),
@@ -256,11 +227,7 @@ async fn search(
 /// The API error of a failed search.
 pub(crate) fn search_error(e: SearchError) -> ApiError {
     match e {
-        SearchError::BadQuery(m) => ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_query",
-            message: m,
-        },
+        SearchError::BadQuery(m) => ApiError::new(ErrorCode::BadQuery, m),
         e => ApiError::internal("the search", e),
     }
 }
@@ -406,11 +373,10 @@ async fn review_act(
         .expect("review task")?;
     caller.must_see_item(&case.profile, || ReviewError::NotFound(id.clone()).into())?;
     if !caller.account.can_act(&case.profile) {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: "a viewer account cannot change a case".into(),
-        });
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a viewer account cannot change a case",
+        ));
     }
     let (r, auth, actor) = (
         st.review.clone(),
@@ -433,24 +399,9 @@ async fn review_act(
     .await
     .expect("review task")?;
     if let Some(fc) = &outcome.factcheck {
-        match st.publish_factcheck(fc).await {
-            Ok(()) => {}
-            Err(PublishError::NoLog) => {
-                return Err(ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "the case is clarified, but this server cannot publish fact-checks"
-                        .into(),
-                })
-            }
-            Err(PublishError::Log(e)) => {
-                tracing::error!(error = %e, case = %outcome.case.id, "publishing the clarification failed");
-                return Err(ApiError {
-                    status: StatusCode::BAD_GATEWAY,
-                    code: "log_unavailable",
-                    message: "the case is clarified, but its fact-check could not be published yet; retry the action later".into(),
-                });
-            }
+        if let Err(e) = st.publish_factcheck(fc).await {
+            tracing::warn!(case = %outcome.case.id, "the clarified case's fact-check is not published");
+            return Err(e.into_api("the case is clarified, but its fact-check is not published"));
         }
     }
     Ok(
@@ -471,11 +422,10 @@ async fn alerts_list(State(st): State<AppState>, caller: Caller) -> Result<Respo
         .expect("alert task")
         .map_err(|e| {
             tracing::error!(error = %e, "alert database failed");
-            ApiError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "internal",
-                message: "the outbox could not be read; see the server log".into(),
-            }
+            ApiError::new(
+                ErrorCode::Internal,
+                "the outbox could not be read; see the server log",
+            )
         })?;
     let items: Vec<_> = items
         .into_iter()
@@ -601,11 +551,10 @@ async fn summary_page(
         Ok(None) => Err(ApiError::not_found("no such watch profile")),
         Err(e) => {
             tracing::error!(error = %e, "summary page failed");
-            Err(ApiError {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "internal",
-                message: "the summary could not be built; see the server log".into(),
-            })
+            Err(ApiError::new(
+                ErrorCode::Internal,
+                "the summary could not be built; see the server log",
+            ))
         }
     }
 }
@@ -758,5 +707,30 @@ mod openapi_tests {
                 ["$ref"],
             "#/components/schemas/Error"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fact_check_not_published_is_one_answer_whatever_the_cause() {
+        // The review action once answered 500 and the fact-check form 503 for the same cause.
+        let causes = [
+            PublishError::NoLog,
+            PublishError::Log(simak_bus::BusError::Config("broker down".into())),
+        ];
+        for cause in causes {
+            let e = cause.into_api("the fact-check is not published");
+            assert_eq!(
+                (e.status(), e.code),
+                (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::LogUnavailable
+                )
+            );
+            assert!(!e.message.contains("broker down"), "{}", e.message);
+        }
     }
 }

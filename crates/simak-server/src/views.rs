@@ -3,7 +3,7 @@
 //! the fact-check entries (listing, and adding the agency's own clarification).
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, PublishError};
+use crate::{ApiError, AppState, ErrorCode};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -215,11 +215,10 @@ pub async fn add_factcheck(
     let Json(b) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     caller.must_see(&b.profile)?;
     if !caller.account.can_act(&b.profile) {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            message: "a viewer account cannot add fact-checks".into(),
-        });
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a viewer account cannot add fact-checks",
+        ));
     }
     if !st.profiles.iter().any(|p| p.id == b.profile) {
         return Err(ApiError::not_found(format!(
@@ -264,24 +263,9 @@ pub async fn add_factcheck(
         published_at: Some(chrono::Utc::now()),
         source: b.profile.clone(),
     };
-    match st.publish_factcheck(&fc).await {
-        Ok(()) => {}
-        Err(PublishError::NoLog) => {
-            return Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "log_unavailable",
-                message: "this server cannot publish fact-checks".into(),
-            })
-        }
-        Err(PublishError::Log(e)) => {
-            tracing::error!(error = %e, "publishing a fact-check failed");
-            return Err(ApiError {
-                status: StatusCode::BAD_GATEWAY,
-                code: "log_unavailable",
-                message: "the fact-check could not be published; try again later".into(),
-            });
-        }
-    }
+    st.publish_factcheck(&fc)
+        .await
+        .map_err(|e| e.into_api("the fact-check is not published"))?;
     let (auth, actor, id) = (
         st.auth.clone(),
         caller.account.username.clone(),
