@@ -42,20 +42,6 @@ impl SourceState {
     }
 }
 
-/// A source name as a file name: anything but ASCII letters, digits, `-` and `_` becomes `_`.
-pub fn safe_name(source: &str) -> String {
-    source
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// Loads and saves source states.
 #[derive(Debug, Clone)]
 pub struct CursorStore {
@@ -73,7 +59,7 @@ impl CursorStore {
     }
 
     fn path(&self, source: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", safe_name(source)))
+        self.dir.join(format!("{}.json", crate::safe_name(source)))
     }
 
     /// Where the health files of these sources live.

@@ -249,7 +249,7 @@ pub fn dir(cursor_dir: &Path) -> PathBuf {
 }
 
 fn file(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{}.json", crate::cursor::safe_name(name)))
+    dir.join(format!("{}.json", crate::safe_name(name)))
 }
 
 /// Loads the health of `name` (fresh if none or unreadable: health is a report, not state

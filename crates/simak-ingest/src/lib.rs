@@ -226,6 +226,20 @@ pub fn json_body(body: &[u8], what: &str) -> Result<serde_json::Value, SourceErr
     })
 }
 
+/// A source name as a file name: anything but ASCII letters, digits, `-` and `_` becomes `_`.
+pub fn safe_name(source: &str) -> String {
+    source
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Largest API answer accepted, in bytes.
 pub const MAX_BODY: usize = 16 << 20;
 
