@@ -1312,13 +1312,9 @@ mod tests {
     fn written_test_set_is_disjoint_from_the_training_files() {
         let test = parse_tsv(TEST_POSTS).unwrap();
         assert!(test.len() >= 250, "{}", test.len());
-        for class in 0..3 {
+        for (class, name) in LABELS.iter().enumerate() {
             let n = test.iter().filter(|(_, l)| *l == class).count();
-            assert!(
-                n * 4 >= test.len(),
-                "class {} has only {n} rows",
-                LABELS[class]
-            );
+            assert!(n * 4 >= test.len(), "class {name} has only {n} rows");
         }
         let mut seen = std::collections::HashSet::new();
         for (t, _) in &test {
