@@ -73,8 +73,9 @@ pub struct TrainSentiment {
     /// `simak eval sentiment --data FILE --split test`).
     #[arg(long)]
     extra: Vec<PathBuf>,
-    /// Posts written for the project, trained on whole (default: the set shipped in the
-    /// binary, crates/simak-analyze/data/posts/written.tsv).
+    /// Posts written for the project (default: the set shipped in the binary,
+    /// crates/simak-analyze/data/posts/written.tsv): the rows of the train part (by a hash of
+    /// the text) train, the others choose settings, and all train the refit.
     #[arg(long)]
     written: Option<PathBuf>,
     /// Leave out the posts written for the project.
@@ -211,11 +212,20 @@ fn train_sentiment(a: TrainSentiment) -> Result<ExitCode> {
             Some(p) => read(p)?,
             None => sentiment::parse_tsv(sentiment::WRITTEN_POSTS).map_err(anyhow::Error::msg)?,
         };
+        // The written posts are split like an extra file, but only in two: the rows of the
+        // valid and test parts both choose settings (the written test set, data/posts/test3.tsv,
+        // is a separate file that nothing here reads).
+        let (tr, va): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|(t, _)| sentiment::split_of(t) == Split::Train);
         eprintln!(
-            "written for the project: {} rows, training only",
-            rows.len()
+            "written for the project: {} rows, {} train / {} valid",
+            tr.len() + va.len(),
+            tr.len(),
+            va.len()
         );
-        train.push(Corpus::new("written", rows, true));
+        train.push(Corpus::written("written", tr));
+        valid.push(Corpus::written("written", va));
     }
     if let Some(dir) = &a.splits_out {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
@@ -252,9 +262,10 @@ fn train_sentiment(a: TrainSentiment) -> Result<ExitCode> {
             .map(|(n, v)| format!("{n} {v:.4}"))
             .collect();
         eprintln!(
-            "  chars {:<4} bigrams {:<3} stems {:<3} epochs {:>2} l2 {:<7} class power {:<3} posts weight {:<3} neutral push {:<3}  valid {}  mean {:.4}",
-            c.groups.chars, c.groups.bigram, c.groups.stem, c.epochs, c.l2, c.class_power,
-            c.posts_weight, c.neutral_push, per.join("  "), t.score
+            "  chars {:<4} bigrams {:<3} stems {:<3} shape {:<5} epochs {:>2} l2 {:<7} class power {:<3} posts weight {:<3} written weight {:<3} neutral push {:<3} shift {:<4}  valid {}  mean {:.4}",
+            c.groups.chars, c.groups.bigram, c.groups.stem, c.groups.shape, c.epochs, c.l2,
+            c.class_power, c.posts_weight, c.written_weight, c.neutral_push, c.neutral_shift,
+            per.join("  "), t.score
         );
     }
     let model = if a.no_refit {
@@ -283,16 +294,25 @@ fn train_sentiment(a: TrainSentiment) -> Result<ExitCode> {
         .find(|t| t.cfg == cfg)
         .expect("the chosen setting was tried");
     eprintln!(
-        "chose chars {} bigrams {} stems {} epochs {} lr {} l2 {} class power {} posts weight {} neutral push {} (valid mean {:.4}); wrote {}{} ({:.2} MB) in {:.1}s",
+        "chose chars {} bigrams {} stems {} shape {} epochs {} lr {} l2 {} class power {} posts weight {} written weight {} neutral push {} neutral shift {} (valid {}, mean {:.4}); wrote {}{} ({:.2} MB) in {:.1}s",
         cfg.groups.chars,
         cfg.groups.bigram,
         cfg.groups.stem,
+        cfg.groups.shape,
         cfg.epochs,
         cfg.lr,
         cfg.l2,
         cfg.class_power,
         cfg.posts_weight,
+        cfg.written_weight,
         cfg.neutral_push,
+        cfg.neutral_shift,
+        names
+            .iter()
+            .zip(&best.valid)
+            .map(|(n, v)| format!("{n} {v:.4}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         best.score,
         a.out.display(),
         if a.no_refit {
