@@ -21,7 +21,7 @@ const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
     let (index, fields) = simak_index::indexer::open_or_create(dir)?;
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 512 << 20)?;
-    let mut next = crate::bench::xorshift();
+    let mut next = crate::data::xorshift();
     let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse()?;
     let now = chrono::Utc::now();
     let t0 = Instant::now();
@@ -146,7 +146,7 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
-    let texts = crate::bench::corpus_texts(corpus)?;
+    let texts = crate::data::corpus_texts(corpus)?;
     let tmp = tempfile::Builder::new()
         .prefix("simak-bench-search")
         .tempdir()?;

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_search;
 mod bench_sources;
+mod data;
 mod demo;
 mod models;
 mod review;
