@@ -709,16 +709,13 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if url::Url::parse(&self.alerts.base_url)
-            .map(|u| !u.scheme().starts_with("http"))
-            .unwrap_or(true)
-        {
-            return Err(ConfigError::Invalid(format!(
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !url::Url::parse(&self.alerts.base_url).is_ok_and(|u| u.scheme().starts_with("http")) {
+            return bad(format!(
                 "alerts.base_url {:?} must be an http(s) URL (the address officers open Simak at)",
                 self.alerts.base_url
-            )));
+            ));
         }
-        let bad = |m: String| Err(ConfigError::Invalid(m));
         if self.bus.partitions == 0 {
             return bad("bus.partitions must be at least 1".into());
         }

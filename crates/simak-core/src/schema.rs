@@ -73,14 +73,11 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
 }
 
 fn has_column(tx: &Transaction<'_>, table: &str, column: &str) -> rusqlite::Result<bool> {
-    let mut st = tx.prepare("SELECT name FROM pragma_table_info(?1)")?;
-    let names = st.query_map([table], |r| r.get::<_, String>(0))?;
-    for n in names {
-        if n?.eq_ignore_ascii_case(column) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2 COLLATE NOCASE)",
+        [table, column],
+        |r| r.get(0),
+    )
 }
 
 fn run(tx: &Transaction<'_>, step: &Step) -> rusqlite::Result<()> {

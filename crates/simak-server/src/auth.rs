@@ -84,11 +84,7 @@ fn unauthorized() -> ApiError {
 }
 
 fn internal(e: AuthError) -> ApiError {
-    tracing::error!(error = %e, "accounts database failed");
-    ApiError::new(
-        ErrorCode::Internal,
-        "the accounts database failed; see the server log",
-    )
+    ApiError::internal("the accounts database", e)
 }
 
 /// The session cookie's value, if any.
@@ -218,12 +214,11 @@ pub async fn login(
     let s = match res {
         Ok(s) => s,
         Err(AuthError::RateLimited(secs)) => {
-            let mut e = ApiError::new(
+            return Err(ApiError::new(
                 ErrorCode::RateLimited,
                 format!("terlalu banyak percobaan masuk yang gagal; coba lagi dalam {secs} detik"),
-            );
-            e.retry_after = Some(secs);
-            return Err(e);
+            )
+            .retry_after(secs));
         }
         Err(AuthError::BadCredentials) | Err(AuthError::Disabled(_)) => {
             return Err(ApiError::new(

@@ -83,7 +83,7 @@ pub struct ApiError {
     pub(crate) code: ErrorCode,
     pub(crate) message: String,
     /// Seconds for `Retry-After`, when the caller should wait.
-    pub(crate) retry_after: Option<i64>,
+    retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -111,6 +111,12 @@ impl ApiError {
             ErrorCode::Internal,
             format!("{what} failed; see the server log"),
         )
+    }
+
+    /// The same error, telling the caller to wait `secs` seconds (`Retry-After`).
+    pub(crate) fn retry_after(mut self, secs: i64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// The HTTP status.
@@ -170,9 +176,9 @@ mod tests {
 
     #[test]
     fn rate_limits_say_when() {
-        let mut e = ApiError::new(ErrorCode::RateLimited, "later");
-        e.retry_after = Some(30);
-        let r = e.into_response();
+        let r = ApiError::new(ErrorCode::RateLimited, "later")
+            .retry_after(30)
+            .into_response();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(r.headers()[header::RETRY_AFTER], "30");
     }

@@ -217,7 +217,7 @@ async fn search(
     let searcher = st.searcher.clone();
     let res = tokio::task::spawn_blocking(move || searcher.search(&req))
         .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        .map_err(|e| ApiError::internal("the search", e))?;
     match res {
         Ok(r) => Ok(Json(r).into_response()),
         Err(e) => Err(search_error(e)),
@@ -420,13 +420,7 @@ async fn alerts_list(State(st): State<AppState>, caller: Caller) -> Result<Respo
     let items = tokio::task::spawn_blocking(move || a.outbox(200))
         .await
         .expect("alert task")
-        .map_err(|e| {
-            tracing::error!(error = %e, "alert database failed");
-            ApiError::new(
-                ErrorCode::Internal,
-                "the outbox could not be read; see the server log",
-            )
-        })?;
+        .map_err(|e| ApiError::internal("reading the outbox", e))?;
     let items: Vec<_> = items
         .into_iter()
         .filter(|i| caller.account.can_see(alert_profile(&i.key)))
@@ -549,13 +543,7 @@ async fn summary_page(
     match res {
         Ok(Some(html)) => Ok(Html(html).into_response()),
         Ok(None) => Err(ApiError::not_found("no such watch profile")),
-        Err(e) => {
-            tracing::error!(error = %e, "summary page failed");
-            Err(ApiError::new(
-                ErrorCode::Internal,
-                "the summary could not be built; see the server log",
-            ))
-        }
+        Err(e) => Err(ApiError::internal("building the summary", e)),
     }
 }
 
