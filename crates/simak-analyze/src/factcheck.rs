@@ -191,6 +191,9 @@ impl Entry {
 /// Terms, trigram sets and character 4-grams of a text, as matching sees it.
 pub struct TextView {
     terms: Vec<String>,
+    /// Per term: the index in `words` of the word it was made from (normalized: lowercase,
+    /// slang resolved), for reasons an officer reads (a stem such as `bendung` is not a word).
+    surface: Vec<u32>,
     /// Per term: whether the text writes it as a name (capitalized inside a sentence, in a text
     /// that is neither all capitals nor title case).
     names: Vec<bool>,
@@ -207,6 +210,16 @@ impl TextView {
     /// The slang-normalized words (for near-duplicate hashing).
     pub fn words(&self) -> &[String] {
         &self.words
+    }
+
+    /// The word the text writes for a matching term (a stem), as it first appears; the stem
+    /// itself if the text does not hold it.
+    pub fn surface_of(&self, stem: &str) -> String {
+        self.terms
+            .iter()
+            .position(|t| t == stem)
+            .and_then(|i| self.words.get(self.surface[i] as usize))
+            .map_or_else(|| stem.to_string(), String::clone)
     }
 }
 
@@ -238,6 +251,7 @@ pub fn view(text: &str) -> TextView {
     }
     let cased = alpha >= 4 && cap * 10 <= alpha * 4;
     let mut terms = Vec::new();
+    let mut surface = Vec::new();
     let mut names = Vec::new();
     let mut grams = Vec::new();
     let mut quads = Vec::new();
@@ -278,6 +292,7 @@ pub fn view(text: &str) -> TextView {
                         .and_then(|s| s.trim_end().chars().next_back())
                         .is_some_and(|p| !matches!(p, '.' | '!' | '?' | '"' | '\u{201c}'));
                 terms.push(stem);
+                surface.push(words.len() as u32);
                 names.push(name);
             }
         }
@@ -298,6 +313,7 @@ pub fn view(text: &str) -> TextView {
     }
     TextView {
         terms,
+        surface,
         names,
         grams,
         quads: tf,
@@ -736,7 +752,7 @@ impl FactCheckBase {
                         let words = c
                             .shared
                             .iter()
-                            .map(|t| self.terms[*t as usize].clone())
+                            .map(|t| mention.surface_of(&self.terms[*t as usize]))
                             .collect();
                         mk(c.entry, p, words)
                     })
@@ -1326,6 +1342,23 @@ mod tests {
             fc("fc-2", "Air PDAM Sukamaju tercemar limbah beracun dan tidak boleh diminum selama seminggu"),
             fc("fc-3", "Vaksin di puskesmas Sukamaju mengandung chip pelacak"),
         ])
+    }
+
+    #[test]
+    fn shared_words_are_the_posts_words_not_stems() {
+        let b = base();
+        let m = b.matches(
+            &view("Awas, air PDAM Sukamaju tercemar limbah beracun, jangan diminum seminggu"),
+            1,
+        );
+        assert_eq!(m[0].id, "fc-2", "{m:?}");
+        // The stems are `cemar`, `racun` and `minum`: an officer reads the post's words.
+        assert!(m[0].shared.contains(&"tercemar".to_string()), "{m:?}");
+        assert!(m[0].shared.contains(&"beracun".to_string()), "{m:?}");
+        assert!(!m[0].shared.iter().any(|w| w == "cemar" || w == "racun"), "{m:?}");
+        let v = view("Pelayanan cepat");
+        assert_eq!(v.surface_of(&simak_text::analyzer::stem("pelayanan")), "pelayanan");
+        assert_eq!(v.surface_of("tidakada"), "tidakada");
     }
 
     #[test]

@@ -579,7 +579,7 @@ pub fn score_ranked(
             m.verdict.as_str()
         };
         reasons.push(format!(
-            "mirip klaim yang sudah diperiksa \"{}\" (kecocokan {:.0}%, putusan: {verdict})",
+            "mirip klaim yang sudah diperiksa \"{}\" (keyakinan pencocokan {:.0}%, putusan: {verdict})",
             m.claim,
             m.similarity * 100.0,
         ));

@@ -326,7 +326,7 @@ async function mentionPage(id) {
       h("p", {}, badge("hoax", hx.label, HOAX[hx.label] || hx.label), " skor ", pct(hx.score)),
       h("h3", {}, "Alasan"), h("ul", { id: "reasons" }, (hx.reasons || []).map((t) => h("li", {}, t))),
       h("h3", {}, "Cek fakta yang cocok"),
-      (hx.matches || []).length ? h("ul", {}, hx.matches.map((c) => h("li", {}, ext(c.url, c.claim) || c.claim, ` — ${c.verdict || ""} (kemiripan ${pct(c.similarity)})`))) : h("p", { class: "muted" }, "Tidak ada."));
+      (hx.matches || []).length ? h("ul", {}, hx.matches.map((c) => h("li", {}, ext(c.url, c.claim) || c.claim, ` — ${c.verdict || ""} (keyakinan pencocokan ${pct(c.similarity)})`))) : h("p", { class: "muted" }, "Tidak ada."));
   }
   if (r.cases.length) {
     parts.push(h("h2", {}, "Kasus tinjauan"), h("ul", {}, r.cases.map((c) => h("li", {}, h("a", { href: "#/kasus/" + encodeURIComponent(c.id) }, c.profile + ": " + (STATE[c.state] || c.state)), ` · ${num(c.mentions)} unggahan`))));
@@ -376,7 +376,7 @@ async function casePage(id) {
     c.clarification_url ? h("p", {}, "Klarifikasi: ", ext(c.clarification_url)) : null,
     h("h2", {}, "Mengapa ditandai"), h("ul", {}, (c.reasons || []).map((t) => h("li", {}, t))),
     h("h2", {}, "Cek fakta yang cocok"),
-    (c.matches || []).length ? h("ul", {}, c.matches.map((m) => h("li", {}, ext(m.url, m.claim) || m.claim, ` (kemiripan ${pct(m.similarity)})`))) : h("p", { class: "muted" }, "Tidak ada."),
+    (c.matches || []).length ? h("ul", {}, c.matches.map((m) => h("li", {}, ext(m.url, m.claim) || m.claim, ` (keyakinan pencocokan ${pct(m.similarity)})`))) : h("p", { class: "muted" }, "Tidak ada."),
   ];
   if (canAct(c.profile)) {
     const action = h("select", { name: "action", id: "action" }, ACTIONS.map(([v, t]) => h("option", { value: v }, t)));
