@@ -6,8 +6,10 @@
 //! explanation after `PENJELASAN` or after a `= = =` separator, which a real post does not
 //! have, is cut). The knowledge base
 //! holds every claim, titles only; the queries are the narratives. Months are split in time:
-//! the earlier ones train the matcher, the next one calibrates its thresholds, the later ones
-//! are reported (by default the first half of the months, then one, then the rest).
+//! the earlier ones train the matcher, the next ones calibrate its thresholds, the later ones
+//! are reported (by default a third each). `simak train matcher` cross-fits the first two
+//! parts: a matcher fitted on each scores the other's negatives for the thresholds, and the
+//! shipped one is fitted on both; the reported months are never seen.
 //!
 //! Negative sets, each split in three parts by a hash of the text (train, calibrate, report):
 //!
@@ -486,24 +488,86 @@ impl EvalData {
         }
     }
 
-    /// The training pairs of the learned matcher: every candidate of every training narrative
-    /// (positive when it is the narrative's fact-check), and every candidate of every training
-    /// negative (hard ones with their own fact-check left out).
-    pub fn training_pairs(&self) -> Vec<([f32; NFM], bool)> {
+    /// The training pairs of the learned matcher from the posts of `part`: every candidate of
+    /// every narrative (positive when it is the narrative's fact-check), and every candidate of
+    /// every negative (hard ones with their own fact-check left out).
+    pub fn training_pairs(&self, part: Part) -> Vec<([f32; NFM], bool)> {
         let mut out = Vec::new();
-        for q in self.queries.iter().filter(|q| q.part == Part::Train) {
+        for q in self.queries.iter().filter(|q| q.part == part) {
             for c in self.kb.candidates(&view(&q.text), None, DECISION_POOL) {
                 out.push((c.features, Some(c.entry) == q.gold));
             }
         }
         for set in self.negatives.iter().filter(|s| !s.derived) {
-            for p in set.posts.iter().filter(|p| p.part == Part::Train) {
+            for p in set.posts.iter().filter(|p| p.part == part) {
                 for c in self.kb.candidates(&view(&p.text), p.exclude, DECISION_POOL) {
                     out.push((c.features, false));
                 }
             }
         }
         out
+    }
+}
+
+impl EvalData {
+    /// Every candidate of every post (narratives and negatives, all parts) with its features, as
+    /// TSV with a header: what `simak train matcher` learns from, for study outside Simak.
+    /// `pool` candidates per post, in first-pass order.
+    pub fn dump_candidates(
+        &self,
+        pool: usize,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let part = |p: Part| match p {
+            Part::Train => "train",
+            Part::Calibrate => "calibrate",
+            Part::Report => "report",
+        };
+        let names: Vec<&str> = crate::matcher::FEATURES.to_vec();
+        writeln!(
+            out,
+            "set\thard\tpart\tpost\tcounter\tshort\tentry\tgold\t{}\ttext\tclaim",
+            names.join("\t")
+        )?;
+        let clean = |t: &str| -> String {
+            t.chars()
+                .take(300)
+                .map(|c| if c.is_whitespace() { ' ' } else { c })
+                .collect()
+        };
+        let mut one = |set: &str, hard: bool, i: usize, p: &Post| -> std::io::Result<()> {
+            let v = view(&p.text);
+            let counter = counter_and_vouching(&simak_text::analyzer::normalize(&p.text)).0;
+            let short = v.words().len() < MIN_AUTO_WORDS;
+            for c in self.kb.candidates(&v, p.exclude, pool) {
+                let f: Vec<String> = c.features.iter().map(|x| format!("{x:.5}")).collect();
+                writeln!(
+                    out,
+                    "{set}\t{}\t{}\t{i}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    u8::from(hard),
+                    part(p.part),
+                    u8::from(counter),
+                    u8::from(short),
+                    c.entry,
+                    u8::from(Some(c.entry) == p.gold),
+                    f.join("\t"),
+                    clean(&p.text),
+                    self.kb
+                        .get(c.entry)
+                        .map_or(String::new(), |f| clean(&f.claim)),
+                )?;
+            }
+            Ok(())
+        };
+        for (i, q) in self.queries.iter().enumerate() {
+            one("query", false, i, q)?;
+        }
+        for set in &self.negatives {
+            for (i, p) in set.posts.iter().enumerate() {
+                one(&set.name, set.hard, i, p)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -533,14 +597,24 @@ impl Default for Targets {
     }
 }
 
-/// Chooses `known` and `suggest` for `ranker` on the calibration part: the lowest thresholds at
-/// which every negative set stays under its target rate. The score of a negative is that of its
-/// best match to a debunked claim, 0 if it reads as a correction (never flagged), and for
-/// `known` also 0 if it is too short to be labelled automatically. Returns the thresholds and a
-/// line per set on what they give.
+/// Chooses `known` and `suggest` for `ranker` on the calibration part: see [`calibrate_folds`].
 pub fn calibrate(
     data: &EvalData,
     ranker: Ranker<'_>,
+    targets: &Targets,
+) -> (Thresholds, Vec<String>) {
+    calibrate_folds(data, &[(Part::Calibrate, ranker)], targets)
+}
+
+/// Chooses `known` and `suggest` on the negatives of several parts, each scored by its own
+/// ranker (cross-fitting: the posts of a part are scored by a matcher that was not fitted on
+/// them), pooled per set: the lowest thresholds at which every negative set stays under its
+/// target rate. The score of a negative is that of its best match to a debunked claim, 0 if it
+/// reads as a correction (never flagged), and for `known` also 0 if it is too short to be
+/// labelled automatically. Returns the thresholds and a line per set on what they give.
+pub fn calibrate_folds(
+    data: &EvalData,
+    folds: &[(Part, Ranker<'_>)],
     targets: &Targets,
 ) -> (Thresholds, Vec<String>) {
     let mut known = 0f32;
@@ -549,10 +623,12 @@ pub fn calibrate(
     for set in &data.negatives {
         let mut ks = Vec::new();
         let mut ss = Vec::new();
-        for p in set.posts.iter().filter(|p| p.part == Part::Calibrate) {
-            let (s, k, _) = gated_score(data, p, ranker);
-            ss.push(s);
-            ks.push(k);
+        for (part, ranker) in folds {
+            for p in set.posts.iter().filter(|p| p.part == *part) {
+                let (s, k, _) = gated_score(data, p, *ranker);
+                ss.push(s);
+                ks.push(k);
+            }
         }
         let (tk, ts) = if set.hard {
             (targets.known_hard, targets.suggest_hard)

@@ -12,11 +12,14 @@
 //! language signal).
 //!
 //! `simak train matcher --data FILE` fits the weights on the earlier months of a labelled set
-//! of fact-checks and the narratives that spread them, with mined hard negatives (narratives
-//! of *other* fact-checks, whose own fact-check is left out of the base, and ordinary posts),
-//! and chooses the two thresholds on a later calibration month by target false-flag rates
-//! (see [`crate::claim_eval`]). The shipped weights (`models/matcher.json`, compiled in) say
-//! what they were fitted on.
+//! of fact-checks and the narratives that spread them (the training and calibration months;
+//! the later, reported months are never seen), with mined hard negatives (narratives of
+//! *other* fact-checks, whose own fact-check is left out of the base, and ordinary posts). The
+//! two thresholds are chosen by target false-flag rates on the negatives of the same months,
+//! cross-fitted: the training months' negatives are scored by a matcher fitted on the
+//! calibration months only, and the other way round, so no negative is scored by a model that
+//! saw it (see [`crate::claim_eval`]). The shipped weights (`models/matcher.json`, compiled in)
+//! say what they were fitted on.
 
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;

@@ -133,6 +133,14 @@ pub struct EvalHoax {
     /// With --data: the part to report (train, calibrate or report).
     #[arg(long, default_value = "report")]
     part: String,
+    /// With --data: also score this matcher file (as `simak train matcher` writes it) with its
+    /// own thresholds, beside the shipped one.
+    #[arg(long, requires = "data")]
+    matcher: Option<PathBuf>,
+    /// With --data: write every candidate of every post with its matcher features (TSV) to
+    /// this file and stop.
+    #[arg(long, requires = "data")]
+    dump_candidates: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -663,19 +671,29 @@ fn load_labelled(d: &LabelledData) -> Result<(simak_analyze::claim_eval::EvalDat
 }
 
 fn train_matcher(a: TrainMatcher) -> Result<ExitCode> {
-    use simak_analyze::claim_eval::{self, Targets};
+    use simak_analyze::claim_eval::{self, Part, Targets};
     use simak_analyze::factcheck::Ranker;
     use simak_analyze::matcher::MatcherModel;
     let (data, desc) = load_labelled(&a.data)?;
     eprintln!("{desc}");
     let t0 = Instant::now();
-    let pairs = data.training_pairs();
-    let pos = pairs.iter().filter(|p| p.1).count();
-    anyhow::ensure!(
-        pos >= 10 && pairs.len() - pos >= 10,
-        "too few training pairs: {pos} positive of {}",
-        pairs.len()
-    );
+    // Cross-fitting: one matcher per fold (the training months, the calibration months), each
+    // scoring the other fold's negatives for the thresholds; the shipped one is fitted on both.
+    let fold_a = data.training_pairs(Part::Train);
+    let fold_b = data.training_pairs(Part::Calibrate);
+    let count = |p: &[([f32; simak_analyze::matcher::NFM], bool)]| p.iter().filter(|x| x.1).count();
+    for (name, p) in [("training", &fold_a), ("calibration", &fold_b)] {
+        let pos = count(p);
+        anyhow::ensure!(
+            pos >= 10 && p.len() - pos >= 10,
+            "too few pairs in the {name} months: {pos} positive of {}",
+            p.len()
+        );
+    }
+    let model_a = MatcherModel::fit(&fold_a, a.l2, String::new());
+    let model_b = MatcherModel::fit(&fold_b, a.l2, String::new());
+    let pairs: Vec<_> = fold_a.iter().chain(&fold_b).copied().collect();
+    let pos = count(&pairs);
     let file = a
         .data
         .data
@@ -692,10 +710,11 @@ fn train_matcher(a: TrainMatcher) -> Result<ExitCode> {
         &pairs,
         a.l2,
         format!(
-            "{file}: the narratives of the months up to {} against every claim of the file (titles only), {pos} positive and {} negative candidate pairs (hard negatives: other fact-checks' narratives with their own fact-check left out; ordinary posts: {}); thresholds chosen on the months up to {} by target false-flag rates; `simak train matcher --data {file}{}`",
-            claim_eval::month_name(data.plan.train_until),
+            "{file}: the narratives of the months up to {} against every claim of the file (titles only), {pos} positive and {} negative candidate pairs (hard negatives: other fact-checks' narratives with their own fact-check left out; ordinary posts: {}); thresholds chosen by target false-flag rates on the negatives of the same months, each fold (up to {}, then up to {}) scored by a matcher fitted on the other fold only; `simak train matcher --data {file}{}`",
+            claim_eval::month_name(data.plan.calibrate_until),
             pairs.len() - pos,
             negs.join(", "),
+            claim_eval::month_name(data.plan.train_until),
             claim_eval::month_name(data.plan.calibrate_until),
             negs.iter().map(|n| format!(" --negatives {n}=...")).collect::<String>()
         ),
@@ -706,7 +725,14 @@ fn train_matcher(a: TrainMatcher) -> Result<ExitCode> {
         t0.elapsed().as_secs_f64()
     );
     let targets = Targets::default();
-    let (th, lines) = claim_eval::calibrate(&data, Ranker::Learned(&model), &targets);
+    let (th, lines) = claim_eval::calibrate_folds(
+        &data,
+        &[
+            (Part::Calibrate, Ranker::Learned(&model_a)),
+            (Part::Train, Ranker::Learned(&model_b)),
+        ],
+        &targets,
+    );
     model.alert = th.known;
     model.suggest = th.suggest;
     model.calibration = lines;
@@ -739,6 +765,26 @@ fn eval_claims(a: &EvalHoax) -> Result<()> {
         .with_context(|| format!("--part: want train, calibrate or report, got {:?}", a.part))?;
     let (data, desc) = load_labelled(&a.labelled)?;
     println!("{desc}");
+    if let Some(path) = &a.dump_candidates {
+        let f = std::fs::File::create(path).with_context(|| path.display().to_string())?;
+        let mut w = std::io::BufWriter::new(f);
+        data.dump_candidates(32, &mut w)?;
+        std::io::Write::flush(&mut w)?;
+        // Posts per set and part (a post with no candidate has no line in the dump).
+        let count = |posts: &[simak_analyze::claim_eval::Post]| {
+            let n = |p: Part| posts.iter().filter(|x| x.part == p).count();
+            serde_json::json!({"train": n(Part::Train), "calibrate": n(Part::Calibrate), "report": n(Part::Report)})
+        };
+        let mut counts = serde_json::Map::new();
+        counts.insert("query".into(), count(&data.queries));
+        for set in &data.negatives {
+            counts.insert(set.name.clone(), count(&set.posts));
+        }
+        let cpath = path.with_extension("counts.json");
+        std::fs::write(&cpath, serde_json::Value::Object(counts).to_string())?;
+        println!("candidates written to {}", path.display());
+        return Ok(());
+    }
     for set in &data.negatives {
         println!(
             "  negatives {:<50} {:>6} posts ({} in this part)",
@@ -749,33 +795,59 @@ fn eval_claims(a: &EvalHoax) -> Result<()> {
     }
     let targets = Targets::default();
     let shipped = MatcherModel::shipped();
-    let (tfidf_th, _) = claim_eval::calibrate(&data, Ranker::CharTfIdf, &targets);
-    let (learned_th, lines) = claim_eval::calibrate(&data, Ranker::Learned(shipped), &targets);
-    let systems: Vec<(&str, Ranker, Thresholds)> = vec![
+    // The baseline's thresholds from the same months as the shipped matcher's: training and
+    // calibration (it has nothing to fit).
+    let (tfidf_th, _) = claim_eval::calibrate_folds(
+        &data,
+        &[
+            (Part::Train, Ranker::CharTfIdf),
+            (Part::Calibrate, Ranker::CharTfIdf),
+        ],
+        &targets,
+    );
+    let other = match &a.matcher {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+            Some(
+                MatcherModel::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let mut systems: Vec<(String, Ranker, Thresholds)> = vec![
         (
-            "before: BM25 + trigram, shipped thresholds",
+            "before: BM25 + trigram, shipped thresholds".into(),
             Ranker::Trigram,
             Thresholds::TRIGRAM,
         ),
         (
-            "baseline: char 4-gram TF-IDF cosine, calibrated",
+            "baseline: char 4-gram TF-IDF cosine, calibrated".into(),
             Ranker::CharTfIdf,
             tfidf_th,
         ),
-        (
-            "after: hybrid + learned matcher, shipped",
-            Ranker::Learned(shipped),
-            Thresholds::shipped(),
-        ),
     ];
+    if let (Some(m), Some(path)) = (&other, &a.matcher) {
+        systems.push((
+            format!("hybrid + learned matcher from {}", path.display()),
+            Ranker::Learned(m),
+            Thresholds {
+                known: m.alert,
+                suggest: m.suggest,
+                suspect: simak_analyze::hoax::SUSPECT_AT,
+            },
+        ));
+    }
+    systems.push((
+        "after: hybrid + learned matcher, shipped".into(),
+        Ranker::Learned(shipped),
+        Thresholds::shipped(),
+    ));
     println!(
-        "thresholds re-chosen here for the shipped matcher: alert {:.3}, suggest {:.3} (shipped {:.3}, {:.3})",
-        learned_th.known,
-        learned_th.suggest,
-        shipped.alert,
-        shipped.suggest
+        "the shipped matcher's thresholds (alert {:.3}, suggest {:.3}), as chosen by `simak train matcher`:",
+        shipped.alert, shipped.suggest
     );
-    for l in lines {
+    for l in &shipped.calibration {
         println!("  {l}");
     }
     println!("\noperating curve of the shipped matcher on this part (matching alone, no cues): threshold, recall@1 at or above it, false-flag rate per negative set");
