@@ -3,7 +3,7 @@
 //! links only when they are http(s).
 
 use chrono::{DateTime, Utc};
-use simak_core::Mention;
+use simak_core::{ClaimMatch, HoaxLabel, HoaxVerdict, Mention};
 
 /// Escapes text for HTML element content and attribute values (the index's escaping, so the
 /// search API and the e-mails agree).
@@ -54,8 +54,8 @@ pub struct HoaxAlert<'a> {
     pub case_id: &'a str,
     /// The mention that triggered it.
     pub mention: &'a Mention,
-    /// Its `hoax` object.
-    pub hoax: &'a serde_json::Value,
+    /// Its hoax verdict.
+    pub hoax: &'a HoaxVerdict,
     /// Posts in the case so far.
     pub spread: u64,
     /// 1 for the first alert, more for updates.
@@ -68,8 +68,8 @@ pub struct HoaxAlert<'a> {
 pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
     let m = a.mention;
     let h = a.hoax;
-    let label = h["label"].as_str().unwrap_or("suspected");
-    let kind = if label == "known_hoax" {
+    let label = h.label.as_str();
+    let kind = if h.label == HoaxLabel::KnownHoax {
         "Hoaks yang sudah dibantah"
     } else {
         "Dugaan hoaks"
@@ -84,17 +84,10 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         a.profile_name,
         short(&m.text, 70)
     );
-    let score = h["score"].as_f64().unwrap_or(0.0);
-    let cluster = &h["cluster"];
-    let size = cluster["size"].as_u64().unwrap_or(1);
-    let last_hour = cluster["last_hour"].as_u64().unwrap_or(1);
-    let reasons: Vec<String> = h["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str().map(str::to_string))
-        .collect();
-    let matches: Vec<&serde_json::Value> = h["matches"].as_array().into_iter().flatten().collect();
+    let score = h.score_f64();
+    let (size, last_hour) = h.cluster.as_ref().map_or((1, 1), |c| (c.size, c.last_hour));
+    let reasons = &h.reasons;
+    let matches = &h.matches;
     let who = m
         .author
         .handle
@@ -116,17 +109,17 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
     // cites it as what was debunked, with the verdict and the link, and takes the fact only
     // from the fact-check's own explanation, or says plainly that it is still to be written.
     let best = matches.first();
-    let link_of = |b: &serde_json::Value| {
-        b["url"]
-            .as_str()
+    let link_of = |b: &ClaimMatch| {
+        b.url
+            .as_deref()
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
             .map(str::to_string)
     };
     let debunked = best.map(|b| {
-        let verdict = b["verdict"].as_str().map(str::trim).unwrap_or("");
+        let verdict = b.verdict.trim();
         format!(
             "Cek fakta: klaim \"{}\" dinyatakan {}{}.",
-            short(b["claim"].as_str().unwrap_or(""), 160),
+            short(&b.claim, 160),
             if verdict.is_empty() {
                 "keliru".to_string()
             } else {
@@ -138,8 +131,7 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         )
     });
     let fact = best
-        .and_then(|b| b["explanation"].as_str())
-        .map(str::trim)
+        .map(|b| b.explanation.trim())
         .filter(|e| !e.is_empty())
         .map(|e| format!("Faktanya: {}", short(e, 400)))
         .unwrap_or_else(|| {
@@ -165,18 +157,18 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
     ));
     t.push_str(&format!("Skor hoaks: {:.0}% ({label})\n", score * 100.0));
     t.push_str("\nMengapa ditandai:\n");
-    for r in &reasons {
+    for r in reasons {
         t.push_str(&format!("  - {r}\n"));
     }
     if !matches.is_empty() {
         t.push_str("\nCek fakta yang cocok:\n");
-        for x in &matches {
+        for x in matches {
             t.push_str(&format!(
                 "  - {} (kemiripan {:.0}%, putusan: {}) {}\n",
-                x["claim"].as_str().unwrap_or(""),
-                x["similarity"].as_f64().unwrap_or(0.0) * 100.0,
-                x["verdict"].as_str().unwrap_or(""),
-                x["url"].as_str().unwrap_or("")
+                x.claim,
+                x.similarity_f64() * 100.0,
+                x.verdict,
+                x.url.as_deref().unwrap_or("")
             ));
         }
     }
@@ -242,19 +234,18 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         esc(label)
     ));
     x.push_str("<h3>Mengapa ditandai</h3><ul>");
-    for r in &reasons {
+    for r in reasons {
         x.push_str(&format!("<li>{}</li>", esc(r)));
     }
     x.push_str("</ul>");
     if !matches.is_empty() {
         x.push_str("<h3>Cek fakta yang cocok</h3><ul>");
-        for m in &matches {
-            let claim = m["claim"].as_str().unwrap_or("");
+        for m in matches {
             x.push_str(&format!(
                 "<li>{} (kemiripan {:.0}%, putusan: {})</li>",
-                link(m["url"].as_str().unwrap_or(""), claim),
-                m["similarity"].as_f64().unwrap_or(0.0) * 100.0,
-                esc(m["verdict"].as_str().unwrap_or(""))
+                link(m.url.as_deref().unwrap_or(""), &m.claim),
+                m.similarity_f64() * 100.0,
+                esc(&m.verdict)
             ));
         }
         x.push_str("</ul>");
@@ -352,8 +343,9 @@ mod tests {
         }))
         .unwrap();
         let hoax = serde_json::json!({"label": "known_hoax", "score": 0.9,
-            "reasons": ["<i>r</i>"], "cluster": {"size": 3, "last_hour": 2},
-            "matches": [{"claim": "\"><svg onload=alert(1)>", "url": "javascript:x", "similarity": 0.8, "verdict": "hoaks"}]});
+            "reasons": ["<i>r</i>"], "cluster": {"id": "00000000000000aa", "size": 3, "last_hour": 2},
+            "matches": [{"id": "fc-1", "claim": "\"><svg onload=alert(1)>", "url": "javascript:x", "similarity": 0.8, "verdict": "hoaks"}]});
+        let hoax: HoaxVerdict = serde_json::from_value(hoax).unwrap();
         let e = hoax_email(&HoaxAlert {
             profile_name: "Pemkab <Sukamaju>",
             case_id: "pemkab:fc:1",
@@ -396,7 +388,8 @@ mod tests {
         }))
         .unwrap();
         let hoax = serde_json::json!({"label": "known_hoax", "score": 0.9, "reasons": [],
-            "cluster": {"size": 1, "last_hour": 1}, "matches": [matched]});
+            "cluster": {"id": "00000000000000aa", "size": 1, "last_hour": 1}, "matches": [matched]});
+        let hoax: HoaxVerdict = serde_json::from_value(hoax).unwrap();
         let e = hoax_email(&HoaxAlert {
             profile_name: "BPBD Sukamaju",
             case_id: "bpbd:fc:9",

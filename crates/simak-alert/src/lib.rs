@@ -28,7 +28,7 @@ use simak_analyze::profiles::Profiles;
 use simak_bus::Bus;
 use simak_core::config::AlertsConfig;
 use simak_core::schema::{self, Step};
-use simak_core::{Config, Mention};
+use simak_core::{Config, HoaxLabel, HoaxVerdict, Mention};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -228,13 +228,22 @@ impl AlertStore {
         let created = now_s();
         for m in mentions {
             let handed_over_at = m.fetched_at.to_rfc3339_opts(SecondsFormat::Millis, true);
+            let hoax = m.hoax();
             for profile in &m.profiles {
                 let (name, rcpts, cfg) = match known.get(profile.as_str()) {
                     Some((n, r, c)) => (*n, r, c),
                     None => (profile.as_str(), &unknown, cfg),
                 };
                 let mut alerts = volume_alerts(&tx, m, profile, name, cfg, &created)?;
-                alerts.extend(hoax_alert(&tx, m, profile, name, cfg, &created)?);
+                alerts.extend(hoax_alert(
+                    &tx,
+                    m,
+                    hoax.as_ref(),
+                    profile,
+                    name,
+                    cfg,
+                    &created,
+                )?);
                 for (key, version, email) in alerts {
                     out.alerts += 1;
                     out.emails += insert_outbox(
@@ -526,23 +535,26 @@ fn volume_alerts(
     Ok(out)
 }
 
-/// The hoax alert `m` sets off for `profile`, if any: the first for its review case, or an
-/// update once the case's spread has grown by `growth_factor` since the last one.
+/// The hoax alert `m` (with its verdict `hoax`) sets off for `profile`, if any: the first for
+/// its review case, or an update once the case's spread has grown by `growth_factor` since the
+/// last one.
 fn hoax_alert(
     tx: &Connection,
     m: &Mention,
+    hoax: Option<&HoaxVerdict>,
     profile: &str,
     name: &str,
     cfg: &AlertsConfig,
     created: &str,
 ) -> Result<Option<(String, u32, compose::Email)>, AlertError> {
-    let Some(hoax) = m.extra.get("hoax") else {
+    let Some(hoax) = hoax else {
         return Ok(None);
     };
-    let label = hoax["label"].as_str().unwrap_or("none");
-    let score = hoax["score"].as_f64().unwrap_or(0.0);
-    let alert = label == "known_hoax"
-        || label == "suspected" && score >= f64::from(cfg.suspected_min_score);
+    let alert = match hoax.label {
+        HoaxLabel::KnownHoax => true,
+        HoaxLabel::Suspected => hoax.score_f64() >= f64::from(cfg.suspected_min_score),
+        HoaxLabel::None => false,
+    };
     let Some(case) = alert
         .then(|| simak_review::case_id(profile, hoax))
         .flatten()
@@ -559,7 +571,7 @@ fn hoax_alert(
         [&key],
         |r| r.get(0),
     )?;
-    let spread = members.max(hoax["cluster"]["size"].as_i64().unwrap_or(1));
+    let spread = members.max(hoax.cluster.as_ref().map_or(1, |c| i64::from(c.size)));
     let prev: Option<(u32, i64)> = tx
         .query_row(
             "SELECT version, spread FROM alerts WHERE key = ?1",

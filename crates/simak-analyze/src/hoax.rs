@@ -17,10 +17,15 @@
 //! The *known* and *suggested* thresholds are the matcher's, chosen by target false-flag rates on
 //! real data ([`crate::claim_eval`]); the cue score at which a post is `suspected` was calibrated
 //! on the development half of the shipped test set ([`crate::hoax_eval`]).
+//!
+//! [`HoaxVerdict`] here is the scorer's own result, with what evaluation and training need
+//! (the office model's features, the words a match shares); what travels to the other stages is
+//! [`simak_core::HoaxVerdict`], made by [`HoaxVerdict::to_wire`].
 
 use crate::factcheck::{verdict_is_debunk, view, ClaimMatch, FactCheckBase, Ranker};
 use crate::matcher::MatcherModel;
 use serde::Serialize;
+use simak_core::HoaxLabel;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -68,11 +73,11 @@ impl Default for Thresholds {
     }
 }
 
-/// The verdict on one mention.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The verdict on one mention, as the scorer made it. [`HoaxVerdict::to_wire`] gives what the
+/// analyzer writes into the mention.
+#[derive(Debug, Clone, PartialEq)]
 pub struct HoaxVerdict {
     /// In [0, 1].
-    #[serde(serialize_with = "crate::factcheck::round3")]
     pub score: f32,
     /// `known_hoax`, `suspected` or `none`.
     pub label: &'static str,
@@ -83,22 +88,53 @@ pub struct HoaxVerdict {
     /// The near-duplicate cluster this post belongs to.
     pub cluster: Cluster,
     /// The features the office model sees (not part of the output).
-    #[serde(skip)]
     pub features: [f32; NF],
+}
+
+impl HoaxVerdict {
+    /// The verdict as it travels to the other stages (in the mention, under `hoax`): score,
+    /// label, reasons, matches and cluster, without the scorer's working (features, shared
+    /// words).
+    pub fn to_wire(&self) -> simak_core::HoaxVerdict {
+        let label = HoaxLabel::parse(self.label);
+        debug_assert!(label.is_some(), "unknown hoax label {:?}", self.label);
+        simak_core::HoaxVerdict::new(
+            self.score,
+            label.unwrap_or_default(),
+            self.reasons.clone(),
+            self.matches.iter().map(wire_match).collect(),
+            Some(simak_core::Cluster {
+                id: self.cluster.id.to_string(),
+                size: self.cluster.size,
+                last_hour: self.cluster.last_hour,
+            }),
+        )
+    }
+}
+
+fn wire_match(m: &ClaimMatch) -> simak_core::ClaimMatch {
+    simak_core::ClaimMatch {
+        id: m.id.clone(),
+        claim: m.claim.clone(),
+        url: m.url.clone(),
+        verdict: m.verdict.clone(),
+        explanation: m.explanation.clone(),
+        similarity: m.similarity,
+    }
 }
 
 /// A 64-bit id written as 16 hex digits (JSON numbers lose precision past 2^53).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HexId(pub u64);
 
-impl Serialize for HexId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{:016x}", self.0))
+impl std::fmt::Display for HexId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
     }
 }
 
 /// A near-duplicate cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cluster {
     /// Stable id: the SimHash of the first post seen, 16 hex digits.
     pub id: HexId,

@@ -159,10 +159,7 @@ impl Analyzer {
             &hoax::Thresholds::shipped(),
             self.office.as_deref(),
         );
-        m.extra.insert(
-            "hoax".into(),
-            serde_json::to_value(&verdict).expect("verdict serializes"),
-        );
+        m.set_hoax(&verdict.to_wire());
     }
 
     /// Enriches a JSON object that has at least `text` (`simak classify`): adds `lang` and
@@ -217,8 +214,8 @@ impl Analyzer {
             serde_json::to_value(&m.sentiment).expect("sentiment serializes"),
         );
         obj.insert("profiles".into(), m.profiles.into());
-        if let Some(h) = m.extra.remove("hoax") {
-            obj.insert("hoax".into(), h);
+        if let Some(h) = m.extra.remove(simak_core::verdict::HOAX_KEY) {
+            obj.insert(simak_core::verdict::HOAX_KEY.into(), h);
         }
         Ok(())
     }
@@ -426,6 +423,41 @@ mod tests {
         Analyzer::new().enrich(&mut m);
         assert_eq!(m.lang.as_deref(), Some("id"));
         assert_eq!(m.sentiment.unwrap().label, "negative");
+    }
+
+    #[test]
+    fn enrich_writes_a_verdict_the_other_stages_read() {
+        let fc = factcheck::FactCheck {
+            id: "tbh-1".into(),
+            claim: "Pemkab Sukamaju membagikan bantuan tunai Rp 5 juta untuk setiap warga yang mendaftar lewat tautan WhatsApp".into(),
+            verdict: "hoaks".into(),
+            explanation: String::new(),
+            url: None,
+            published_at: None,
+            source: "pemkab".into(),
+        };
+        let a = Analyzer::new().with_factchecks(vec![fc]);
+        let mut m: Mention = serde_json::from_value(serde_json::json!({
+            "id": "import:2", "source": "import",
+            "text": "SEBARKAN!! Pemkab Sukamaju bagi bantuan tunai 5 juta buat setiap warga yg daftar lewat link WhatsApp",
+            "published_at": "2026-11-20T08:00:00Z", "fetched_at": "2026-11-20T08:00:00Z"
+        }))
+        .unwrap();
+        a.enrich(&mut m);
+        let back = Mention::from_json(&m.to_json()).unwrap();
+        let v = back.try_hoax().unwrap().unwrap();
+        assert_eq!(v.label, simak_core::HoaxLabel::KnownHoax, "{v:?}");
+        assert_eq!(v.matches[0].id, "tbh-1");
+        let c = v.cluster.expect("the analyzer always sets the cluster");
+        assert!(c.id.len() == 16 && c.id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!((c.size, c.last_hour), (1, 1));
+        // The wire JSON: no scorer internals, no empty explanation, a null url.
+        let h = &serde_json::to_value(&back).unwrap()["hoax"];
+        let keys: Vec<&String> = h.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["cluster", "label", "matches", "reasons", "score"]);
+        let mk: Vec<&String> = h["matches"][0].as_object().unwrap().keys().collect();
+        assert_eq!(mk, ["claim", "id", "similarity", "url", "verdict"]);
+        assert!(h["matches"][0]["url"].is_null());
     }
 
     #[test]

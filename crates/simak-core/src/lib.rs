@@ -1,4 +1,5 @@
-//! Simak's shared vocabulary: the [`Mention`] wire format and the [`Config`].
+//! Simak's shared vocabulary: the [`Mention`] wire format, the [`HoaxVerdict`] stages pass
+//! along in it, and the [`Config`].
 #![warn(missing_docs)]
 
 pub mod config;
@@ -7,8 +8,10 @@ pub mod private;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod time;
+pub mod verdict;
 
 pub use config::{Config, ConfigError};
 pub use mention::{
     canonical_url, mention_id, url_mention_id, Author, Mention, Metrics, Sentiment, SentimentScores,
 };
+pub use verdict::{ClaimMatch, Cluster, HoaxLabel, HoaxVerdict, VerdictError};

@@ -49,6 +49,8 @@ pub struct Mention {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
     /// Any other fields (enrichment added by newer stages, platform extras), kept as they are.
+    /// The hoax verdict is here under `hoax`: read and write it with [`Mention::hoax`] and
+    /// [`Mention::set_hoax`], never by key (see [`crate::verdict`]).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

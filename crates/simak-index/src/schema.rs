@@ -135,13 +135,12 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
         doc.add_text(f.sentiment, &s.label);
         doc.add_facet(f.facets, facet_path("sentiment", &s.label).as_str());
     }
-    if let Some(h) = m.extra.get("hoax") {
-        if let Some(label) = h["label"].as_str() {
-            doc.add_text(f.hoax, label);
-            doc.add_facet(f.facets, facet_path("hoax", label).as_str());
-        }
-        if let Some(c) = h["cluster"]["id"].as_str() {
-            doc.add_text(f.cluster, c);
+    if let Some(h) = m.hoax() {
+        let label = h.label.as_str();
+        doc.add_text(f.hoax, label);
+        doc.add_facet(f.facets, facet_path("hoax", label).as_str());
+        if let Some(c) = &h.cluster {
+            doc.add_text(f.cluster, &c.id);
         }
     }
     for p in &m.profiles {

@@ -134,6 +134,6 @@ fn filters_timeline_reach_and_lookup() {
     assert_eq!(hours.iter().map(|b| b.total).collect::<Vec<_>>(), [1, 1]);
 
     let got = s.get("c").unwrap().unwrap();
-    assert_eq!(got.extra["hoax"]["label"], "known_hoax");
+    assert_eq!(got.hoax().unwrap().label, simak_core::HoaxLabel::KnownHoax);
     assert!(s.get("nope").unwrap().is_none());
 }

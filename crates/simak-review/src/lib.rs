@@ -27,7 +27,7 @@ use serde::Serialize;
 use simak_analyze::factcheck::FactCheck;
 use simak_bus::Bus;
 use simak_core::schema::{self, Step};
-use simak_core::{Config, Mention};
+use simak_core::{Config, HoaxLabel, HoaxVerdict, Mention};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -387,21 +387,15 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Case> {
     })
 }
 
-/// The case key of a flagged mention for one profile, or `None` if it is not flagged.
-pub fn case_id(profile: &str, hoax: &serde_json::Value) -> Option<String> {
-    let label = hoax.get("label")?.as_str()?;
-    if label == "none" {
-        return None;
-    }
-    let matched = hoax
-        .get("matches")
-        .and_then(|m| m.get(0))
-        .and_then(|m| m.get("id"))
-        .and_then(|v| v.as_str());
-    match (label, matched) {
-        ("known_hoax", Some(fc)) => Some(format!("{profile}:fc:{fc}")),
+/// The case key of a flagged mention for one profile, or `None` if it is not flagged: a known
+/// hoax joins the case of its best-matching fact-check, anything else flagged the case of its
+/// near-duplicate cluster.
+pub fn case_id(profile: &str, hoax: &HoaxVerdict) -> Option<String> {
+    match (hoax.label, hoax.matches.first()) {
+        (HoaxLabel::None, _) => None,
+        (HoaxLabel::KnownHoax, Some(fc)) => Some(format!("{profile}:fc:{}", fc.id)),
         _ => {
-            let cl = hoax.get("cluster")?.get("id")?.as_str()?;
+            let cl = &hoax.cluster.as_ref()?.id;
             Some(format!("{profile}:cl:{cl}"))
         }
     }
@@ -430,22 +424,17 @@ impl ReviewStore {
         let tx = conn.transaction()?;
         let mut added = 0;
         for m in mentions {
-            let Some(hoax) = m.extra.get("hoax") else {
+            let Some(hoax) = m.hoax() else {
                 continue;
             };
-            let label = hoax.get("label").and_then(|v| v.as_str()).unwrap_or("none");
-            let score = hoax.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            let matches = hoax
-                .get("matches")
-                .cloned()
-                .unwrap_or(serde_json::Value::Array(vec![]));
-            let reasons = hoax
-                .get("reasons")
-                .cloned()
-                .unwrap_or(serde_json::Value::Array(vec![]));
+            let label = hoax.label.as_str();
+            let score = hoax.score_f64();
+            // Stored as JSON text, as before (a `Value` map sorts its keys: the same text).
+            let matches = serde_json::to_value(&hoax.matches).expect("matches serialize");
+            let reasons = serde_json::to_value(&hoax.reasons).expect("reasons serialize");
             let published = ts(&m.published_at);
             for profile in &m.profiles {
-                let Some(id) = case_id(profile, hoax) else {
+                let Some(id) = case_id(profile, &hoax) else {
                     continue;
                 };
                 let t = now();

@@ -56,7 +56,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 /// One mention as a CSV record.
 pub fn csv_row(m: &Mention) -> Vec<String> {
-    let hoax = m.extra.get("hoax");
+    let hoax = m.hoax();
     vec![
         m.id.clone(),
         m.published_at.to_rfc3339(),
@@ -69,8 +69,8 @@ pub fn csv_row(m: &Mention) -> Vec<String> {
         opt(m.lang.as_deref()),
         opt(m.sentiment.as_ref().map(|s| s.label.clone())),
         m.profiles.join(" "),
-        opt(hoax.and_then(|h| h["label"].as_str())),
-        opt(hoax.and_then(|h| h["score"].as_f64())),
+        opt(hoax.as_ref().map(|h| h.label)),
+        opt(hoax.as_ref().map(|h| h.score_f64())),
         opt(m.metrics.likes),
         opt(m.metrics.shares),
         opt(m.metrics.replies),

@@ -36,12 +36,12 @@ pub async fn mention(
             return Err(ApiError::not_found(format!("no mention {id:?}")));
         }
     }
-    let hoax = m.extra.get("hoax").cloned().unwrap_or_default();
+    let hoax = m.hoax();
     let case_ids: Vec<String> = m
         .profiles
         .iter()
         .filter(|p| caller.account.can_see(p))
-        .filter_map(|p| simak_review::case_id(p, &hoax))
+        .filter_map(|p| simak_review::case_id(p, hoax.as_ref()?))
         .collect();
     let r = st.review.clone();
     let cases = tokio::task::spawn_blocking(move || {
@@ -52,10 +52,10 @@ pub async fn mention(
     })
     .await
     .map_err(|e| ApiError::internal("the case lookup", e))?;
-    let cluster = match hoax["cluster"]["id"].as_str() {
-        Some(c) => {
+    let cluster = match hoax.and_then(|h| h.cluster) {
+        Some(simak_core::Cluster { id: c, .. }) => {
             let req = SearchRequest {
-                cluster: Some(c.to_string()),
+                cluster: Some(c.clone()),
                 within_profiles: caller.scope(),
                 limit: CLUSTER_POSTS,
                 sort: Sort::Newest,
