@@ -7,6 +7,7 @@ pub mod private;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod time;
+pub mod xorshift;
 
 pub use config::{Config, ConfigError};
 pub use mention::{
