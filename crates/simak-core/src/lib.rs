@@ -9,6 +9,7 @@ pub mod private;
 pub mod schema;
 pub mod time;
 pub mod verdict;
+pub mod xorshift;
 
 pub use config::{Config, ConfigError};
 pub use mention::{

@@ -10,26 +10,21 @@
 //! absorb the repeat); it never skips one. A failing source backs off on its own, honouring the
 //! platform's rate-limit answers, and never stalls the others.
 //!
-//! Adding a platform: one module implementing [`Source`], one line in [`build_sources`].
+//! The crate has two halves: [`sources`], one module per platform, and [`runtime`], what runs
+//! them. Adding a platform: one module in `sources/` implementing [`Source`], its `pub mod` line,
+//! and one line in [`build_sources`].
 
 #![warn(missing_docs)]
 
-pub mod cursor;
-pub mod factcheck_feed;
-pub mod feedprep;
-pub mod googlenews;
-pub mod health;
-pub mod html;
-pub mod jetstream;
-pub mod jsonl;
-pub mod mastodon;
-pub mod reddit;
-pub mod rss;
-pub mod scheduler;
-pub mod sweep;
-pub mod telegram;
-pub mod x;
-pub mod youtube;
+pub mod runtime;
+pub mod sources;
+
+// The modules keep their paths from before the split (`simak_ingest::rss`, `simak_ingest::cursor`).
+pub use runtime::{cursor, health, scheduler, sweep};
+pub use sources::{
+    factcheck_feed, feedprep, googlenews, html, jetstream, jsonl, mastodon, reddit, rss, telegram,
+    x, youtube,
+};
 
 use simak_core::{Config, Mention};
 use std::time::Duration;

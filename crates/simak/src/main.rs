@@ -1,10 +1,5 @@
 //! The `simak` command.
 
-mod bench;
-mod bench_search;
-mod bench_sources;
-mod data;
-mod demo;
 mod models;
 mod review;
 mod user;
@@ -111,7 +106,7 @@ enum Command {
         what: user::UserWhat,
     },
     /// Benchmarks.
-    Bench(bench::BenchArgs),
+    Bench(simak_bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -272,7 +267,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             send,
             out,
         } => summary(cfg, &profile, date.as_deref(), send, out).await,
-        Command::Bench(a) => bench::run(cfg, a).await,
+        Command::Bench(a) => simak_bench::run(cfg, a).await,
     }
 }
 
@@ -645,9 +640,9 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
 }
 
 async fn run_demo(mut cfg: Config) -> Result<ExitCode> {
-    let logins = demo::prepare(&mut cfg)?;
+    let logins = simak_demo::prepare(&mut cfg)?;
     let bus = Bus::open(&cfg)?;
-    let n = demo::publish_factchecks(&cfg, &bus).await?;
+    let n = simak_demo::publish_factchecks(&cfg, &bus).await?;
     simak_index::indexer::open_or_create(&cfg.index_path())?;
     let token = shutdown_on_signal();
     let mut set = tokio::task::JoinSet::new();
@@ -655,7 +650,7 @@ async fn run_demo(mut cfg: Config) -> Result<ExitCode> {
         spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
     }
     let (c, b, t) = (cfg.clone(), bus.clone(), token.clone());
-    set.spawn(async move { (Stage::Ingest, demo::replay(c, b, t).await) });
+    set.spawn(async move { (Stage::Ingest, simak_demo::replay(c, b, t).await) });
     let base = cfg.alerts.base_url.trim_end_matches('/');
     println!(
         "\nSimak demo — Kabupaten Sukamaju (fiktif), {n} cek fakta, data di {}",

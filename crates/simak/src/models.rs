@@ -83,7 +83,7 @@ pub struct TrainSentiment {
     no_written: bool,
     /// Also write the training rows (train.tsv) and each extra file's valid and test parts
     /// (NAME.valid.tsv, NAME.test.tsv) to this directory, e.g. for the scikit-learn baseline
-    /// (crates/simak/benches/sentiment_baseline.py).
+    /// (crates/simak-bench/scripts/sentiment_baseline.py).
     #[arg(long)]
     splits_out: Option<PathBuf>,
     /// Ship the model chosen on the valid parts as it is, instead of training it again with

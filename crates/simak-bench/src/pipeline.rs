@@ -1,9 +1,10 @@
-//! `simak bench pipeline`: mentions through import → log → analyze → index, against bare
+//! `simak bench pipeline` (and `classify`, `hoax`, `alerts`): mentions through import → log → analyze → index, against bare
 //! tantivy indexing of the same documents, measured in the same run.
 //!
 //! Each measured phase runs in its own child process, so each one's peak RSS is its own.
 
-use crate::data::{corpus_texts, xorshift};
+use crate::data::corpus_texts;
+use simak_core::xorshift::xorshift;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use simak_bus::Bus;
@@ -92,10 +93,10 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
         return alerts_bench(&a).await;
     }
     if let BenchWhat::Sources = a.what {
-        return crate::bench_sources::run(a.n).await;
+        return crate::sources::run(a.n).await;
     }
     if let BenchWhat::Search = a.what {
-        return crate::bench_search::run(&a.corpus, a.n, 20).await;
+        return crate::search::run(&a.corpus, a.n, 20).await;
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
@@ -359,7 +360,7 @@ fn classify_bench(a: &BenchArgs) -> Result<ExitCode> {
 
     let tmp = tempfile::tempdir()?;
     let script = tmp.path().join("sklearn_baseline.py");
-    std::fs::write(&script, include_str!("../benches/sklearn_baseline.py"))?;
+    std::fs::write(&script, include_str!("../scripts/sklearn_baseline.py"))?;
     let test = tmp.path().join("test.tsv");
     std::fs::write(&test, simak_analyze::sentiment::SMSA_TEST)?;
     let sample = tmp.path().join("texts.txt");
@@ -634,7 +635,7 @@ async fn alerts_run(
     };
     let (smtp_port, http_port) = (port()?, port()?);
     let script = tmp.path().join("smtp_sink.py");
-    std::fs::write(&script, include_str!("../benches/smtp_sink.py"))?;
+    std::fs::write(&script, include_str!("../scripts/smtp_sink.py"))?;
     let accepted = tmp.path().join("accepted.tsv");
     let mut sink = std::process::Command::new(&a.python)
         .arg(&script)

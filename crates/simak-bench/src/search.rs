@@ -21,7 +21,7 @@ const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
     let (index, fields) = simak_index::indexer::open_or_create(dir)?;
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 512 << 20)?;
-    let mut next = crate::data::xorshift();
+    let mut next = simak_core::xorshift::xorshift();
     let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse()?;
     let now = chrono::Utc::now();
     let t0 = Instant::now();
