@@ -486,7 +486,7 @@ async fn review_page(
     for m in case.matches.as_array().into_iter().flatten() {
         let claim = m["claim"].as_str().unwrap_or_default();
         h.push_str(&format!(
-            "<li>{} (kemiripan {:.0}%)</li>",
+            "<li>{} (keyakinan pencocokan {:.0}%)</li>",
             link(m["url"].as_str().unwrap_or_default(), claim),
             m["similarity"].as_f64().unwrap_or(0.0) * 100.0
         ));
