@@ -1355,9 +1355,15 @@ mod tests {
         // The stems are `cemar`, `racun` and `minum`: an officer reads the post's words.
         assert!(m[0].shared.contains(&"tercemar".to_string()), "{m:?}");
         assert!(m[0].shared.contains(&"beracun".to_string()), "{m:?}");
-        assert!(!m[0].shared.iter().any(|w| w == "cemar" || w == "racun"), "{m:?}");
+        assert!(
+            !m[0].shared.iter().any(|w| w == "cemar" || w == "racun"),
+            "{m:?}"
+        );
         let v = view("Pelayanan cepat");
-        assert_eq!(v.surface_of(&simak_text::analyzer::stem("pelayanan")), "pelayanan");
+        assert_eq!(
+            v.surface_of(&simak_text::analyzer::stem("pelayanan")),
+            "pelayanan"
+        );
         assert_eq!(v.surface_of("tidakada"), "tidakada");
     }
 

@@ -4,10 +4,10 @@
 //! Each measured phase runs in its own child process, so each one's peak RSS is its own.
 
 use crate::data::corpus_texts;
-use simak_core::xorshift::xorshift;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use simak_bus::Bus;
+use simak_core::xorshift::xorshift;
 use simak_core::{Config, Mention};
 use simak_index::MentionSearcher;
 use std::collections::HashMap;

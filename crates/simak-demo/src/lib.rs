@@ -126,7 +126,9 @@ const HARI: [&str; 7] = [
 /// Expands the bundled set into mentions published in the `days` before `end`, oldest first.
 pub fn expand(end: DateTime<Utc>) -> Result<Vec<Mention>> {
     let set: Set = toml::from_str(SET).context("demo/set.toml")?;
-    let mut rng = Rng(Box::new(simak_core::xorshift::xorshift_from(0x5EED_0F5A_4A3A_2026)));
+    let mut rng = Rng(Box::new(simak_core::xorshift::xorshift_from(
+        0x5EED_0F5A_4A3A_2026,
+    )));
     let mut out = Vec::new();
     let span = set.days * 86_400;
     let sources: Vec<&String> = set.sources.keys().collect();
