@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod claim_eval;
+pub mod enrich;
 pub mod factcheck;
 pub mod hoax;
 pub mod hoax_eval;
@@ -16,7 +17,7 @@ pub mod sentiment;
 use profiles::Profiles;
 use sentiment::SentimentModel;
 use simak_bus::{Bus, BusError, Offsets, Record};
-use simak_core::{Config, Mention, Sentiment, SentimentScores};
+use simak_core::{Config, Mention, Sentiment};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -30,23 +31,24 @@ pub struct Enrichment {
     pub sentiment: Sentiment,
 }
 
-/// Adds enrichment to mentions. The same code serves the pipeline and `simak classify`.
+/// Adds enrichment to mentions: the [`enrich::Enricher`]s the configuration lists, in its
+/// order. The same code serves the pipeline and `simak classify`.
 #[derive(Clone)]
 pub struct Analyzer {
-    sentiment: Arc<SentimentModel>,
-    profiles: Arc<Profiles>,
-    factchecks: Arc<factcheck::LiveBase>,
-    clusters: Arc<hoax::Clusters>,
-    office: Option<Arc<hoax::OfficeModel>>,
+    parts: enrich::Parts,
+    /// The enrichers' names, in order.
+    order: Vec<String>,
+    enrichers: Vec<Arc<dyn enrich::Enricher>>,
 }
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Analyzer({} profiles, {:?})",
-            self.profiles.len(),
-            self.factchecks
+            "Analyzer({:?}, {} profiles, {:?})",
+            self.order,
+            self.parts.profiles.len(),
+            self.parts.factchecks
         )
     }
 }
@@ -58,48 +60,74 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// The analyzer with the shipped models and no watch profiles.
+    /// The analyzer with the shipped models, no watch profiles and the default enrichers.
     pub fn new() -> Analyzer {
         Analyzer::with_sentiment(SentimentModel::shipped().clone())
     }
 
     /// The analyzer with another sentiment model.
     pub fn with_sentiment(model: SentimentModel) -> Analyzer {
-        Analyzer {
-            sentiment: Arc::new(model),
-            profiles: Arc::new(Profiles::default()),
-            factchecks: Arc::new(factcheck::LiveBase::default()),
-            clusters: Arc::new(hoax::Clusters::default()),
-            office: None,
-        }
+        let mut a = Analyzer {
+            parts: enrich::Parts {
+                sentiment: Arc::new(model),
+                profiles: Arc::new(Profiles::default()),
+                factchecks: Arc::new(factcheck::LiveBase::default()),
+                clusters: Arc::new(hoax::Clusters::default()),
+                office: None,
+            },
+            order: enrich::DEFAULT_ORDER
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            enrichers: Vec::new(),
+        };
+        a.rebuild();
+        a
+    }
+
+    /// Builds the enrichers again from the parts (the names were checked when they were set).
+    fn rebuild(&mut self) {
+        self.enrichers = enrich::build_all(&self.order, &self.parts)
+            .expect("enricher names are checked when they are set");
+    }
+
+    /// The same analyzer running the enrichers `names`, in that order; an error naming an
+    /// unknown or repeated one.
+    pub fn with_enrichers(mut self, names: &[String]) -> Result<Analyzer, String> {
+        self.enrichers = enrich::build_all(names, &self.parts)?;
+        self.order = names.to_vec();
+        Ok(self)
     }
 
     /// The same analyzer matching claims against `fcs`.
     pub fn with_factchecks(mut self, fcs: Vec<factcheck::FactCheck>) -> Analyzer {
-        self.factchecks = Arc::new(factcheck::LiveBase::new(fcs));
+        self.parts.factchecks = Arc::new(factcheck::LiveBase::new(fcs));
+        self.rebuild();
         self
     }
 
     /// The same analyzer with the office's hoax model (`simak train hoax`).
     pub fn with_office_model(mut self, m: hoax::OfficeModel) -> Analyzer {
-        self.office = Some(Arc::new(m));
+        self.parts.office = Some(Arc::new(m));
+        self.rebuild();
         self
     }
 
     /// The knowledge base this analyzer matches against (shared by its clones).
     pub fn factchecks(&self) -> &Arc<factcheck::LiveBase> {
-        &self.factchecks
+        &self.parts.factchecks
     }
 
     /// The same analyzer matching mentions against `profiles`.
     pub fn with_profiles(mut self, profiles: Profiles) -> Analyzer {
-        self.profiles = Arc::new(profiles);
+        self.parts.profiles = Arc::new(profiles);
+        self.rebuild();
         self
     }
 
-    /// The analyzer the configuration describes: shipped models, the configured profiles, and
-    /// the fact-checks of the log's fact-check stream. Returns the stream offsets reached, from
-    /// which [`factcheck::follow`] goes on.
+    /// The analyzer the configuration describes: shipped models, the configured profiles and
+    /// enrichers, and the fact-checks of the log's fact-check stream. Returns the stream
+    /// offsets reached, from which [`factcheck::follow`] goes on.
     pub async fn from_config(cfg: &Config, bus: &Bus) -> Result<(Analyzer, Offsets), AnalyzeError> {
         let profiles = Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
         tracing::info!(
@@ -111,10 +139,16 @@ impl Analyzer {
         let (fcs, pos, bad) =
             factcheck::read_stream(bus, &cfg.bus.topics.factchecks, &Offsets::new()).await?;
         let mut a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);
-        a.office = office_model(cfg).map(Arc::new);
+        if let Some(m) = office_model(cfg) {
+            a = a.with_office_model(m);
+        }
+        let a = a
+            .with_enrichers(&cfg.analyzer.enrichers)
+            .map_err(AnalyzeError::Config)?;
         tracing::info!(
-            factchecks = a.factchecks.current().len(),
+            factchecks = a.parts.factchecks.current().len(),
             skipped = bad,
+            enrichers = ?a.order,
             "fact-check knowledge base loaded"
         );
         Ok((a, pos))
@@ -122,44 +156,24 @@ impl Analyzer {
 
     /// The watch profiles.
     pub fn profiles(&self) -> &Profiles {
-        &self.profiles
+        &self.parts.profiles
     }
 
-    /// Analyzes a text (and its title, which helps tell the language of a short text).
+    /// Analyzes a text (and its title, which helps tell the language of a short text): its
+    /// language and sentiment, whatever the configured enrichers.
     pub fn analyze(&self, title: Option<&str>, text: &str) -> Enrichment {
-        let lang = match title {
-            Some(t) if text.len() < 40 => simak_text::detect_language(&format!("{t}. {text}")),
-            _ => simak_text::detect_language(text),
-        };
-        let p = self.sentiment.predict(text);
         Enrichment {
-            lang,
-            sentiment: Sentiment {
-                label: p.label_name().to_string(),
-                scores: SentimentScores {
-                    negative: round4(p.scores[0]),
-                    neutral: round4(p.scores[1]),
-                    positive: round4(p.scores[2]),
-                },
-            },
+            lang: enrich::language(title, text),
+            sentiment: enrich::sentiment(&self.parts.sentiment, text),
         }
     }
 
-    /// Enriches one mention in place: language, sentiment, matched profiles.
+    /// Enriches one mention in place: each enricher in order (by default language, sentiment,
+    /// matched profiles, hoax verdict).
     pub fn enrich(&self, m: &mut Mention) {
-        let e = self.analyze(m.title.as_deref(), &m.text);
-        m.lang = Some(e.lang.to_string());
-        m.sentiment = Some(e.sentiment);
-        m.profiles = self.profiles.match_mention(m);
-        let verdict = hoax::score_full(
-            &self.factchecks.current(),
-            &self.clusters,
-            &m.text,
-            m.published_at.timestamp(),
-            &hoax::Thresholds::shipped(),
-            self.office.as_deref(),
-        );
-        m.set_hoax(&verdict.to_wire());
+        for e in &self.enrichers {
+            e.enrich(m);
+        }
     }
 
     /// Enriches a JSON object that has at least `text` (`simak classify`): adds `lang` and
@@ -241,10 +255,6 @@ pub fn office_model(cfg: &Config) -> Option<hoax::OfficeModel> {
     }
 }
 
-fn round4(x: f32) -> f32 {
-    (x * 10_000.0).round() / 10_000.0
-}
-
 /// Why the analyzer stage stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
@@ -257,6 +267,9 @@ pub enum AnalyzeError {
     /// The fact-check store could not be read.
     #[error(transparent)]
     FactChecks(#[from] factcheck::FactCheckError),
+    /// The configuration names something the analyzer does not have.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Counters of one analyzer run.

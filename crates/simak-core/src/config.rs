@@ -271,6 +271,11 @@ pub struct AnalyzerConfig {
     /// Directory of watch profiles, one `*.toml` per agency or OPD. Relative to the working
     /// directory; missing: no profiles.
     pub profiles_dir: PathBuf,
+    /// The analyses run on each mention, in this order (each may read what the ones before it
+    /// added): `language`, `sentiment`, `profiles` (watch profiles matched), `hoax` (the hoax
+    /// verdict). Leaving one out leaves its field out of every mention; an unknown name stops
+    /// the analyzer with an error.
+    pub enrichers: Vec<String>,
 }
 
 impl Default for AnalyzerConfig {
@@ -278,6 +283,9 @@ impl Default for AnalyzerConfig {
         AnalyzerConfig {
             batch: 1000,
             profiles_dir: PathBuf::from("config/profiles"),
+            enrichers: ["language", "sentiment", "profiles", "hoax"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
