@@ -116,3 +116,85 @@ impl Decision {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cfg, mention, none, store};
+    use simak_analyze::profiles::Profiles;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn the_registry_holds_the_three_rules_in_order() {
+        let names: Vec<&str> = all().iter().map(|r| r.name()).collect();
+        assert_eq!(names, ["spike", "negative", "hoax"]);
+    }
+
+    /// A rule defined here only: one alert for every mention that says "darurat".
+    struct Emergency {
+        asked: Arc<AtomicUsize>,
+    }
+
+    impl AlertRule for Emergency {
+        fn name(&self) -> &'static str {
+            "emergency"
+        }
+
+        fn decide(&self, cx: &Context<'_>, state: &State<'_>) -> Result<Vec<Decision>, AlertError> {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            let key = format!("emergency:{}:{}", cx.profile, cx.mention.id);
+            if !cx.mention.text.contains("darurat") || state.alerted(&key)? {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Decision {
+                key,
+                profile: cx.profile.to_string(),
+                version: 1,
+                spread: 1,
+                detail: Detail::Volume {
+                    of: Volume::Spike,
+                    hour: cx.mention.published_at,
+                    mean: 0.0,
+                    sd: 0.0,
+                },
+            }])
+        }
+    }
+
+    #[test]
+    fn a_registered_rule_is_asked_and_its_alerts_reach_the_outbox_once() {
+        let (_d, s) = store();
+        let p = Profiles::default();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let mut rules = all();
+        // The registration line.
+        rules.push(Box::new(Emergency {
+            asked: asked.clone(),
+        }));
+        let batch = vec![
+            mention("x:1", "banjir darurat", none(), "2026-11-20T01:00:00Z"),
+            mention("x:2", "cerah", none(), "2026-11-20T01:05:00Z"),
+        ];
+        let a = s.apply_rules(&rules, &batch, &p, &cfg()).unwrap();
+        assert_eq!(a.alerts, 1);
+        assert_eq!(a.emails, 2, "one per default recipient");
+        let out = s.outbox(10).unwrap();
+        assert!(
+            out.iter().all(|i| i.key == "emergency:pemkab:x:1"),
+            "{out:?}"
+        );
+        // Read again: asked again, nothing new queued.
+        assert_eq!(s.apply_rules(&rules, &batch, &p, &cfg()).unwrap().emails, 0);
+        assert_eq!(
+            asked.load(Ordering::Relaxed),
+            4,
+            "2 mentions × 1 profile × 2 reads"
+        );
+        // Without the registration line the rule is never asked.
+        let before = s.outbox(10).unwrap().len();
+        let x3 = mention("x:3", "darurat lagi", none(), "2026-11-20T01:06:00Z");
+        s.apply(&[x3], &p, &cfg()).unwrap();
+        assert_eq!(s.outbox(10).unwrap().len(), before);
+    }
+}
