@@ -1,7 +1,9 @@
-//! The alert e-mails, in Bahasa Indonesia, as plain text and HTML. Every piece of text that
-//! came from the internet (posts, names, claims, URLs) is escaped in the HTML part; URLs become
-//! links only when they are http(s).
+//! The alert e-mails, in Bahasa Indonesia, as plain text and HTML, written from a rule's
+//! [`Decision`] ([`alert_email`]). Every piece of text that came from the internet (posts,
+//! names, claims, URLs) is escaped in the HTML part; URLs become links only when they are
+//! http(s).
 
+use crate::rules::{Decision, Detail};
 use chrono::{DateTime, Utc};
 use simak_core::{ClaimMatch, HoaxLabel, HoaxVerdict, Mention};
 
@@ -43,6 +45,32 @@ fn short(s: &str, n: usize) -> String {
         one_line
     } else {
         format!("{}…", one_line.chars().take(n).collect::<String>())
+    }
+}
+
+/// The e-mail for `d`, set off by `trigger`, for the profile named `profile_name`; links point
+/// to `base_url`.
+pub fn alert_email(d: &Decision, trigger: &Mention, profile_name: &str, base_url: &str) -> Email {
+    match &d.detail {
+        Detail::Hoax { case_id, verdict } => hoax_email(&HoaxAlert {
+            profile_name,
+            case_id,
+            mention: trigger,
+            hoax: verdict,
+            spread: d.spread as u64,
+            version: d.version,
+            base_url,
+        }),
+        Detail::Volume { of, hour, mean, sd } => volume_email(&VolumeAlert {
+            profile_name,
+            kind: of.kind(),
+            hour: *hour,
+            count: d.spread as u64,
+            mean: *mean,
+            sd: *sd,
+            example: trigger,
+            base_url,
+        }),
     }
 }
 
