@@ -192,7 +192,7 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         t.push_str("\nCek fakta yang cocok:\n");
         for x in matches {
             t.push_str(&format!(
-                "  - {} (kemiripan {:.0}%, putusan: {}) {}\n",
+                "  - {} (keyakinan pencocokan {:.0}%, putusan: {}) {}\n",
                 x.claim,
                 x.similarity_f64() * 100.0,
                 x.verdict,
@@ -270,7 +270,7 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
         x.push_str("<h3>Cek fakta yang cocok</h3><ul>");
         for m in matches {
             x.push_str(&format!(
-                "<li>{} (kemiripan {:.0}%, putusan: {})</li>",
+                "<li>{} (keyakinan pencocokan {:.0}%, putusan: {})</li>",
                 link(m.url.as_deref().unwrap_or(""), &m.claim),
                 m.similarity_f64() * 100.0,
                 esc(&m.verdict)
