@@ -169,6 +169,11 @@ async fn kafka_import_analyze_index_search() {
         ("q=x&since=kemarin", "since"),
         ("q=x&limit=0", "limit"),
         ("q=x&limit=abc", "limit"),
+        (
+            "q=x&sentiment=AAA",
+            "sentiment \"AAA\" is not one of: negative, neutral, positive",
+        ),
+        ("q=x&lang=xx", "lang \"xx\" is not one of"),
         ("q=x&sort=popular", "sort"),
         ("q=x&since=2026-11-22&until=2026-11-20", "before"),
     ] {

@@ -137,6 +137,22 @@ pub(crate) fn parse_num(name: &str, v: Option<&str>, default: usize) -> Result<u
     }
 }
 
+/// The sentiment labels a mention can carry.
+const SENTIMENTS: [&str; 3] = ["negative", "neutral", "positive"];
+/// The language codes the analyzer gives.
+const LANGUAGES: [&str; 5] = ["id", "en", "jv", "su", "other"];
+
+/// A 400 naming the allowed values when `v` is given and not one of them.
+fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match v {
+        Some(x) if !allowed.contains(&x) => Err(ApiError::bad_request(format!(
+            "{name} {x:?} is not one of: {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Turns query-string parameters into a search request.
 pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, ApiError> {
     let now = chrono::Utc::now();
@@ -184,13 +200,18 @@ pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, A
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
+    // A filter no mention can have is a mistake, not an empty result.
+    let sentiment = nonempty(&p.sentiment);
+    one_of("sentiment", sentiment.as_deref(), &SENTIMENTS)?;
+    let lang = nonempty(&p.lang);
+    one_of("lang", lang.as_deref(), &LANGUAGES)?;
     Ok(SearchRequest {
         q: p.q.clone().unwrap_or_default(),
         since: time("since", &p.since)?,
         until: time("until", &p.until)?,
         source: nonempty(&p.source),
-        lang: nonempty(&p.lang),
-        sentiment: nonempty(&p.sentiment),
+        lang,
+        sentiment,
         profile: nonempty(&p.profile),
         hoax: hoax.map(str::to_string),
         cluster: nonempty(&p.cluster),
@@ -297,7 +318,10 @@ async fn review_list(
         profiles,
         state,
         min_score,
-        limit: Some(parse_num("limit", p.limit.as_deref(), 50)?.min(st.max_limit)),
+        limit: Some(match parse_num("limit", p.limit.as_deref(), 50)? {
+            0 => return Err(ApiError::bad_request("limit must be at least 1, got 0")),
+            n => n.min(st.max_limit),
+        }),
         offset: parse_num("offset", p.offset.as_deref(), 0)?,
     };
     let r = st.review.clone();
