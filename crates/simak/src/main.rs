@@ -1,6 +1,6 @@
-//! The `simak` command.
+//! The `simak` command: CLI wiring and stage start-up. Benches live in `simak-bench`, the demo
+//! in `simak-demo`, training and evaluation in `simak-models`.
 
-mod models;
 mod review;
 mod user;
 
@@ -72,12 +72,12 @@ enum Command {
     /// Train a model.
     Train {
         #[command(subcommand)]
-        what: models::TrainWhat,
+        what: simak_models::TrainWhat,
     },
     /// Evaluate a model.
     Eval {
         #[command(subcommand)]
-        what: models::EvalWhat,
+        what: simak_models::EvalWhat,
     },
     /// A profile's daily summary: write it as a page, or queue it as an e-mail.
     Summary {
@@ -253,12 +253,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Search(a) => search(cfg, a),
         Command::Import { file } => import(cfg, &file).await,
         Command::Status { json } => status(cfg, json).await,
-        Command::Classify => models::classify(&cfg).await,
+        Command::Classify => simak_models::classify(&cfg).await,
         Command::Factcheck {
             what: FactcheckWhat::Import { file },
-        } => models::factcheck_import(&cfg, &file).await,
-        Command::Train { what } => models::train(&cfg, what).await,
-        Command::Eval { what } => models::eval(what),
+        } => simak_models::factcheck_import(&cfg, &file).await,
+        Command::Train { what } => simak_models::train(&cfg, what).await,
+        Command::Eval { what } => simak_models::eval(what),
         Command::Review { what } => review::run(cfg, what).await,
         Command::User { what } => user::run(&cfg, what),
         Command::Summary {

@@ -1,4 +1,7 @@
-//! `simak train`, `simak eval`, `simak classify`.
+//! `simak train`, `simak eval`, `simak classify` and `simak factcheck import`: training and
+//! evaluating the judgements (sentiment, the claim matcher, the office's hoax model) on
+//! labelled files, and running the analyzer on JSONL. The binary parses the arguments declared
+//! here and calls [`train`], [`eval`], [`classify`] or [`factcheck_import`].
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
