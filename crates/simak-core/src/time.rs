@@ -28,14 +28,20 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     }
     if let Some(unit) = s.chars().last() {
         if let Ok(n) = s[..s.len() - unit.len_utf8()].parse::<i64>() {
+            // Checked: an age past what a time can hold is an error, not a panic.
             let d = match unit {
-                'm' => Some(Duration::minutes(n)),
-                'h' => Some(Duration::hours(n)),
-                'd' => Some(Duration::days(n)),
+                'm' => Duration::try_minutes(n),
+                'h' => Duration::try_hours(n),
+                'd' => Duration::try_days(n),
                 _ => None,
             };
             if let Some(d) = d.filter(|_| n >= 0) {
-                return Ok(now - d);
+                return now
+                    .checked_sub_signed(d)
+                    .ok_or_else(|| format!("{s:?} is further back than a time can be"));
+            }
+            if matches!(unit, 'm' | 'h' | 'd') && n >= 0 {
+                return Err(format!("{s:?} is further back than a time can be"));
             }
         }
     }
@@ -48,6 +54,16 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_too_large_for_a_time_are_errors_not_panics() {
+        let now: DateTime<Utc> = "2026-11-23T00:00:00Z".parse().unwrap();
+        for s in ["844801619628h", "9223372036854775807m", "99999999999d"] {
+            let e = parse_time(s, now).unwrap_err();
+            assert!(e.contains("further back"), "{s}: {e}");
+        }
+        assert!(parse_time("353339h", now).is_ok(), "about 40 years back");
+    }
 
     #[test]
     fn forms() {
