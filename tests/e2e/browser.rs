@@ -117,7 +117,7 @@ async fn officer_works_a_hoax_in_the_browser() {
     });
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
     assert_ok(&out);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.wait_analyzer_factchecks(1);
     let posts = [
         serde_json::json!({"id": "x:h1", "source": "x", "published_at": "2026-11-20T08:00:00+07:00",
             "text": "SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp"}),

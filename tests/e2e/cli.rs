@@ -205,3 +205,29 @@ fn user_accounts_are_managed_from_the_command_line() {
     assert!(audit.contains("cli:"), "the actor is the operator");
     assert!(!audit.contains("rahasia"), "no password in the audit log");
 }
+
+/// `simak eval lang | head -1`: a reader that stops early closes the pipe. The command must end
+/// quietly (SIGPIPE, as `cat` or `grep` do), not panic with "failed printing to stdout".
+#[test]
+fn printing_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    // The reading end is closed before the command writes its first line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(SIMAK)
+        .args(["eval", "lang"])
+        .env("SIMAK_LOG", "warn")
+        .env_remove("SIMAK_CONFIG")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?}: {err}",
+        out.status
+    );
+}

@@ -26,6 +26,7 @@ fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHan
                 "import failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
+            // Pacing, not waiting: the stream must still be flowing when the kill comes.
             std::thread::sleep(Duration::from_millis(150));
         }
     })
@@ -40,7 +41,8 @@ fn assert_exactly_once(app: &App, prefix: &str) {
             (n as usize >= TOTAL).then_some((n, ids))
         },
     );
-    // Let any late duplicate land before judging.
+    // Let any late duplicate land before judging (waiting for something not to happen:
+    // no signal says a duplicate will never come).
     std::thread::sleep(Duration::from_millis(800));
     let (n2, ids2) = index_ids(&app.index_path());
     assert_eq!((n, ids.len()), (n2, ids2.len()), "index still changing");
@@ -79,6 +81,7 @@ fn kafka_indexer_killed_mid_stream_loses_and_duplicates_nothing() {
     let at_kill = wait_mid_stream(&app);
     indexer.kill9();
     eprintln!("killed the indexer at {at_kill} indexed mentions");
+    // Down for a while on purpose: mentions keep arriving while no indexer runs.
     std::thread::sleep(Duration::from_millis(500));
     let _indexer = app.spawn(&["index"]);
     feeder.join().unwrap();
@@ -93,6 +96,7 @@ fn embedded_run_killed_mid_stream_loses_and_duplicates_nothing() {
     let at_kill = wait_mid_stream(&app);
     run.kill9();
     eprintln!("killed `simak run` at {at_kill} indexed mentions");
+    // Down for a while on purpose: the feeder keeps importing while nothing consumes.
     std::thread::sleep(Duration::from_millis(300));
     let _run = app.spawn(&["run"]);
     feeder.join().unwrap();

@@ -281,6 +281,57 @@ impl App {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The spawned commands' logs in full, colour escapes removed.
+    pub fn log_text(&self) -> String {
+        let mut out = String::new();
+        for e in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "log") {
+                out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+        // ESC [ ... letter
+        let mut plain = String::with_capacity(out.len());
+        let mut chars = out.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        plain
+    }
+
+    /// Polls the spawned commands' logs (every 50 ms) until a line satisfies `line`; panics
+    /// with `what` and the logs after 30 s.
+    pub fn wait_log_line(&self, what: &str, line: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.log_text().lines().any(&line) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the analyzer of the running pipeline holds `n` fact-checks: read at its
+    /// start, or followed from the fact-check stream since.
+    pub fn wait_analyzer_factchecks(&self, n: usize) {
+        let (loaded, updated) = (format!("factchecks={n}"), format!("total={n}"));
+        self.wait_log_line(&format!("the analyzer to hold {n} fact-checks"), |l| {
+            let has = |w: &str| l.split_whitespace().any(|x| x == w);
+            (l.contains("fact-check knowledge base loaded") && has(&loaded))
+                || (l.contains("fact-check knowledge base updated") && has(&updated))
+        });
+    }
+
     /// Logs of the spawned commands, for failure messages.
     pub fn logs(&self) -> String {
         let mut out = String::new();

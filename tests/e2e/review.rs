@@ -42,7 +42,7 @@ async fn factcheck_stream_review_queue_and_clarification() {
     // Imported while the pipeline runs: the analyzer follows the fact-check stream.
     let out = with_stdin(app.cmd(&["factcheck", "import", "-"]), FACTCHECK);
     assert_ok(&out);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.wait_analyzer_factchecks(1);
 
     let posts = concat!(
         "{\"id\":\"x:1\",\"source\":\"x\",\"text\":\"SEBARKAN! pemkab sukamaju bagi2 bantuan tunai 5 juta buat setiap warga yg daftar lewat link whatsapp\",\"published_at\":\"2026-11-20T08:00:00+07:00\"}\n",

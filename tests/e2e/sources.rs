@@ -138,7 +138,8 @@ async fn sources_report_their_health_and_metrics() {
     assert!(metrics.contains(
         "simak_source_state{source=\"telegram:private_ch\",platform=\"telegram\",state=\"needs_attention\"} 1"
     ));
-    // Stopped, not retried.
+    // Stopped, not retried. Waiting for something not to happen: 2 s is two polling
+    // intervals (interval_secs = 1) in which a retry would have come.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(private_hits.load(Ordering::SeqCst), 1);
 }

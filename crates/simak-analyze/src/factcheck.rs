@@ -1187,11 +1187,34 @@ pub async fn sync_store(
 }
 
 /// The fact-check index on disk.
+///
+/// Readers do not decode the stored documents on every call: [`FactCheckStore::get`] looks an
+/// id up in the index, and [`FactCheckStore::search`] and [`FactCheckStore::all`] read a list
+/// decoded once per commit (a read first checks the commit's opstamp, one small file).
 pub struct FactCheckStore {
     index: Index,
+    /// Reloaded by hand, when a read sees a newer commit.
+    reader: tantivy::IndexReader,
     id: Field,
     claim: Field,
     doc: Field,
+    /// The commit the reader is at, and the entries decoded at it (if any read needed them).
+    seen: Mutex<Seen>,
+}
+
+/// What a [`FactCheckStore`] has read of its last commit.
+#[derive(Default)]
+struct Seen {
+    opstamp: Option<u64>,
+    entries: Option<Arc<Vec<StoredEntry>>>,
+}
+
+/// A stored fact-check with its searchable fields lower-cased once, for
+/// [`FactCheckStore::search`].
+struct StoredEntry {
+    fc: FactCheck,
+    /// claim, explanation, id and source, lower-cased.
+    lower: [String; 4],
 }
 
 impl FactCheckStore {
@@ -1214,11 +1237,18 @@ impl FactCheckStore {
         let index =
             Index::open_or_create(d, b.build()).map_err(|e| format!("{}: {e}", dir.display()))?;
         simak_text::register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(FactCheckStore {
             index,
+            reader,
             id,
             claim,
             doc,
+            seen: Mutex::new(Seen::default()),
         })
     }
 
@@ -1275,10 +1305,87 @@ impl FactCheckStore {
         Ok(())
     }
 
-    /// Every stored fact-check.
+    /// Every stored fact-check, by id.
     pub fn all(&self) -> Result<Vec<FactCheck>, FactCheckError> {
-        let reader = self.index.reader().map_err(|e| e.to_string())?;
-        let searcher = reader.searcher();
+        let entries = self.entries()?;
+        let mut out: Vec<FactCheck> = entries.iter().map(|e| e.fc.clone()).collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// The fact-check with this id, looked up in the index (no other document is read).
+    pub fn get(&self, id: &str) -> Result<Option<FactCheck>, FactCheckError> {
+        let searcher = self.searcher()?;
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.id, id),
+            IndexRecordOption::Basic,
+        );
+        let found = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .map_err(|e| e.to_string())?;
+        // Upserts delete the old version first: at most one is alive.
+        for addr in found {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| e.to_string())?;
+            if let Some(j) = doc.get_first(self.doc).and_then(|v| v.as_str()) {
+                let fc: FactCheck = serde_json::from_str(j)
+                    .map_err(|e| format!("fact-check {id:?} in the store: {e}"))?;
+                return Ok(Some(fc));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A page of the fact-checks whose claim, explanation, id or source contains `q` (any
+    /// case; an empty or blank `q` keeps all), newest first (then by id): how many match in
+    /// all, and the `limit` of them after skipping `offset`.
+    pub fn search(
+        &self,
+        q: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(usize, Vec<FactCheck>), FactCheckError> {
+        let entries = self.entries()?;
+        let q = q.trim().to_lowercase();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for e in entries.iter() {
+            if q.is_empty() || e.lower.iter().any(|s| s.contains(&q)) {
+                if total >= offset && page.len() < limit {
+                    page.push(e.fc.clone());
+                }
+                total += 1;
+            }
+        }
+        Ok((total, page))
+    }
+
+    /// The searcher at the latest commit: the reader is reloaded (and the decoded entries
+    /// dropped) only when the commit's opstamp has changed since the last read.
+    fn searcher(&self) -> Result<tantivy::Searcher, FactCheckError> {
+        let mut seen = self.seen.lock().expect("fact-check store lock");
+        self.catch_up(&mut seen)?;
+        Ok(self.reader.searcher())
+    }
+
+    fn catch_up(&self, seen: &mut Seen) -> Result<(), FactCheckError> {
+        let opstamp = self.index.load_metas().map_err(|e| e.to_string())?.opstamp;
+        if seen.opstamp != Some(opstamp) {
+            // Reloading sees this commit or a newer one: never older data under this opstamp.
+            self.reader.reload().map_err(|e| e.to_string())?;
+            seen.opstamp = Some(opstamp);
+            seen.entries = None;
+        }
+        Ok(())
+    }
+
+    /// Every stored fact-check, newest first (then by id), decoded once per commit.
+    fn entries(&self) -> Result<Arc<Vec<StoredEntry>>, FactCheckError> {
+        let mut seen = self.seen.lock().expect("fact-check store lock");
+        self.catch_up(&mut seen)?;
+        if let Some(e) = &seen.entries {
+            return Ok(e.clone());
+        }
+        let searcher = self.reader.searcher();
         let mut out = Vec::new();
         for seg in searcher.segment_readers() {
             let store = seg.get_store_reader(16).map_err(|e| e.to_string())?;
@@ -1288,14 +1395,137 @@ impl FactCheckStore {
                 }
                 let doc: TantivyDocument = store.get(d).map_err(|e| e.to_string())?;
                 if let Some(j) = doc.get_first(self.doc).and_then(|v| v.as_str()) {
-                    if let Ok(fc) = serde_json::from_str(j) {
-                        out.push(fc);
+                    if let Ok(fc) = serde_json::from_str::<FactCheck>(j) {
+                        let lower = [&fc.claim, &fc.explanation, &fc.id, &fc.source]
+                            .map(|s| s.to_lowercase());
+                        out.push(StoredEntry { fc, lower });
                     }
                 }
             }
         }
-        out.sort_by(|a: &FactCheck, b| a.id.cmp(&b.id));
+        out.sort_by(|a, b| {
+            (b.fc.published_at.cmp(&a.fc.published_at)).then_with(|| a.fc.id.cmp(&b.fc.id))
+        });
+        let out = Arc::new(out);
+        seen.entries = Some(out.clone());
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::*;
+
+    fn entry(i: usize) -> FactCheck {
+        FactCheck {
+            id: format!("fc-{i:03}"),
+            claim: format!(
+                "Klaim nomor {i}: Pemkab Sukamaju membagikan bantuan {}",
+                i % 7
+            ),
+            verdict: "hoaks".into(),
+            explanation: if i.is_multiple_of(10) {
+                format!("Penjelasan Dinas Pendidikan untuk SEKOLAH negeri {i}")
+            } else {
+                format!("Penjelasan umum {i}")
+            },
+            url: None,
+            // Some without a date (last), others spread over days, with ties.
+            published_at: (!i.is_multiple_of(9)).then(|| {
+                DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                    .unwrap()
+                    .to_utc()
+                    + chrono::Duration::hours((i % 50) as i64)
+            }),
+            source: if i.is_multiple_of(3) {
+                "TurnBackHoax"
+            } else {
+                "cekfakta"
+            }
+            .into(),
+        }
+    }
+
+    /// What `GET /api/factchecks` answered before the store could search: every entry
+    /// decoded, filtered by substring, sorted newest first.
+    fn reference(all: &[FactCheck], q: &str) -> Vec<FactCheck> {
+        let q = q.trim().to_lowercase();
+        let mut hits: Vec<FactCheck> = all
+            .iter()
+            .filter(|f| {
+                q.is_empty()
+                    || [&f.claim, &f.explanation, &f.id, &f.source]
+                        .iter()
+                        .any(|s| s.to_lowercase().contains(&q))
+            })
+            .cloned()
+            .collect();
+        hits.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(a.id.cmp(&b.id)));
+        hits
+    }
+
+    #[test]
+    fn get_and_search_on_a_few_hundred_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FactCheckStore::open(dir.path()).unwrap();
+        let mut all: Vec<FactCheck> = (0..400).map(entry).collect();
+        // Two commits, so the reader spans segments.
+        store.upsert(&all[..250]).unwrap();
+        store.upsert(&all[250..]).unwrap();
+
+        assert_eq!(store.get("fc-123").unwrap().as_ref(), Some(&all[123]));
+        assert_eq!(store.get("fc-399").unwrap().as_ref(), Some(&all[399]));
+        assert_eq!(store.get("fc-400").unwrap(), None);
+        assert_eq!(store.get("fc-12").unwrap(), None, "an id, not a prefix");
+
+        for q in [
+            "",
+            "  ",
+            "sekolah NEGERI",
+            "turnbackhoax",
+            "fc-01",
+            "bantuan 3",
+            "nope",
+        ] {
+            let want = reference(&all, q);
+            let (total, page) = store.search(q, 1000, 0).unwrap();
+            assert_eq!(total, want.len(), "{q:?}");
+            assert_eq!(page, want, "{q:?}");
+            // Pages of 7 put together are the whole list.
+            let mut paged = Vec::new();
+            for offset in (0..want.len()).step_by(7) {
+                let (t, p) = store.search(q, 7, offset).unwrap();
+                assert_eq!(t, want.len());
+                assert!(p.len() <= 7);
+                paged.extend(p);
+            }
+            assert_eq!(paged, want, "{q:?} paged");
+        }
+        assert_eq!(store.search("", 5, 398).unwrap().1.len(), 2);
+        assert!(store.search("", 5, 500).unwrap().1.is_empty());
+
+        // No commit in between: the decoded list is reused, not read again.
+        let before = store.entries().unwrap();
+        store.search("sekolah", 10, 0).unwrap();
+        store.get("fc-001").unwrap();
+        assert!(Arc::ptr_eq(&before, &store.entries().unwrap()));
+
+        // A replaced entry: the next read sees the new version only.
+        all[5].explanation = "Diperbarui: sekolah negeri libur".into();
+        store.upsert(&all[5..6]).unwrap();
+        assert!(!Arc::ptr_eq(&before, &store.entries().unwrap()));
+        assert_eq!(store.get("fc-005").unwrap().as_ref(), Some(&all[5]));
+        let (total, page) = store.search("sekolah negeri", 1000, 0).unwrap();
+        assert_eq!(page, reference(&all, "sekolah negeri"));
+        assert_eq!(total, 41);
+        assert_eq!(store.all().unwrap().len(), 400);
+
+        // Another handle (another process) sees this one's commits.
+        let other = FactCheckStore::open(dir.path()).unwrap();
+        assert_eq!(other.search("", 1, 0).unwrap().0, 400);
+        other.upsert(&[entry(400)]).unwrap();
+        assert_eq!(store.get("fc-400").unwrap(), Some(entry(400)));
+        assert_eq!(store.search("", 1, 0).unwrap().0, 401);
     }
 }
 

@@ -171,23 +171,11 @@ pub async fn factchecks(
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = crate::parse_num("limit", p.limit.as_deref(), 100)?.clamp(1, st.max_limit);
     let store = st.factcheck_store.clone();
-    let all = tokio::task::spawn_blocking(move || store.all())
+    let q = p.q.unwrap_or_default();
+    let (total, hits) = tokio::task::spawn_blocking(move || store.search(&q, limit, 0))
         .await
         .map_err(|e| ApiError::internal("reading the fact-checks", e))?
         .map_err(|e| ApiError::internal("reading the fact-checks", e))?;
-    let q = p.q.unwrap_or_default().trim().to_lowercase();
-    let mut hits: Vec<FactCheck> = all
-        .into_iter()
-        .filter(|f| {
-            q.is_empty()
-                || [&f.claim, &f.explanation, &f.id, &f.source]
-                    .iter()
-                    .any(|s| s.to_lowercase().contains(&q))
-        })
-        .collect();
-    let total = hits.len();
-    hits.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(a.id.cmp(&b.id)));
-    hits.truncate(limit);
     Ok(Json(serde_json::json!({"total": total, "factchecks": hits})).into_response())
 }
 

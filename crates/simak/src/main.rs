@@ -210,6 +210,25 @@ fn main() -> ExitCode {
         libc::umask(0o077);
     }
     let cli = Cli::parse();
+    // Rust ignores SIGPIPE, so a `println!` into a closed pipe (`simak eval lang | head -1`)
+    // panics with "failed printing to stdout". Like other Unix tools, the commands that print
+    // end quietly instead. The long-running stages keep ignoring it: a peer that goes away must
+    // not kill the pipeline.
+    let long_running = matches!(
+        cli.command,
+        Command::Run { .. }
+            | Command::Ingest
+            | Command::Analyze
+            | Command::Index
+            | Command::Alert
+            | Command::Serve
+    );
+    if !long_running {
+        // SAFETY: restoring the default disposition of one signal, before any other thread runs.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     init_tracing();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
