@@ -164,13 +164,15 @@ async fn factcheck_stream_review_queue_and_clarification() {
         (s, &bad["error"]["code"]),
         (400, &Value::from("bad_request"))
     );
-    // A page of no cases was answered as an empty queue.
-    let (s, bad) = get(&format!("{base}/api/review?limit=0")).await;
-    assert_eq!(
-        (s, &bad["error"]["code"]),
-        (400, &Value::from("bad_request")),
-        "{bad}"
-    );
+    // A page of nothing was answered as an empty list (review) or as a page of one (fact-checks).
+    for path in ["/api/review?limit=0", "/api/factchecks?limit=0"] {
+        let (s, bad) = get(&format!("{base}{path}")).await;
+        assert_eq!(
+            (s, &bad["error"]["code"]),
+            (400, &Value::from("bad_request")),
+            "{path}: {bad}"
+        );
+    }
 
     // The clarification is a fact-check now: the next copy of the post matches it.
     let out = app.import(

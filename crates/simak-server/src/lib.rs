@@ -153,6 +153,14 @@ fn one_of(name: &str, v: Option<&str>, allowed: &[&str]) -> Result<(), ApiError>
     }
 }
 
+/// A list's page size: `default` when absent, at most `max`; 0 (a page of nothing) is a 400.
+pub(crate) fn page_limit(v: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match parse_num("limit", v, default)? {
+        0 => Err(ApiError::bad_request("limit must be at least 1, got 0")),
+        n => Ok(n.min(max)),
+    }
+}
+
 /// Turns query-string parameters into a search request.
 pub fn to_request(p: &SearchParams, max_limit: usize) -> Result<SearchRequest, ApiError> {
     let now = chrono::Utc::now();
@@ -318,10 +326,7 @@ async fn review_list(
         profiles,
         state,
         min_score,
-        limit: Some(match parse_num("limit", p.limit.as_deref(), 50)? {
-            0 => return Err(ApiError::bad_request("limit must be at least 1, got 0")),
-            n => n.min(st.max_limit),
-        }),
+        limit: Some(page_limit(p.limit.as_deref(), 50, st.max_limit)?),
         offset: parse_num("offset", p.offset.as_deref(), 0)?,
     };
     let r = st.review.clone();

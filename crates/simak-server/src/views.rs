@@ -169,7 +169,7 @@ pub async fn factchecks(
     params: Result<Query<FactCheckParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = crate::parse_num("limit", p.limit.as_deref(), 100)?.clamp(1, st.max_limit);
+    let limit = crate::page_limit(p.limit.as_deref(), 100, st.max_limit)?;
     let store = st.factcheck_store.clone();
     let q = p.q.unwrap_or_default();
     let (total, hits) = tokio::task::spawn_blocking(move || store.search(&q, limit, 0))
