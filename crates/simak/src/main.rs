@@ -365,10 +365,18 @@ fn spawn_stage(
         }
         Stage::Analyze => {
             set.spawn(async move {
-                let r = simak_analyze::run_analyzer(&cfg, &bus, token)
-                    .await
-                    .map(|_| ())
-                    .context("analyzer");
+                let (cfg, bus) = (&cfg, &bus);
+                let r = simak_runtime::supervise(
+                    "analyzer",
+                    |attempt| async move {
+                        simak_analyze::run_analyzer(cfg, bus, &attempt)
+                            .await
+                            .map(|_| ())
+                    },
+                    token,
+                )
+                .await
+                .context("analyzer");
                 (Stage::Analyze, r)
             });
         }
@@ -378,9 +386,14 @@ fn spawn_stage(
                 let fc_token = token.child_token();
                 let fc = factcheck_store_loop(cfg.clone(), bus.clone(), fc_token.clone());
                 let ix = async {
-                    let r = simak_index::run_indexer(&cfg, &bus, token.clone())
-                        .await
-                        .context("indexer");
+                    let (cfg, bus) = (&cfg, &bus);
+                    let r = simak_runtime::supervise(
+                        "indexer",
+                        |attempt| async move { simak_index::run_indexer(cfg, bus, &attempt).await },
+                        token.clone(),
+                    )
+                    .await
+                    .context("indexer");
                     fc_token.cancel();
                     r
                 };
