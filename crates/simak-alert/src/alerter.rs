@@ -1,20 +1,20 @@
 //! The alert stage: reads the enriched stream and applies each batch in one transaction, in
 //! this order: the rules decide ([`crate::rules`]), the composer writes each decision's e-mail
 //! ([`crate::compose`]), the outbox stores one row per recipient ([`crate::outbox`]). Offsets
-//! are committed after the transaction.
+//! are committed after the transaction, by the stage runtime ([`AlertStage`]).
 
 use crate::outbox::{insert_outbox, now_s, recipients, Queued};
 use crate::rules::{self, AlertRule, Context, State};
 use crate::{compose, AlertError, AlertStore};
 use chrono::{SecondsFormat, Utc};
 use simak_analyze::profiles::Profiles;
-use simak_bus::Bus;
+use simak_bus::{Bus, Consumed};
 use simak_core::config::AlertsConfig;
 use simak_core::{Config, Mention};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// What an applied batch produced.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -113,87 +113,77 @@ impl AlertStore {
     }
 }
 
-/// Runs the alert rules on the enriched stream until `shutdown`. Offsets are committed after
-/// the batch's effects are in the database.
+/// The alert rules as a stage of the runtime: reads the enriched topic in the alerts group and
+/// applies each batch ([`AlertStore::apply`]); the runtime commits once the transaction is in.
+pub struct AlertStage {
+    store: Arc<AlertStore>,
+    profiles: Arc<Profiles>,
+    alerts: AlertsConfig,
+    topic: String,
+    group: String,
+}
+
+impl AlertStage {
+    /// Loads the watch profiles and prepares the stage.
+    pub fn open(cfg: &Config, store: Arc<AlertStore>) -> Result<AlertStage, AlertError> {
+        Ok(AlertStage {
+            store,
+            profiles: Arc::new(Profiles::load_dir(&cfg.analyzer.profiles_dir)?),
+            alerts: cfg.alerts.clone(),
+            topic: cfg.bus.topics.enriched.clone(),
+            group: cfg.bus.groups.alerts.clone(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Stage for AlertStage {
+    fn name(&self) -> &'static str {
+        "alert rules"
+    }
+
+    fn input(&self) -> Input {
+        Input {
+            topic: self.topic.clone(),
+            group: self.group.clone(),
+            start: Start::Group,
+            max_records: 1000,
+            max_wait: Duration::from_millis(200),
+        }
+    }
+
+    async fn apply(&mut self, batch: Vec<Consumed>) -> Result<Done, StageError> {
+        let (store, profiles, alerts) = (
+            self.store.clone(),
+            self.profiles.clone(),
+            self.alerts.clone(),
+        );
+        let applied = tokio::task::spawn_blocking(move || {
+            let (mentions, _rejected) = simak_bus::decode_mentions(&batch, "alert rules");
+            store.apply(&mentions, &profiles, &alerts)
+        })
+        .await
+        .expect("alert task")?;
+        if applied.alerts > 0 {
+            tracing::info!(
+                alerts = applied.alerts,
+                emails = applied.emails,
+                "alerts queued"
+            );
+        }
+        Ok(Done::Commit)
+    }
+}
+
+/// Runs the alert rules on the enriched stream for one attempt ([`AlertStage`]): until the
+/// attempt's token is cancelled, or a failure the supervisor restarts it after.
 pub async fn run_alerter(
     cfg: &Config,
     bus: &Bus,
     store: Arc<AlertStore>,
-    shutdown: CancellationToken,
-) -> Result<(), AlertError> {
-    let profiles = Arc::new(Profiles::load_dir(&cfg.analyzer.profiles_dir)?);
-    let topic = &cfg.bus.topics.enriched;
-    bus.ensure_topic(topic).await?;
-    let mut consumer = bus.group_consumer(topic, &cfg.bus.groups.alerts)?;
-    tracing::info!(topic, profiles = profiles.len(), "alert rules started");
-    consumer
-        .apply_batches(
-            1000,
-            Duration::from_millis(200),
-            "alert rules",
-            &shutdown,
-            |recs| {
-                let (store, profiles, alerts) =
-                    (store.clone(), profiles.clone(), cfg.alerts.clone());
-                async move {
-                    let applied = tokio::task::spawn_blocking(move || {
-                        let (mentions, _rejected) =
-                            simak_bus::decode_mentions(&recs, "alert rules");
-                        store.apply(&mentions, &profiles, &alerts)
-                    })
-                    .await
-                    .expect("alert task")?;
-                    if applied.alerts > 0 {
-                        tracing::info!(
-                            alerts = applied.alerts,
-                            emails = applied.emails,
-                            "alerts queued"
-                        );
-                    }
-                    Ok::<_, AlertError>(())
-                }
-            },
-        )
-        .await;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::test_support::{cfg, mention, none, store};
-    use simak_analyze::profiles::Profiles;
-    use simak_core::config::AlertsConfig;
-    use simak_core::Mention;
-
-    #[test]
-    fn a_profile_can_set_its_own_thresholds() {
-        let (_d, s) = store();
-        let wp: simak_analyze::profiles::WatchProfile = toml_profile(
-            "id = \"pemkab\"\nname = \"Pemkab\"\n[alerts]\nspike_min_count = 3\nnegative_min_count = 1000\n",
-        );
-        let p = Profiles::new(vec![wp]).unwrap();
-        let c = AlertsConfig {
-            spike_min_count: 100,
-            ..cfg()
-        };
-        let today: Vec<Mention> = (0..3)
-            .map(|i| mention(&format!("t:{i}"), "ramai", none(), "2026-11-20T01:20:00Z"))
-            .collect();
-        assert_eq!(
-            s.apply(&today, &p, &c).unwrap().alerts,
-            1,
-            "the profile's 3, not the global 100"
-        );
-    }
-
-    fn toml_profile(t: &str) -> simak_analyze::profiles::WatchProfile {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("p.toml"), t).unwrap();
-        Profiles::load_dir(d.path())
-            .unwrap()
-            .iter()
-            .next()
-            .unwrap()
-            .clone()
-    }
+    attempt: &Attempt,
+) -> Result<(), StageError> {
+    let mut stage = AlertStage::open(cfg, store)?;
+    tracing::info!(topic = %stage.topic, profiles = stage.profiles.len(), "alert rules started");
+    attempt.run(&mut stage, bus).await
 }

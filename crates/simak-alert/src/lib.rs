@@ -6,7 +6,8 @@
 //! watch profile it matched), the composer *writes* the e-mail from the decision ([`compose`]),
 //! the outbox *stores* one row per recipient ([`AlertStore`], `outbox.rs`). Apart from it, the
 //! sender *delivers* what the outbox holds ([`run_sender`], `smtp.rs`), and the daily
-//! [`summary`] is queued into the same outbox. The stage loop is [`run_alerter`].
+//! [`summary`] is queued into the same outbox. The rules run as a stage of the runtime
+//! ([`AlertStage`], started by [`run_alerter`]).
 //!
 //! **Rules**, per watch profile a mention matched ([`rules::all`]):
 //! * a known hoax, at once; a suspected hoax from `alerts.suspected_min_score`. One alert per
@@ -36,7 +37,7 @@ pub mod summary;
 #[cfg(test)]
 mod test_support;
 
-pub use alerter::{run_alerter, Applied};
+pub use alerter::{run_alerter, AlertStage, Applied};
 pub use outbox::{recipients, AlertStore, OutboxItem};
 pub use rules::AlertRule;
 pub use smtp::{deliver_pending, run_sender};
@@ -61,4 +62,17 @@ pub enum AlertError {
     /// A watch profile is wrong.
     #[error(transparent)]
     Profiles(#[from] simak_analyze::profiles::ProfileError),
+}
+
+/// For the supervisor: a database error may pass, a wrong configuration or profile does not.
+impl From<AlertError> for simak_runtime::StageError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::Bus(e) => e.into(),
+            AlertError::Db(_) => simak_runtime::StageError::transient(e),
+            AlertError::Config(_) | AlertError::Schema(_) | AlertError::Profiles(_) => {
+                simak_runtime::StageError::fatal(e)
+            }
+        }
+    }
 }

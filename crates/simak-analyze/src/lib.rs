@@ -1,8 +1,8 @@
 //! The analyzer stage: reads raw mentions, adds enrichment, writes them to the enriched topic.
 //!
-//! Delivery is at least once: offsets are committed only after the enriched batch was
-//! acknowledged by the log. A crash re-analyzes the uncommitted batch; the indexer's unique key
-//! makes that harmless. A record that is not a valid mention is logged and skipped.
+//! Delivery is at least once: the stage runtime ([`AnalyzerStage`]) commits offsets only after
+//! the enriched batch was acknowledged by the log. A crash re-analyzes the uncommitted batch;
+//! the indexer's unique key makes that harmless. A record that is not a valid mention is logged and skipped.
 #![warn(missing_docs)]
 
 pub mod claim_eval;
@@ -16,8 +16,9 @@ pub mod sentiment;
 
 use profiles::Profiles;
 use sentiment::SentimentModel;
-use simak_bus::{Bus, BusError, Offsets, Record};
+use simak_bus::{Bus, BusError, Offsets, Producer, Record};
 use simak_core::{Config, Mention, Sentiment};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -330,79 +331,116 @@ fn analyze_chunk(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<R
     (out, rejected)
 }
 
-/// Runs the analyzer stage until `shutdown`.
+/// For the supervisor: the log or the fact-check stream may come back, a wrong profile or
+/// configuration does not.
+impl From<AnalyzeError> for StageError {
+    fn from(e: AnalyzeError) -> Self {
+        match e {
+            AnalyzeError::Bus(e) => e.into(),
+            AnalyzeError::FactChecks(_) => StageError::transient(e),
+            AnalyzeError::Profiles(_) | AnalyzeError::Config(_) => StageError::fatal(e),
+        }
+    }
+}
+
+/// The analyzer as a stage of the runtime: reads raw mentions in the analyzer group, enriches
+/// each batch and writes it to the enriched topic; the runtime commits once the log
+/// acknowledged the enriched batch. While it runs, a task follows the fact-check stream into
+/// the live knowledge base; it stops with the stage.
+pub struct AnalyzerStage {
+    analyzer: Analyzer,
+    producer: Producer,
+    topic: String,
+    group: String,
+    batch: usize,
+    /// What this run forwarded and rejected.
+    pub stats: AnalyzeStats,
+    _follower: tokio_util::sync::DropGuard,
+}
+
+impl AnalyzerStage {
+    /// Loads the analyzer ([`Analyzer::from_config`]) and starts following the fact-check stream
+    /// until `token` is cancelled or the stage is dropped.
+    pub async fn open(
+        cfg: &Config,
+        bus: &Bus,
+        token: &CancellationToken,
+    ) -> Result<AnalyzerStage, AnalyzeError> {
+        let (input, output) = (&cfg.bus.topics.mentions, &cfg.bus.topics.enriched);
+        bus.ensure_topic(input).await?;
+        bus.ensure_topic(output).await?;
+        let (analyzer, fc_pos) = Analyzer::from_config(cfg, bus).await?;
+        let follower = token.child_token();
+        tokio::spawn(factcheck::follow(
+            bus.clone(),
+            cfg.bus.topics.factchecks.clone(),
+            analyzer.factchecks().clone(),
+            fc_pos,
+            follower.clone(),
+        ));
+        Ok(AnalyzerStage {
+            analyzer,
+            producer: bus.producer(output)?,
+            topic: input.clone(),
+            group: cfg.bus.groups.analyzer.clone(),
+            batch: cfg.analyzer.batch.max(1),
+            stats: AnalyzeStats::default(),
+            _follower: follower.drop_guard(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Stage for AnalyzerStage {
+    fn name(&self) -> &'static str {
+        "analyzer"
+    }
+
+    fn input(&self) -> Input {
+        Input {
+            topic: self.topic.clone(),
+            group: self.group.clone(),
+            start: Start::Group,
+            max_records: self.batch,
+            max_wait: Duration::from_millis(500),
+        }
+    }
+
+    async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
+        let a = self.analyzer.clone();
+        let (out, rejected) = tokio::task::spawn_blocking(move || analyze_batch(&a, &batch))
+            .await
+            .expect("analyze task");
+        self.stats.rejected += rejected;
+        let n = out.len() as u64;
+        // A batch the log did not take fails the stage: nothing is committed, and the batch is
+        // analyzed again after the restart.
+        self.producer.send(out).await?;
+        self.stats.forwarded += n;
+        Ok(Done::Commit)
+    }
+
+    async fn finish(&mut self) -> Result<(), StageError> {
+        tracing::info!(
+            forwarded = self.stats.forwarded,
+            rejected = self.stats.rejected,
+            "analyzer stopped"
+        );
+        Ok(())
+    }
+}
+
+/// Runs the analyzer for one attempt ([`AnalyzerStage`]): until the attempt's token is
+/// cancelled, or a failure the supervisor restarts it after.
 pub async fn run_analyzer(
     cfg: &Config,
     bus: &Bus,
-    shutdown: CancellationToken,
-) -> Result<AnalyzeStats, AnalyzeError> {
-    let (input, output) = (&cfg.bus.topics.mentions, &cfg.bus.topics.enriched);
-    bus.ensure_topic(input).await?;
-    bus.ensure_topic(output).await?;
-    let (analyzer, fc_pos) = Analyzer::from_config(cfg, bus).await?;
-    tokio::spawn(factcheck::follow(
-        bus.clone(),
-        cfg.bus.topics.factchecks.clone(),
-        analyzer.factchecks().clone(),
-        fc_pos,
-        shutdown.clone(),
-    ));
-    let mut consumer = bus.group_consumer(input, &cfg.bus.groups.analyzer)?;
-    let producer = bus.producer(output)?;
-    let mut stats = AnalyzeStats::default();
-    tracing::info!(log = %bus.describe(), input, output, "analyzer started");
-    let mut failures = 0u32;
-    loop {
-        let records = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            r = consumer.poll(cfg.analyzer.batch.max(1), Duration::from_millis(500)) => r,
-        };
-        let records = match records {
-            Ok(r) if r.is_empty() => continue,
-            Ok(r) => r,
-            Err(e) => {
-                failures += 1;
-                tracing::warn!(error = %e, failures, "analyzer: reading the log failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25)))).await;
-                continue;
-            }
-        };
-        failures = 0;
-        let mut offsets = Offsets::new();
-        simak_bus::advance(&mut offsets, &records);
-        let a = analyzer.clone();
-        let (out, rejected) = tokio::task::spawn_blocking(move || analyze_batch(&a, &records))
-            .await
-            .expect("analyze task");
-        stats.rejected += rejected;
-        let n = out.len() as u64;
-        // Never drop an enriched batch: retry until the log takes it (or shutdown, in which case
-        // the offsets stay uncommitted and the batch is analyzed again on restart).
-        let mut attempt = 0u32;
-        loop {
-            match producer.send(out.clone()).await {
-                Ok(()) => break,
-                Err(e) => {
-                    attempt += 1;
-                    tracing::warn!(error = %e, attempt, "analyzer: writing enriched mentions failed; retrying");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(stats),
-                        _ = tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt.min(20)))) => {}
-                    }
-                }
-            }
-        }
-        stats.forwarded += n;
-        if let Err(e) = consumer.commit(&offsets).await {
-            tracing::warn!(error = %e, "analyzer: committing offsets failed; the batch may be analyzed again");
-        }
-    }
-    tracing::info!(
-        forwarded = stats.forwarded,
-        rejected = stats.rejected,
-        "analyzer stopped"
-    );
-    Ok(stats)
+    attempt: &Attempt,
+) -> Result<AnalyzeStats, StageError> {
+    let mut stage = AnalyzerStage::open(cfg, bus, &attempt.token).await?;
+    tracing::info!(log = %bus.describe(), input = %stage.topic, output = %cfg.bus.topics.enriched, "analyzer started");
+    attempt.run(&mut stage, bus).await?;
+    Ok(stage.stats)
 }
 
 #[cfg(test)]

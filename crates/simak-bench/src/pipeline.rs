@@ -277,11 +277,15 @@ async fn pipeline(
     let t0 = Instant::now();
     let analyzer = {
         let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
-        tokio::spawn(async move { simak_analyze::run_analyzer(&cfg, &bus, token).await })
+        tokio::spawn(async move {
+            simak_analyze::run_analyzer(&cfg, &bus, &simak_runtime::Attempt::new(token)).await
+        })
     };
     let indexer = {
         let (cfg, bus, token) = (cfg.clone(), bus.clone(), token.clone());
-        tokio::spawn(async move { simak_index::run_indexer(&cfg, &bus, token).await })
+        tokio::spawn(async move {
+            simak_index::run_indexer(&cfg, &bus, &simak_runtime::Attempt::new(token)).await
+        })
     };
     let producer = bus.producer(&cfg.bus.topics.mentions)?;
     let f = tokio::io::BufReader::with_capacity(1 << 20, tokio::fs::File::open(input).await?);

@@ -12,6 +12,7 @@
 //!   after that, so a crash between the two re-sends a batch, it never loses one.
 //! * A stage commits offsets ([`Consumer::commit`]) only after its own side effect succeeded, so
 //!   delivery is at least once; side effects are idempotent (the index is keyed by mention id).
+//!   The stages' read-apply-commit loop is the stage runtime's (`simak-runtime`), not this crate's.
 //! * The indexer keeps its offsets inside its index commit instead ([`Bus::assigned_consumer`]),
 //!   which makes indexing exactly once.
 
@@ -239,59 +240,6 @@ impl Consumer {
         match self {
             Consumer::Embedded(c) => c.commit(offsets).await,
             Consumer::Kafka(c) => c.commit(offsets).await,
-        }
-    }
-
-    /// Hands every batch (up to `max` records, waiting at most `wait`) to `apply` until
-    /// `shutdown`, and commits the batch's offsets once `apply` succeeded. A failed read is
-    /// retried with backoff; a failed `apply` is retried with the same batch until it succeeds,
-    /// so no batch is ever skipped. `apply` must be idempotent: a crash between it and the
-    /// commit applies the batch again. `stage` names the caller in logs.
-    pub async fn apply_batches<F, Fut, E>(
-        &mut self,
-        max: usize,
-        wait: Duration,
-        stage: &str,
-        shutdown: &tokio_util::sync::CancellationToken,
-        mut apply: F,
-    ) where
-        F: FnMut(std::sync::Arc<Vec<Consumed>>) -> Fut,
-        Fut: std::future::Future<Output = Result<(), E>>,
-        E: std::fmt::Display,
-    {
-        let mut failures = 0u32;
-        loop {
-            let recs = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                r = self.poll(max, wait) => r,
-            };
-            let recs = match recs {
-                Ok(r) if r.is_empty() => continue,
-                Ok(r) => std::sync::Arc::new(r),
-                Err(e) => {
-                    failures += 1;
-                    tracing::warn!(stage, error = %e, failures, "reading the log failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(failures.min(25))))
-                        .await;
-                    continue;
-                }
-            };
-            failures = 0;
-            let mut offsets = Offsets::new();
-            advance(&mut offsets, &recs);
-            let mut attempt = 0u32;
-            while let Err(e) = apply(recs.clone()).await {
-                attempt += 1;
-                tracing::warn!(stage, error = %e, attempt, "applying a batch failed; retrying");
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt.min(20)))) => {}
-                }
-            }
-            if let Err(e) = self.commit(&offsets).await {
-                tracing::warn!(stage, error = %e,
-                    "committing offsets failed; the batch will be read (and applied) again");
-            }
         }
     }
 }

@@ -11,11 +11,11 @@ pub use search::{
     Bucket, Hit, Interval, MentionSearcher, SearchError, SearchRequest, SearchResponse, Sort,
 };
 
-use simak_bus::Bus;
+use simak_bus::{Bus, Offsets};
 use simak_core::Config;
+use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// Errors of the index.
 #[derive(Debug, thiserror::Error)]
@@ -71,54 +71,74 @@ pub async fn log_identity(bus: &Bus, topic: &str) -> (String, Vec<String>) {
     }
 }
 
-/// Runs the indexer stage until `shutdown`: reads the enriched topic and indexes it exactly once
-/// (see [`indexer`]). Commits what it has before returning.
-pub async fn run_indexer(
-    cfg: &Config,
-    bus: &Bus,
-    shutdown: CancellationToken,
-) -> Result<(), IndexError> {
-    let topic = cfg.bus.topics.enriched.clone();
-    bus.ensure_topic(&topic).await?;
-    let path = cfg.index_path();
-    let (log, aliases) = log_identity(bus, &topic).await;
-    let identity = log.clone();
-    let icfg = cfg.index.clone();
-    let mut ix = {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || Indexer::open_as(&path, &icfg, &log, &aliases))
-            .await
-            .expect("index open task")?
-    };
-    let start = ix.resume_offsets().clone();
-    tracing::info!(index = %path.display(), log = %bus.describe(), checkpoint = %identity, topic, offsets = ?start, "indexer started");
-    let mut consumer = bus
-        .assigned_consumer(&topic, &cfg.bus.groups.indexer, &start)
-        .await?;
-    let batch = cfg.index.commit_docs.clamp(1, 5000);
-    let wait = cfg.index.commit_interval().min(Duration::from_millis(200));
-    let mut poll_failures = 0u32;
-    loop {
-        let records = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            r = consumer.poll(batch, wait) => r,
+/// For the supervisor: the log or tantivy may recover, an index held by another process, corrupt
+/// or not openable does not.
+impl From<IndexError> for StageError {
+    fn from(e: IndexError) -> Self {
+        match e {
+            IndexError::Bus(e) => e.into(),
+            IndexError::Tantivy(_) => StageError::transient(e),
+            IndexError::Io { .. }
+            | IndexError::Open { .. }
+            | IndexError::Locked(_)
+            | IndexError::Corrupt(_) => StageError::fatal(e),
+        }
+    }
+}
+
+/// The indexer as a stage of the runtime: reads the enriched topic from the offsets in the
+/// index's last commit ([`Start::At`]) and indexes it exactly once (see [`indexer`]). It commits
+/// documents and offsets together, every `index.commit_docs` documents or
+/// `index.commit_interval`, and on shutdown; the runtime only reports the committed offsets to
+/// the indexer's consumer group, for lag tools. A failure drops what was not committed; the
+/// restarted stage resumes from the last commit.
+pub struct IndexerStage {
+    /// Taken while a batch is applied on a blocking thread; missing only after a failure.
+    ix: Option<Indexer>,
+    topic: String,
+    group: String,
+    start: Offsets,
+    batch: usize,
+    wait: Duration,
+    /// The offsets last reported to the group.
+    reported: Offsets,
+}
+
+impl IndexerStage {
+    /// Opens the index for writing and reads its checkpoint.
+    pub async fn open(cfg: &Config, bus: &Bus) -> Result<IndexerStage, IndexError> {
+        let topic = cfg.bus.topics.enriched.clone();
+        bus.ensure_topic(&topic).await?;
+        let path = cfg.index_path();
+        let (log, aliases) = log_identity(bus, &topic).await;
+        let identity = log.clone();
+        let icfg = cfg.index.clone();
+        let ix = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || Indexer::open_as(&path, &icfg, &log, &aliases))
+                .await
+                .expect("index open task")?
         };
-        let records = match records {
-            Ok(r) => {
-                poll_failures = 0;
-                r
-            }
-            Err(e) => {
-                poll_failures += 1;
-                tracing::warn!(error = %e, failures = poll_failures, "indexer: reading the log failed; retrying");
-                tokio::time::sleep(Duration::from_millis(
-                    200 * u64::from(poll_failures.min(25)),
-                ))
-                .await;
-                continue;
-            }
-        };
-        ix = tokio::task::spawn_blocking(move || -> Result<Indexer, IndexError> {
+        let start = ix.resume_offsets().clone();
+        tracing::info!(index = %path.display(), log = %bus.describe(), checkpoint = %identity, topic, offsets = ?start, "indexer started");
+        Ok(IndexerStage {
+            ix: Some(ix),
+            topic,
+            group: cfg.bus.groups.indexer.clone(),
+            start,
+            batch: cfg.index.commit_docs.clamp(1, 5000),
+            wait: cfg.index.commit_interval().min(Duration::from_millis(200)),
+            reported: Offsets::new(),
+        })
+    }
+
+    /// Adds `records` (none: only the timer) and commits when it is time.
+    async fn step(&mut self, records: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
+        let mut ix = self
+            .ix
+            .take()
+            .ok_or_else(|| StageError::transient("the indexer failed before"))?;
+        let ix = tokio::task::spawn_blocking(move || -> Result<Indexer, IndexError> {
             ix.add_records(&records)?;
             if ix.should_commit() {
                 ix.commit()?;
@@ -127,21 +147,62 @@ pub async fn run_indexer(
         })
         .await
         .expect("index task")?;
-        if !ix.has_pending() {
-            // Best effort: lets Kafka tools show the indexer's lag. The index holds the truth.
-            if let Err(e) = consumer.commit(ix.resume_offsets()).await {
-                tracing::debug!(error = %e, "indexer: reporting offsets to the group failed");
-            }
+        let done = if ix.has_pending() || *ix.resume_offsets() == self.reported {
+            Done::Hold
+        } else {
+            self.reported = ix.resume_offsets().clone();
+            Done::Stored(self.reported.clone())
+        };
+        self.ix = Some(ix);
+        Ok(done)
+    }
+}
+
+#[async_trait::async_trait]
+impl Stage for IndexerStage {
+    fn name(&self) -> &'static str {
+        "indexer"
+    }
+
+    fn input(&self) -> Input {
+        Input {
+            topic: self.topic.clone(),
+            group: self.group.clone(),
+            start: Start::At(self.start.clone()),
+            max_records: self.batch,
+            max_wait: self.wait,
         }
     }
-    if ix.has_pending() {
-        ix = tokio::task::spawn_blocking(move || -> Result<Indexer, IndexError> {
-            ix.commit()?;
-            Ok(ix)
-        })
-        .await
-        .expect("index task")?;
+
+    async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
+        self.step(batch).await
     }
-    tracing::info!(added = ix.added, rejected = ix.rejected, "indexer stopped");
-    Ok(())
+
+    async fn idle(&mut self) -> Result<Done, StageError> {
+        self.step(Vec::new()).await
+    }
+
+    async fn finish(&mut self) -> Result<(), StageError> {
+        let Some(mut ix) = self.ix.take() else {
+            return Ok(());
+        };
+        if ix.has_pending() {
+            ix = tokio::task::spawn_blocking(move || -> Result<Indexer, IndexError> {
+                ix.commit()?;
+                Ok(ix)
+            })
+            .await
+            .expect("index task")?;
+        }
+        tracing::info!(added = ix.added, rejected = ix.rejected, "indexer stopped");
+        self.ix = Some(ix);
+        Ok(())
+    }
+}
+
+/// Runs the indexer for one attempt ([`IndexerStage`]): until the attempt's token is cancelled
+/// (then it commits what it has), or a failure the supervisor restarts it after.
+pub async fn run_indexer(cfg: &Config, bus: &Bus, attempt: &Attempt) -> Result<(), StageError> {
+    let mut stage = IndexerStage::open(cfg, bus).await?;
+    attempt.run(&mut stage, bus).await
 }

@@ -28,10 +28,10 @@ use simak_analyze::factcheck::FactCheck;
 use simak_bus::Bus;
 use simak_core::schema::{self, Step};
 use simak_core::{Config, HoaxLabel, HoaxVerdict, Mention};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -706,44 +706,81 @@ impl ReviewStore {
     }
 }
 
-/// Feeds the queue from the enriched stream until `shutdown`: flagged mentions that matched a
-/// profile become (or join) cases. Offsets are committed after the batch is in the database; a
-/// crash re-reads the batch, which adds nothing twice.
+/// The review queue feeder as a stage of the runtime: flagged mentions of the enriched stream
+/// that matched a profile become (or join) cases. The runtime commits once the batch is in the
+/// database; a crash re-reads the batch, which adds nothing twice.
+pub struct FeederStage {
+    store: std::sync::Arc<ReviewStore>,
+    topic: String,
+    group: String,
+}
+
+impl FeederStage {
+    /// The feeder of `store`.
+    pub fn new(cfg: &Config, store: std::sync::Arc<ReviewStore>) -> FeederStage {
+        FeederStage {
+            store,
+            topic: cfg.bus.topics.enriched.clone(),
+            group: cfg.bus.groups.review.clone(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Stage for FeederStage {
+    fn name(&self) -> &'static str {
+        "review feeder"
+    }
+
+    fn input(&self) -> Input {
+        Input {
+            topic: self.topic.clone(),
+            group: self.group.clone(),
+            start: Start::Group,
+            max_records: 1000,
+            max_wait: Duration::from_millis(500),
+        }
+    }
+
+    async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
+        let store = self.store.clone();
+        let added = tokio::task::spawn_blocking(move || {
+            let (mentions, _rejected) = simak_bus::decode_mentions(&batch, "review feeder");
+            store.add_flagged(&mentions)
+        })
+        .await
+        .expect("review task")?;
+        if added > 0 {
+            tracing::info!(added, "review queue: flagged mentions added");
+        }
+        Ok(Done::Commit)
+    }
+}
+
+/// For the supervisor: a database error may pass, a schema that cannot be brought forward does
+/// not.
+impl From<ReviewError> for StageError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Db(_) => StageError::transient(e),
+            ReviewError::NotFound(_) | ReviewError::Invalid(_) | ReviewError::Schema(_) => {
+                StageError::fatal(e)
+            }
+        }
+    }
+}
+
+/// Feeds the queue from the enriched stream for one attempt ([`FeederStage`]): until the
+/// attempt's token is cancelled, or a failure the supervisor restarts it after.
 pub async fn run_feeder(
     cfg: &Config,
     bus: &Bus,
     store: std::sync::Arc<ReviewStore>,
-    shutdown: CancellationToken,
-) -> Result<(), simak_bus::BusError> {
-    let topic = &cfg.bus.topics.enriched;
-    bus.ensure_topic(topic).await?;
-    let mut consumer = bus.group_consumer(topic, &cfg.bus.groups.review)?;
-    tracing::info!(topic, db = %cfg.review_db_path().display(), "review queue feeder started");
-    consumer
-        .apply_batches(
-            1000,
-            Duration::from_millis(500),
-            "review feeder",
-            &shutdown,
-            |recs| {
-                let store = store.clone();
-                async move {
-                    let added = tokio::task::spawn_blocking(move || {
-                        let (mentions, _rejected) =
-                            simak_bus::decode_mentions(&recs, "review feeder");
-                        store.add_flagged(&mentions)
-                    })
-                    .await
-                    .expect("review task")?;
-                    if added > 0 {
-                        tracing::info!(added, "review queue: flagged mentions added");
-                    }
-                    Ok::<_, ReviewError>(())
-                }
-            },
-        )
-        .await;
-    Ok(())
+    attempt: &Attempt,
+) -> Result<(), StageError> {
+    let mut stage = FeederStage::new(cfg, store);
+    tracing::info!(topic = %stage.topic, db = %cfg.review_db_path().display(), "review queue feeder started");
+    attempt.run(&mut stage, bus).await
 }
 
 #[cfg(test)]

@@ -384,10 +384,18 @@ fn spawn_stage(
         }
         Stage::Analyze => {
             set.spawn(async move {
-                let r = simak_analyze::run_analyzer(&cfg, &bus, token)
-                    .await
-                    .map(|_| ())
-                    .context("analyzer");
+                let (cfg, bus) = (&cfg, &bus);
+                let r = simak_runtime::supervise(
+                    "analyzer",
+                    |attempt| async move {
+                        simak_analyze::run_analyzer(cfg, bus, &attempt)
+                            .await
+                            .map(|_| ())
+                    },
+                    token,
+                )
+                .await
+                .context("analyzer");
                 (Stage::Analyze, r)
             });
         }
@@ -397,9 +405,14 @@ fn spawn_stage(
                 let fc_token = token.child_token();
                 let fc = factcheck_store_loop(cfg.clone(), bus.clone(), fc_token.clone());
                 let ix = async {
-                    let r = simak_index::run_indexer(&cfg, &bus, token.clone())
-                        .await
-                        .context("indexer");
+                    let (cfg, bus) = (&cfg, &bus);
+                    let r = simak_runtime::supervise(
+                        "indexer",
+                        |attempt| async move { simak_index::run_indexer(cfg, bus, &attempt).await },
+                        token.clone(),
+                    )
+                    .await
+                    .context("indexer");
                     fc_token.cancel();
                     r
                 };
@@ -416,9 +429,17 @@ fn spawn_stage(
                 // Rules and sender stop together.
                 let inner = token.child_token();
                 let rules = async {
-                    let r = simak_alert::run_alerter(&cfg, &bus, store.clone(), inner.clone())
-                        .await
-                        .context("alert rules");
+                    let (cfg, bus) = (&cfg, &bus);
+                    let r = simak_runtime::supervise(
+                        "alert rules",
+                        |attempt| {
+                            let store = store.clone();
+                            async move { simak_alert::run_alerter(cfg, bus, store, &attempt).await }
+                        },
+                        inner.clone(),
+                    )
+                    .await
+                    .context("alert rules");
                     inner.cancel();
                     r
                 };
@@ -500,9 +521,17 @@ fn spawn_stage(
                 // The review queue lives with the server that shows it; if either stops, both do.
                 let inner = token.child_token();
                 let feeder = async {
-                    let r = simak_review::run_feeder(&cfg, &bus, review, inner.clone())
-                        .await
-                        .context("review queue feeder");
+                    let (cfg, bus) = (&cfg, &bus);
+                    let r = simak_runtime::supervise(
+                        "review feeder",
+                        |attempt| {
+                            let review = review.clone();
+                            async move { simak_review::run_feeder(cfg, bus, review, &attempt).await }
+                        },
+                        inner.clone(),
+                    )
+                    .await
+                    .context("review queue feeder");
                     inner.cancel();
                     r
                 };
@@ -609,7 +638,10 @@ async fn factcheck_store_loop(cfg: Config, bus: Bus, token: CancellationToken) {
     }
 }
 
-async fn supervise(
+/// Waits for every stage. Each stage that reads the log restarts itself after a transient
+/// failure ([`simak_runtime::supervise`]); a stage that still fails (a fatal error), panics, or
+/// stops before shutdown stops the process.
+async fn join_stages(
     mut set: tokio::task::JoinSet<(Stage, StageResult)>,
     token: CancellationToken,
 ) -> Result<ExitCode> {
@@ -655,7 +687,7 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
     ] {
         spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
     }
-    supervise(set, token).await
+    join_stages(set, token).await
 }
 
 async fn run_demo(mut cfg: Config) -> Result<ExitCode> {
@@ -682,7 +714,7 @@ async fn run_demo(mut cfg: Config) -> Result<ExitCode> {
     println!(
         "Riwayat dua minggu dimuat sekarang; dua jam terakhir diputar ulang dalam satu menit.\n"
     );
-    supervise(set, token).await
+    join_stages(set, token).await
 }
 
 async fn run_stage(cfg: Config, stage: Stage) -> Result<ExitCode> {
@@ -693,7 +725,7 @@ async fn run_stage(cfg: Config, stage: Stage) -> Result<ExitCode> {
     let token = shutdown_on_signal();
     let mut set = tokio::task::JoinSet::new();
     spawn_stage(&mut set, stage, &cfg, &bus, &token)?;
-    supervise(set, token).await
+    join_stages(set, token).await
 }
 
 fn search(cfg: Config, a: SearchArgs) -> Result<ExitCode> {
