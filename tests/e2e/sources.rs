@@ -138,6 +138,15 @@ async fn sources_report_their_health_and_metrics() {
     assert!(metrics.contains(
         "simak_source_state{source=\"telegram:private_ch\",platform=\"telegram\",state=\"needs_attention\"} 1"
     ));
+    // `simak run` supervises every stage that reads the log, and says so in the same page.
+    for stage in ["analyzer", "indexer", "alert rules", "review feeder"] {
+        assert!(
+            metrics.contains(&format!(
+                "simak_stage_restarts_total{{stage=\"{stage}\"}} 0"
+            )),
+            "{stage}: {metrics}"
+        );
+    }
     // Stopped, not retried. Waiting for something not to happen: 2 s is two polling
     // intervals (interval_secs = 1) in which a retry would have come.
     tokio::time::sleep(Duration::from_secs(2)).await;

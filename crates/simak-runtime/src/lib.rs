@@ -40,7 +40,7 @@ mod metrics;
 mod run;
 mod supervise;
 
-pub use metrics::{MetricsSnapshot, StageMetrics};
+pub use metrics::{stages, MetricsSnapshot, StageMetrics};
 pub use run::run_stage;
 pub use supervise::{supervise, Attempt, Backoff, Supervisor};
 

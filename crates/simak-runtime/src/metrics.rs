@@ -1,7 +1,31 @@
 //! What a stage did, counted the same way for every stage.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The supervised stages of this process and their counters, in the order they started.
+static STAGES: Mutex<Vec<(&'static str, Arc<StageMetrics>)>> = Mutex::new(Vec::new());
+
+/// Lists a stage's counters under `name` (a later registration of the name replaces it).
+pub(crate) fn register(name: &'static str, metrics: Arc<StageMetrics>) {
+    let mut list = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+    match list.iter_mut().find(|(n, _)| *n == name) {
+        Some(entry) => entry.1 = metrics,
+        None => list.push((name, metrics)),
+    }
+}
+
+/// The counters of every stage supervised in this process (`simak run` runs them all, a
+/// single-stage command only its own), by name.
+pub fn stages() -> Vec<(&'static str, MetricsSnapshot)> {
+    STAGES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(n, m)| (*n, m.snapshot()))
+        .collect()
+}
 
 /// Counters of one supervised stage, across its restarts. Shared (`Arc`) between the stage's
 /// runs and whoever reports them.

@@ -74,12 +74,16 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// A supervisor for the stage `name` with the default [`Backoff`].
+    /// A supervisor for the stage `name` with the default [`Backoff`]. Its counters are listed
+    /// by [`crate::stages`] (for `/metrics`) under that name, replacing those of an earlier
+    /// supervisor of the same name.
     pub fn new(name: &'static str) -> Supervisor {
+        let metrics = Arc::<StageMetrics>::default();
+        crate::metrics::register(name, metrics.clone());
         Supervisor {
             name,
             backoff: Backoff::default(),
-            metrics: Arc::default(),
+            metrics,
         }
     }
 

@@ -336,3 +336,16 @@ async fn an_attempt_token_is_cancelled_when_the_attempt_ends() {
     assert_eq!(tokens.len(), 2);
     assert!(tokens.iter().all(|t| t.is_cancelled()));
 }
+
+#[test]
+fn supervised_stages_are_listed_for_metrics_once_per_name() {
+    let first = Supervisor::new("listed for metrics");
+    let second = Supervisor::new("listed for metrics");
+    let listed: Vec<_> = simak_runtime::stages()
+        .into_iter()
+        .filter(|(n, _)| *n == "listed for metrics")
+        .collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].1, second.metrics().snapshot());
+    drop(first);
+}

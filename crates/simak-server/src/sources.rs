@@ -64,8 +64,10 @@ struct StateLabels {
 type FGauge = Gauge<f64, AtomicU64>;
 
 /// Renders the OpenMetrics text of `list`.
-pub fn render(list: &[SourceHealth]) -> String {
-    let mut reg = Registry::with_prefix("simak_source");
+pub fn render(list: &[SourceHealth], stages: &[(&str, simak_runtime::MetricsSnapshot)]) -> String {
+    let mut top = Registry::default();
+    render_stages(top.sub_registry_with_prefix("simak_stage"), stages);
+    let reg = top.sub_registry_with_prefix("simak_source");
     let items = Family::<Labels, Counter>::default();
     let fetches = Family::<Labels, Counter>::default();
     let errors = Family::<Labels, Counter>::default();
@@ -157,15 +159,62 @@ pub fn render(list: &[SourceHealth]) -> String {
         }
     }
     let mut out = String::new();
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &reg) {
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &top) {
         tracing::error!(error = %e, "encoding metrics failed");
     }
     out
 }
 
+/// The supervised stages of this process (`simak run` runs them all): what each applied, how
+/// often it failed and was restarted, and when it last applied a batch.
+fn render_stages(reg: &mut Registry, stages: &[(&str, simak_runtime::MetricsSnapshot)]) {
+    let records = Family::<StageLabels, Counter>::default();
+    let batches = Family::<StageLabels, Counter>::default();
+    let failures = Family::<StageLabels, Counter>::default();
+    let restarts = Family::<StageLabels, Counter>::default();
+    let last = Family::<StageLabels, FGauge>::default();
+    reg.register(
+        "records",
+        "Records the stage read and applied",
+        records.clone(),
+    );
+    reg.register("batches", "Batches the stage applied", batches.clone());
+    reg.register(
+        "failures",
+        "Failed reads, applies and commits",
+        failures.clone(),
+    );
+    reg.register(
+        "restarts",
+        "Times the supervisor restarted the stage",
+        restarts.clone(),
+    );
+    reg.register(
+        "last_batch_timestamp_seconds",
+        "Unix time the stage last applied a batch (0: never)",
+        last.clone(),
+    );
+    for (name, m) in stages {
+        let l = StageLabels {
+            stage: (*name).to_string(),
+        };
+        records.get_or_create(&l).inc_by(m.records);
+        batches.get_or_create(&l).inc_by(m.batches);
+        failures.get_or_create(&l).inc_by(m.failures);
+        restarts.get_or_create(&l).inc_by(m.restarts);
+        last.get_or_create(&l).set(m.last_batch_ms as f64 / 1000.0);
+    }
+}
+
+/// The label of a stage's metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    stage: String,
+}
+
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let body = render(&load(&st).await);
+    let body = render(&load(&st).await, &simak_runtime::stages());
     (
         [(
             header::CONTENT_TYPE,
@@ -181,6 +230,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn metrics_name_every_supervised_stage() {
+        let m = simak_runtime::MetricsSnapshot {
+            records: 1200,
+            batches: 3,
+            failures: 1,
+            restarts: 1,
+            last_batch_ms: 1_765_000_000_500,
+        };
+        let text = render(&[], &[("analyzer", m), ("indexer", Default::default())]);
+        for line in [
+            "simak_stage_records_total{stage=\"analyzer\"} 1200",
+            "simak_stage_batches_total{stage=\"analyzer\"} 3",
+            "simak_stage_failures_total{stage=\"analyzer\"} 1",
+            "simak_stage_restarts_total{stage=\"analyzer\"} 1",
+            "simak_stage_last_batch_timestamp_seconds{stage=\"analyzer\"} 1765000000.5",
+            "simak_stage_restarts_total{stage=\"indexer\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+    }
+
+    #[test]
     fn metrics_name_every_source() {
         let mut h = SourceHealth::new("reddit:indonesia");
         let now = Utc::now();
@@ -194,7 +266,7 @@ mod tests {
                 "pages",
             )],
         );
-        let text = render(&[h]);
+        let text = render(&[h], &[]);
         assert!(
             text.contains(
                 "simak_source_items_total{source=\"reddit:indonesia\",platform=\"reddit\"} 12"
