@@ -11,7 +11,7 @@ use simak_analyze::profiles::Profiles;
 use simak_bus::{Bus, Consumed};
 use simak_core::config::AlertsConfig;
 use simak_core::{Config, Mention};
-use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,13 +143,7 @@ impl Stage for AlertStage {
     }
 
     fn input(&self) -> Input {
-        Input {
-            topic: self.topic.clone(),
-            group: self.group.clone(),
-            start: Start::Group,
-            max_records: 1000,
-            max_wait: Duration::from_millis(200),
-        }
+        Input::from_group(&self.topic, &self.group).max_wait(Duration::from_millis(200))
     }
 
     async fn apply(&mut self, batch: Vec<Consumed>) -> Result<Done, StageError> {

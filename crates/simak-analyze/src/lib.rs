@@ -18,9 +18,8 @@ use profiles::Profiles;
 use sentiment::SentimentModel;
 use simak_bus::{Bus, BusError, Offsets, Producer, Record};
 use simak_core::{Config, Mention, Sentiment};
-use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// What the analyzer adds to a mention.
@@ -397,13 +396,7 @@ impl Stage for AnalyzerStage {
     }
 
     fn input(&self) -> Input {
-        Input {
-            topic: self.topic.clone(),
-            group: self.group.clone(),
-            start: Start::Group,
-            max_records: self.batch,
-            max_wait: Duration::from_millis(500),
-        }
+        Input::from_group(&self.topic, &self.group).max_records(self.batch)
     }
 
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {

@@ -28,7 +28,7 @@ use simak_analyze::factcheck::FactCheck;
 use simak_bus::Bus;
 use simak_core::schema::{self, Step};
 use simak_core::{Config, HoaxLabel, HoaxVerdict, Mention};
-use simak_runtime::{Attempt, Done, Input, Stage, StageError, Start};
+use simak_runtime::{Attempt, Done, Input, Stage, StageError};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -733,13 +733,7 @@ impl Stage for FeederStage {
     }
 
     fn input(&self) -> Input {
-        Input {
-            topic: self.topic.clone(),
-            group: self.group.clone(),
-            start: Start::Group,
-            max_records: 1000,
-            max_wait: Duration::from_millis(500),
-        }
+        Input::from_group(&self.topic, &self.group)
     }
 
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {

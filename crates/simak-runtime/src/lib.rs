@@ -88,6 +88,32 @@ pub struct Input {
     pub max_wait: Duration,
 }
 
+impl Input {
+    /// Reading `topic` as the consumer group `group` from its committed offsets, in batches of
+    /// at most 1000 records, waiting up to 500 ms for the first one.
+    pub fn from_group(topic: &str, group: &str) -> Input {
+        Input {
+            topic: topic.to_string(),
+            group: group.to_string(),
+            start: Start::Group,
+            max_records: 1000,
+            max_wait: Duration::from_millis(500),
+        }
+    }
+
+    /// The same with batches of at most `n` records.
+    pub fn max_records(mut self, n: usize) -> Input {
+        self.max_records = n;
+        self
+    }
+
+    /// The same waiting up to `wait` for a batch's first record.
+    pub fn max_wait(mut self, wait: Duration) -> Input {
+        self.max_wait = wait;
+        self
+    }
+}
+
 /// Where a stage starts reading.
 #[derive(Debug, Clone)]
 pub enum Start {

@@ -2,9 +2,7 @@
 
 use simak_bus::embedded::EmbeddedLog;
 use simak_bus::{Bus, Consumed, Record};
-use simak_runtime::{
-    run_stage, Attempt, Backoff, Done, Input, Stage, StageError, Start, Supervisor,
-};
+use simak_runtime::{run_stage, Attempt, Backoff, Done, Input, Stage, StageError, Supervisor};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -56,13 +54,9 @@ impl Stage for Recorder {
     }
 
     fn input(&self) -> Input {
-        Input {
-            topic: "t".into(),
-            group: "g".into(),
-            start: Start::Group,
-            max_records: 100,
-            max_wait: Duration::from_millis(20),
-        }
+        Input::from_group("t", "g")
+            .max_records(100)
+            .max_wait(Duration::from_millis(20))
     }
 
     async fn apply(&mut self, batch: Vec<Consumed>) -> Result<Done, StageError> {

@@ -404,18 +404,16 @@ fn spawn_stage(
                 // The store follows the indexer: it stops when the indexer stops, for any reason.
                 let fc_token = token.child_token();
                 let fc = factcheck_store_loop(cfg.clone(), bus.clone(), fc_token.clone());
-                let ix = async {
+                let ix = stopping_all(&fc_token, async {
                     let (cfg, bus) = (&cfg, &bus);
-                    let r = simak_runtime::supervise(
+                    simak_runtime::supervise(
                         "indexer",
                         |attempt| async move { simak_index::run_indexer(cfg, bus, &attempt).await },
                         token.clone(),
                     )
                     .await
-                    .context("indexer");
-                    fc_token.cancel();
-                    r
-                };
+                    .context("indexer")
+                });
                 let (r, _) = tokio::join!(ix, fc);
                 (Stage::Index, r)
             });
@@ -428,9 +426,9 @@ fn spawn_stage(
             set.spawn(async move {
                 // Rules and sender stop together.
                 let inner = token.child_token();
-                let rules = async {
+                let rules = stopping_all(&inner, async {
                     let (cfg, bus) = (&cfg, &bus);
-                    let r = simak_runtime::supervise(
+                    simak_runtime::supervise(
                         "alert rules",
                         |attempt| {
                             let store = store.clone();
@@ -439,28 +437,18 @@ fn spawn_stage(
                         inner.clone(),
                     )
                     .await
-                    .context("alert rules");
-                    inner.cancel();
-                    r
-                };
-                let sender = async {
-                    let r = simak_alert::run_sender(&cfg, store.clone(), inner.clone())
+                    .context("alert rules")
+                });
+                let sender = stopping_all(&inner, async {
+                    simak_alert::run_sender(&cfg, store.clone(), inner.clone())
                         .await
-                        .context("alert sender");
-                    inner.cancel();
-                    r
-                };
-                let daily = async {
-                    let r = simak_alert::summary::run_scheduler(
-                        cfg.clone(),
-                        store.clone(),
-                        inner.clone(),
-                    )
-                    .await
-                    .context("daily summary");
-                    inner.cancel();
-                    r
-                };
+                        .context("alert sender")
+                });
+                let daily = stopping_all(&inner, async {
+                    simak_alert::summary::run_scheduler(cfg.clone(), store.clone(), inner.clone())
+                        .await
+                        .context("daily summary")
+                });
                 let (a, b, c) = tokio::join!(rules, sender, daily);
                 (Stage::Alert, a.and(b).and(c))
             });
@@ -520,9 +508,9 @@ fn spawn_stage(
             set.spawn(async move {
                 // The review queue lives with the server that shows it; if either stops, both do.
                 let inner = token.child_token();
-                let feeder = async {
+                let feeder = stopping_all(&inner, async {
                     let (cfg, bus) = (&cfg, &bus);
-                    let r = simak_runtime::supervise(
+                    simak_runtime::supervise(
                         "review feeder",
                         |attempt| {
                             let review = review.clone();
@@ -531,17 +519,13 @@ fn spawn_stage(
                         inner.clone(),
                     )
                     .await
-                    .context("review queue feeder");
-                    inner.cancel();
-                    r
-                };
-                let http = async {
-                    let r = simak_server::serve(&cfg.server.addr, state, inner.clone())
+                    .context("review queue feeder")
+                });
+                let http = stopping_all(&inner, async {
+                    simak_server::serve(&cfg.server.addr, state, inner.clone())
                         .await
-                        .context("HTTP server");
-                    inner.cancel();
-                    r
-                };
+                        .context("HTTP server")
+                });
                 let (a, b) = tokio::join!(http, feeder);
                 (Stage::Serve, a.and(b))
             });
@@ -858,6 +842,18 @@ async fn status(cfg: Config, json: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `task`, then cancels `siblings`: tasks that only make sense together (the alert rules,
+/// sender and daily summary; the review feeder and the server that shows its queue) stop
+/// together when one of them ends, whatever its result.
+async fn stopping_all<T>(
+    siblings: &CancellationToken,
+    task: impl std::future::Future<Output = T>,
+) -> T {
+    let r = task.await;
+    siblings.cancel();
+    r
 }
 
 #[cfg(test)]
