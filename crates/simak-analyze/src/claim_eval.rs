@@ -50,6 +50,9 @@ pub struct Row {
     pub narrative: String,
     /// Link, if given.
     pub url: Option<String>,
+    /// Ids of other fact-checks judged to debunk the same hoax (`same_as` in the JSONL, or a
+    /// `--same-hoax` file; see [`add_same_hoax`]).
+    pub same_as: Vec<String>,
 }
 
 const MONTHS: [&str; 12] = [
@@ -142,9 +145,54 @@ pub fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
             claim,
             narrative: cut_explanation(&field("narrative").unwrap_or_default()),
             url: field("url"),
+            same_as: v
+                .get("same_as")
+                .and_then(|x| x.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
     Ok(out)
+}
+
+/// Adds judged same-hoax pairs to the rows: one pair of fact-check ids a line, separated by a
+/// tab or spaces (`#` starts a comment). Two fact-checks of one hoax are both right for its
+/// posts, so a narrative of one is no hard negative against the other. Returns the number of
+/// pairs; a pair naming an id the rows do not have is an error.
+pub fn add_same_hoax(rows: &mut [Row], pairs: &str) -> Result<usize, String> {
+    let at: HashMap<String, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    let mut found = Vec::new();
+    for (i, line) in pairs.lines().enumerate() {
+        let l = line.split('#').next().unwrap_or("").trim();
+        if l.is_empty() {
+            continue;
+        }
+        let ids: Vec<&str> = l.split_whitespace().collect();
+        let [a, b] = ids[..] else {
+            return Err(format!("line {}: want two fact-check ids", i + 1));
+        };
+        let (Some(&ia), Some(&ib)) = (at.get(a), at.get(b)) else {
+            return Err(format!("line {}: an id the data does not have", i + 1));
+        };
+        found.push((ia, ib));
+    }
+    for &(ia, ib) in &found {
+        for (x, y) in [(ia, ib), (ib, ia)] {
+            let id = rows[y].id.clone();
+            if !rows[x].same_as.contains(&id) {
+                rows[x].same_as.push(id);
+            }
+        }
+    }
+    Ok(found.len())
 }
 
 /// Reads posts: JSONL with `text`, or TSV with the text before the last tab (a `text` header
@@ -263,9 +311,9 @@ pub struct Post {
     pub part: Part,
     /// The entry it spreads (queries), none for negatives.
     pub gold: Option<u32>,
-    /// The entry left out of the base while scoring it (its own fact-check, for hard negatives
-    /// made of other fact-checks' narratives).
-    pub exclude: Option<u32>,
+    /// The entries left out of the base while scoring it (its own fact-check and those judged
+    /// to debunk the same hoax, for hard negatives made of other fact-checks' narratives).
+    pub exclude: Vec<u32>,
 }
 
 /// A set of posts none of which should be flagged.
@@ -412,7 +460,7 @@ impl EvalData {
                 text: r.narrative.clone(),
                 part,
                 gold: Some(e),
-                exclude: None,
+                exclude: Vec::new(),
             });
             let names_other = words_lower(&r.narrative).any(|w| {
                 named_by
@@ -420,7 +468,7 @@ impl EvalData {
                     .is_some_and(|es| es.iter().any(|x| *x != e))
             });
             let duplicate = kb
-                .rank(&view(&r.claim), 1, Ranker::CharTfIdf, Some(e))
+                .rank(&view(&r.claim), 1, Ranker::CharTfIdf, &[e])
                 .first()
                 .is_some_and(|m| m.similarity >= NEAR_DUPLICATE)
                 || spread
@@ -428,16 +476,18 @@ impl EvalData {
                         &view(&r.narrative),
                         1,
                         Ranker::CharTfIdf,
-                        spread.index_of(&r.id),
+                        &spread.index_of(&r.id).into_iter().collect::<Vec<_>>(),
                     )
                     .first()
                     .is_some_and(|m| m.similarity >= NEAR_DUPLICATE);
             if names_other && !duplicate {
+                let mut exclude = vec![e];
+                exclude.extend(r.same_as.iter().filter_map(|id| kb.index_of(id)));
                 hard_other.push(Post {
                     text: r.narrative.clone(),
                     part,
                     gold: None,
-                    exclude: Some(e),
+                    exclude,
                 });
             }
         }
@@ -455,7 +505,7 @@ impl EvalData {
                     part: fold(&t),
                     text: t,
                     gold: None,
-                    exclude: None,
+                    exclude: Vec::new(),
                 })
                 .collect();
             naming.extend(
@@ -494,13 +544,16 @@ impl EvalData {
     pub fn training_pairs(&self, part: Part) -> Vec<([f32; NFM], bool)> {
         let mut out = Vec::new();
         for q in self.queries.iter().filter(|q| q.part == part) {
-            for c in self.kb.candidates(&view(&q.text), None, DECISION_POOL) {
+            for c in self.kb.candidates(&view(&q.text), &[], DECISION_POOL) {
                 out.push((c.features, Some(c.entry) == q.gold));
             }
         }
         for set in self.negatives.iter().filter(|s| !s.derived) {
             for p in set.posts.iter().filter(|p| p.part == part) {
-                for c in self.kb.candidates(&view(&p.text), p.exclude, DECISION_POOL) {
+                for c in self
+                    .kb
+                    .candidates(&view(&p.text), &p.exclude, DECISION_POOL)
+                {
                     out.push((c.features, false));
                 }
             }
@@ -539,7 +592,7 @@ impl EvalData {
             let v = view(&p.text);
             let counter = counter_and_vouching(&simak_text::analyzer::normalize(&p.text)).0;
             let short = v.words().len() < MIN_AUTO_WORDS;
-            for c in self.kb.candidates(&v, p.exclude, pool) {
+            for c in self.kb.candidates(&v, &p.exclude, pool) {
                 let f: Vec<String> = c.features.iter().map(|x| format!("{x:.5}")).collect();
                 writeln!(
                     out,
@@ -679,7 +732,7 @@ fn gated_score(data: &EvalData, p: &Post, ranker: Ranker<'_>) -> (f32, f32, Opti
     }
     let best = data
         .kb
-        .rank(&v, 3, ranker, p.exclude)
+        .rank(&v, 3, ranker, &p.exclude)
         .into_iter()
         .find(|m| crate::factcheck::verdict_is_debunk(&m.verdict));
     let s = best.as_ref().map_or(0.0, |m| m.similarity);
@@ -790,12 +843,12 @@ pub fn evaluate(data: &EvalData, part: Part, ranker: Ranker<'_>, th: &Thresholds
             th,
             None,
             ranker,
-            p.exclude,
+            &p.exclude,
         )
     };
     for q in data.queries.iter().filter(|q| q.part == part) {
         let gold = q.gold.and_then(|g| data.kb.get(g)).map(|f| f.id.as_str());
-        let list = data.kb.rank(&view(&q.text), 20, ranker, None);
+        let list = data.kb.rank(&view(&q.text), 20, ranker, &[]);
         let g = &mut r.ranking;
         g.n += 1;
         if list.is_empty() {
@@ -884,6 +937,7 @@ mod tests {
             claim: claim.into(),
             narrative: narrative.into(),
             url: None,
+            same_as: Vec::new(),
         };
         vec![
             mk("a", 0, "Bupati Wiratama Ditangkap KPK karena Korupsi Dana Desa",
@@ -918,13 +972,37 @@ mod tests {
         assert!(data.entities >= 1, "Wiratama is written as a name");
         let other = &data.negatives[0];
         // Narratives naming Wiratama, whose own claim is left out; not the bridge.
-        assert!(other.posts.iter().all(|p| p.exclude.is_some()));
+        assert!(other.posts.iter().all(|p| !p.exclude.is_empty()));
         assert!(other.posts.iter().any(|p| p.text.contains("meninggal")));
         assert!(!other.posts.iter().any(|p| p.text.contains("jembatan")));
         let naming = data.negatives.last().unwrap();
         assert!(naming.derived && naming.hard);
         assert_eq!(naming.posts.len(), 1, "{naming:?}");
         assert!(Plan::auto(&rows[..2]).is_err());
+    }
+
+    #[test]
+    fn a_fact_check_of_the_same_hoax_is_left_out_with_the_own_one() {
+        let mut rows = rows();
+        assert_eq!(
+            add_same_hoax(&mut rows, "# judged\na\te  # both about the regent\n"),
+            Ok(1)
+        );
+        assert_eq!(rows[0].same_as, ["e"]);
+        assert_eq!(rows[4].same_as, ["a"]);
+        assert!(add_same_hoax(&mut rows, "a\n").is_err());
+        assert!(add_same_hoax(&mut rows, "a zz\n").is_err());
+        let data = EvalData::build(&rows, Vec::new(), Plan::auto(&rows).unwrap());
+        let e = |id: &str| data.kb.index_of(id).unwrap();
+        let other = &data.negatives[0];
+        let died = other
+            .posts
+            .iter()
+            .find(|p| p.text.contains("meninggal"))
+            .unwrap();
+        assert_eq!(died.exclude, [e("e"), e("a")]);
+        let jsonl = r#"{"id": "x", "date": "2026-01-02", "claim": "k", "same_as": ["y"]}"#;
+        assert_eq!(parse_rows(jsonl).unwrap()[0].same_as, ["y"]);
     }
 
     #[test]

@@ -706,17 +706,18 @@ impl FactCheckBase {
     /// The best-matching fact-checks for a mention, most likely first (at most `k`), by the
     /// shipped learned matcher.
     pub fn matches(&self, mention: &TextView, k: usize) -> Vec<ClaimMatch> {
-        self.rank(mention, k, Ranker::Learned(MatcherModel::shipped()), None)
+        self.rank(mention, k, Ranker::Learned(MatcherModel::shipped()), &[])
     }
 
-    /// The best `k` fact-checks for a mention by `ranker`, leaving out the entry `exclude`
-    /// (evaluation: a post whose own fact-check is not in the base yet).
+    /// The best `k` fact-checks for a mention by `ranker`, leaving out the entries `exclude`
+    /// (evaluation: a post whose own fact-check, and any other fact-check of the same hoax, is
+    /// not in the base yet).
     pub fn rank(
         &self,
         mention: &TextView,
         k: usize,
         ranker: Ranker<'_>,
-        exclude: Option<u32>,
+        exclude: &[u32],
     ) -> Vec<ClaimMatch> {
         let mk = |e: u32, s: f32, shared: Vec<String>| self.entries[e as usize].to_match(s, shared);
         let mut out: Vec<ClaimMatch> = match ranker {
@@ -774,7 +775,7 @@ impl FactCheckBase {
         min_shared: u8,
         max_df_div: usize,
         keep: usize,
-        exclude: Option<u32>,
+        exclude: &[u32],
     ) -> Vec<(f32, u32)> {
         if self.entries.is_empty() || mention.terms.is_empty() {
             return Vec::new();
@@ -812,7 +813,7 @@ impl FactCheckBase {
             let mut best: Vec<(f32, u32)> = Vec::with_capacity(keep + 1);
             for &e in &sc.touched {
                 let i = e as usize;
-                if sc.shared[i] >= min_shared && Some(e) != exclude {
+                if sc.shared[i] >= min_shared && !exclude.contains(&e) {
                     let s = sc.score[i];
                     if best.len() < keep || s > best[best.len() - 1].0 {
                         let at = best
@@ -837,12 +838,7 @@ impl FactCheckBase {
     }
 
     /// The best `pool` candidates of the first pass with their features, in first-pass order.
-    pub fn candidates(
-        &self,
-        mention: &TextView,
-        exclude: Option<u32>,
-        pool: usize,
-    ) -> Vec<Candidate> {
+    pub fn candidates(&self, mention: &TextView, exclude: &[u32], pool: usize) -> Vec<Candidate> {
         let mut top = self.first_pass(mention, 1, 100, pool, exclude);
         if top.is_empty() {
             return Vec::new();
@@ -970,7 +966,7 @@ impl FactCheckBase {
     }
 
     /// The baseline: cosine of character 4-gram TF-IDF vectors against every claim.
-    fn tfidf_rank(&self, mention: &TextView, k: usize, exclude: Option<u32>) -> Vec<ClaimMatch> {
+    fn tfidf_rank(&self, mention: &TextView, k: usize, exclude: &[u32]) -> Vec<ClaimMatch> {
         let index = self.quad_index.get_or_init(|| {
             let mut idx: HashMap<u32, Vec<(u32, f32)>> = HashMap::new();
             for (e, entry) in self.entries.iter().enumerate() {
@@ -991,7 +987,7 @@ impl FactCheckBase {
         }
         let mut all: Vec<(u32, f32)> = acc
             .into_iter()
-            .filter(|(e, _)| Some(*e) != exclude)
+            .filter(|(e, _)| !exclude.contains(e))
             .collect();
         all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.truncate(k);

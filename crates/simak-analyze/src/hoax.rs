@@ -581,11 +581,11 @@ pub fn score_full(
         th,
         model,
         Ranker::Learned(MatcherModel::shipped()),
-        None,
+        &[],
     )
 }
 
-/// Scores one mention with a given ranker, leaving the fact-check entry `exclude` out of the
+/// Scores one mention with a given ranker, leaving the fact-check entries `exclude` out of the
 /// base (evaluation: a post whose own fact-check is not known yet).
 #[allow(clippy::too_many_arguments)]
 pub fn score_ranked(
@@ -596,7 +596,7 @@ pub fn score_ranked(
     th: &Thresholds,
     model: Option<&OfficeModel>,
     ranker: Ranker<'_>,
-    exclude: Option<u32>,
+    exclude: &[u32],
 ) -> HoaxVerdict {
     let v = view(text);
     let words = v.words().len();

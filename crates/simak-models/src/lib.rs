@@ -57,6 +57,11 @@ pub struct LabelledData {
     /// repeatable. None of them should be flagged.
     #[arg(long = "negatives", value_name = "NAME=FILES")]
     negatives: Vec<String>,
+    /// Fact-checks judged to debunk the same hoax: a pair of ids a line (`#` comments). A
+    /// narrative of one is then no hard negative against the other (default: the judged pairs
+    /// shipped for TurnBackHoax 2024 H1, used when every id they name is in --data).
+    #[arg(long, value_name = "FILE")]
+    same_hoax: Option<PathBuf>,
     /// Last training month (YYYY-MM; default: the first half of the months).
     #[arg(long)]
     train_until: Option<String>,
@@ -622,8 +627,16 @@ fn load_labelled(d: &LabelledData) -> Result<(simak_analyze::claim_eval::EvalDat
     use simak_analyze::claim_eval::{self, month_name, EvalData, Plan};
     let path = d.data.as_ref().context("--data FILE is required")?;
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
-    let rows =
+    let mut rows =
         claim_eval::parse_rows(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let same = match &d.same_hoax {
+        Some(p) => {
+            let t = std::fs::read_to_string(p).with_context(|| p.display().to_string())?;
+            claim_eval::add_same_hoax(&mut rows, &t)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+        }
+        None => claim_eval::add_same_hoax(&mut rows, SAME_HOAX_TBH_2024H1).unwrap_or(0),
+    };
     let auto = Plan::auto(&rows).map_err(anyhow::Error::msg)?;
     let train_until = match &d.train_until {
         Some(s) => parse_ym(s)?,
@@ -659,7 +672,7 @@ fn load_labelled(d: &LabelledData) -> Result<(simak_analyze::claim_eval::EvalDat
     let first = rows.iter().map(|r| r.month).min().unwrap_or(0);
     let last = rows.iter().map(|r| r.month).max().unwrap_or(0);
     let desc = format!(
-        "{}: {} fact-checks (knowledge base: claims only), {} narratives; train {}..{}, calibrate ..{}, report ..{}; {} entities named by claims (built in {:.1} s)",
+        "{}: {} fact-checks (knowledge base: claims only), {} narratives; train {}..{}, calibrate ..{}, report ..{}; {} entities named by claims; {same} judged same-hoax pairs (built in {:.1} s)",
         path.display(),
         data.kb.len(),
         data.queries.len(),
@@ -993,6 +1006,11 @@ fn eval_hoax(a: EvalHoax) -> Result<()> {
 
 /// The minimum of labels of each class `simak train hoax` needs.
 const MIN_LABELS: usize = 10;
+
+/// Pairs of TurnBackHoax 2024 H1 fact-checks (ids only) judged by hand to debunk the same hoax:
+/// the narratives of other fact-checks that the matcher scored highest were read next to the
+/// fact-check they matched (see the file's header).
+const SAME_HOAX_TBH_2024H1: &str = include_str!("../data/same_hoax_tbh_2024h1.tsv");
 
 async fn train_hoax(
     cfg: &simak_core::Config,
