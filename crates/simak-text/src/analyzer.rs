@@ -6,7 +6,9 @@
 //!    `detik.com`), `@mentions`, `#hashtags` (and the bare word too, so `banjir` finds
 //!    `#banjir`), numbers (`2.500`, `3,5`), and emoji (each one a token).
 //! 3. Letters repeated three times or more are folded (`bangeeet` → `banget`, `kerennn` →
-//!    `keren`); doubles stay (`maaf`, `saat`).
+//!    `keren`); doubles stay (`maaf`, `saat`). Digits written for letters inside a word, as
+//!    clickbait does to slip past filters, are read as the letters (`J0K0WI` → `jokowi`,
+//!    `PENJAR4` → `penjara`; see [`unleet`]).
 //! 4. Slang and informal spellings are normalized with the IndoCollex dictionary
 //!    (`gak`, `ga`, `nggak` → `tidak`; `yg` → `yang`).
 //! 5. Stop words are dropped (Stopwords-ISO), except the negators (`tidak`, `bukan`, `tak`,
@@ -166,6 +168,68 @@ pub fn fold_repeats(word: &str) -> String {
     out
 }
 
+/// The letter a digit stands for inside a word (`0` o, `1` i, `3` e, `4` a, `5` s, `7` t).
+fn leet_letter(d: u8) -> Option<char> {
+    match d {
+        b'0' => Some('o'),
+        b'1' => Some('i'),
+        b'3' => Some('e'),
+        b'4' => Some('a'),
+        b'5' => Some('s'),
+        b'7' => Some('t'),
+        _ => None,
+    }
+}
+
+/// Reads digits written for letters as the letters, in a lowercase word: a digit between two
+/// letters (`j0k0wi` → `jokowi`, `p3milu` → `pemilu`), or a final `0`, `3` or `4` after three
+/// letters or more (`penjar4` → `penjara`). The word is left alone when it has fewer than three
+/// letters, two digits in a row or a digit no letter is written as (`covid19`, `ps4`, `hati2`,
+/// `trans7`, `g20`), so numbers, codes and reduplication keep their meaning.
+pub fn unleet(word: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let b = word.as_bytes();
+    if !b.iter().any(u8::is_ascii_digit) {
+        return Cow::Borrowed(word);
+    }
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let digit_pair = b
+        .windows(2)
+        .any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit());
+    if letters < 3
+        || digit_pair
+        || b.iter()
+            .any(|d| d.is_ascii_digit() && leet_letter(*d).is_none())
+    {
+        return Cow::Borrowed(word);
+    }
+    let letter = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_alphabetic());
+    let mut out = String::with_capacity(word.len());
+    let mut changed = false;
+    for (i, c) in word.char_indices() {
+        let d = c as u32;
+        let mapped = if c.is_ascii_digit() {
+            let inside = i > 0 && letter(i - 1) && letter(i + 1);
+            let last = i + 1 == b.len() && i > 0 && letter(i - 1) && matches!(c, '0' | '3' | '4');
+            (inside || last).then(|| leet_letter(d as u8)).flatten()
+        } else {
+            None
+        };
+        match mapped {
+            Some(l) => {
+                out.push(l);
+                changed = true;
+            }
+            None => out.push(c),
+        }
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(word)
+    }
+}
+
 /// Whether `c` is an emoji pictograph (not a modifier or joiner).
 pub fn is_emoji(c: char) -> bool {
     matches!(c as u32,
@@ -290,7 +354,7 @@ pub fn analyze(text: &str, opts: Options) -> Vec<Token> {
         match kind {
             TokenKind::Word => {
                 let w = if opts.fold_repeats {
-                    fold_repeats(&raw)
+                    fold_repeats(&unleet(&raw))
                 } else {
                     raw
                 };
@@ -419,6 +483,26 @@ mod tests {
             texts("Pelayanan yg gak ramah", Options::EXACT),
             ["pelayanan", "yg", "gak", "ramah"]
         );
+    }
+
+    #[test]
+    fn digits_written_for_letters_are_read_as_letters() {
+        assert_eq!(
+            texts(
+                "J0K0WI PASR4H, masuk PENJAR4 setelah p3milu",
+                Options::FEATURES
+            ),
+            ["jokowi", "pasrah", "masuk", "penjara", "setelah", "pemilu"]
+        );
+        for keep in [
+            "covid19", "ps4", "hati2", "trans7", "g20", "2024", "4g", "mp3", "rp50",
+        ] {
+            assert_eq!(unleet(keep), keep);
+        }
+        assert_eq!(unleet("ketu4"), "ketua");
+        assert_eq!(unleet("b4ik"), "baik");
+        // The exact fields keep what was written.
+        assert_eq!(texts("J0K0WI", Options::EXACT), ["j0k0wi"]);
     }
 
     #[test]
