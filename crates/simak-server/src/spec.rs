@@ -172,6 +172,40 @@ pub fn document(max_limit: usize) -> Value {
         b["if"] = json!({"properties": {"action": {"const": "clarify"}}, "required": ["action"]});
         b["then"] = json!({"required": ["url"], "properties": {"url": {"type": "string", "pattern": "^https?://"}}});
     }
+    // Links from a list to its items, so that clients (and schemathesis's stateful phase) can
+    // follow real ids rather than guess them.
+    let link = |op: &str, param: &str, from: &str| json!({"operationId": op, "parameters": {param: format!("$response.body#{from}")}});
+    let links = [
+        (
+            "/api/review",
+            "get",
+            "GetCase",
+            link("review_case", "id", "/cases/0/id"),
+        ),
+        (
+            "/api/review",
+            "get",
+            "ActOnCase",
+            link("review_act", "id", "/cases/0/id"),
+        ),
+        (
+            "/api/search",
+            "get",
+            "GetMention",
+            link("mention", "id", "/hits/0/id"),
+        ),
+        (
+            "/api/review/{id}",
+            "get",
+            "GetFirstMention",
+            link("mention", "id", "/mentions/0/id"),
+        ),
+    ];
+    for (path, method, name, l) in links {
+        let ok = &mut doc["paths"][path][method]["responses"]["200"];
+        assert!(ok.is_object(), "{method} {path} has no 200");
+        ok["links"][name] = l;
+    }
     let mut statuses = std::collections::BTreeSet::new();
     for r in TABLE {
         statuses.insert(r.status);
@@ -339,9 +373,24 @@ mod tests {
                 .unwrap_or_else(|| panic!("{r} is not local"));
             assert!(doc.pointer(ptr).is_some(), "{r} does not resolve");
         }
+        let ids: BTreeSet<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|i| i.as_object().unwrap().values())
+            .map(|op| op["operationId"].as_str().unwrap())
+            .collect();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
                 let what = format!("{method} {path}");
+                for l in op["responses"]["200"]["links"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    let target = l.1["operationId"].as_str().unwrap();
+                    assert!(ids.contains(target), "{what}: link to {target}");
+                }
                 let rs = op["responses"].as_object().unwrap();
                 assert!(rs.keys().any(|s| s.starts_with('2')), "{what}: no success");
                 // Every path parameter of the template is declared, and nothing else.
