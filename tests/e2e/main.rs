@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod classify;
 mod cli;
+mod contract;
 mod crash;
 mod demo;
 mod harness;

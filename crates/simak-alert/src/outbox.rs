@@ -92,6 +92,7 @@ pub(crate) type Due = (OutboxItem, String, String, Vec<(String, String)>);
 
 /// One row of the outbox.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxItem {
     /// Row id.
     pub id: i64,

@@ -49,6 +49,7 @@ impl From<String> for FactCheckError {
 
 /// One fact-check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactCheck {
     /// Id as imported: the key of the knowledge base and of matches.
     pub id: String,

@@ -21,6 +21,7 @@ use tantivy::query_grammar::{parse_query, Delimiter, Occur, UserInputAst, UserIn
 
 /// One profile file.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WatchProfile {
     /// Stable id (letters, digits, `-`, `_`): what mentions carry in `profiles`.
@@ -55,6 +56,7 @@ pub struct WatchProfile {
 
 /// Per-profile alert thresholds; each one left out takes the configuration's value.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverrides {
     /// Suspected hoaxes are alerted from this score on.

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// One collected mention. See the README, "The mention format".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mention {
     /// Stable unique id: `<source>:<platform id>`, or `<source>:u<hash>` of the canonical URL
     /// where the platform has no id of its own. The index uses it as a unique key.
@@ -35,6 +36,7 @@ pub struct Mention {
     pub fetched_at: DateTime<Utc>,
     /// ISO 639-1 language code (`id`, `en`, `jv`, `su`, or `other`); set by the analyzer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Lang>))]
     pub lang: Option<String>,
     /// Engagement counters at fetch time.
     #[serde(default)]
@@ -57,6 +59,7 @@ pub struct Mention {
 
 /// The author of a mention.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Author {
     /// Platform id of the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +77,7 @@ pub struct Author {
 
 /// Engagement counters; absent where the platform does not report them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// Likes, favourites, reactions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,15 +95,43 @@ pub struct Metrics {
 
 /// Sentiment of a mention.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sentiment {
     /// `negative`, `neutral` or `positive`.
+    #[cfg_attr(feature = "openapi", schema(value_type = SentimentLabel))]
     pub label: String,
     /// Probabilities of each label, summing to 1.
     pub scores: SentimentScores,
 }
 
+/// The sentiment labels (the OpenAPI document's name for [`Sentiment::label`]'s values).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SentimentLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+/// The language codes the analyzer gives (the OpenAPI document's name for [`Mention::lang`]'s
+/// values).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Lang {
+    Id,
+    En,
+    Jv,
+    Su,
+    Other,
+}
+
 /// Probabilities of each sentiment label.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentimentScores {
     /// P(negative).
     #[serde(serialize_with = "round4")]

@@ -38,6 +38,7 @@ pub const HOAX_VERDICT_VERSION: u32 = 1;
 
 /// The verdict on one mention: how likely it spreads a hoax, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoaxVerdict {
     /// In [0, 1]; written with three decimals.
     #[serde(default, serialize_with = "round3")]
@@ -60,6 +61,7 @@ pub struct HoaxVerdict {
 
 /// The label of a [`HoaxVerdict`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HoaxLabel {
     /// Spreads a claim the fact-check knowledge base holds as debunked (`known_hoax`).
@@ -73,6 +75,7 @@ pub enum HoaxLabel {
 
 /// One fact-check a mention matched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimMatch {
     /// The fact-check's id.
     pub id: String,
@@ -95,6 +98,7 @@ pub struct ClaimMatch {
 
 /// A near-duplicate cluster: copies of the same post spreading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cluster {
     /// Stable id: the SimHash of the first post seen, 16 hex digits.
     pub id: String,

@@ -53,6 +53,7 @@ pub const FACETS: [&str; 5] = ["source", "lang", "sentiment", "profile", "hoax"]
 
 /// How hits are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// Newest published first.
@@ -200,6 +201,7 @@ pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
 
 /// The bucket width of a timeline. Buckets start at WIB (UTC+7) hours and midnights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Interval {
     /// One hour.
@@ -221,6 +223,7 @@ impl std::str::FromStr for Interval {
 
 /// Matches in one time bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bucket {
     /// Start of the bucket.
     pub start: DateTime<Utc>,
@@ -236,6 +239,7 @@ pub struct Bucket {
 
 /// One hit: the mention with its score and highlighted snippet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// BM25 score (with `sort=relevance`; null when sorted by date).
     pub score: Option<f32>,
@@ -248,6 +252,7 @@ pub struct Hit {
 
 /// Search results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     /// Number of matching mentions.
     pub total: usize,
@@ -454,10 +459,7 @@ impl MentionSearcher {
         }
         if req.since.is_some() || req.until.is_some() {
             let term = |t: DateTime<Utc>| {
-                Term::from_field_date(
-                    self.fields.published_at,
-                    tantivy::DateTime::from_timestamp_secs(t.timestamp()),
-                )
+                Term::from_field_date(self.fields.published_at, index_time(t.timestamp()))
             };
             let lo = req
                 .since
@@ -650,10 +652,7 @@ impl MentionSearcher {
     }
 
     fn date_term(&self, secs: i64) -> Term {
-        Term::from_field_date(
-            self.fields.published_at,
-            tantivy::DateTime::from_timestamp_secs(secs),
-        )
+        Term::from_field_date(self.fields.published_at, index_time(secs))
     }
 
     /// How many matches of `query` were published after second `secs`.
@@ -865,6 +864,13 @@ fn timeline_bounds(
         ))),
         Some(lo) => Ok((lo, hi)),
     }
+}
+
+/// Second `secs` as an index time. The index keeps nanoseconds in an i64 (years 1677 to 2262):
+/// a bound outside that range (`since=1013-01-01`) is the range's end, not an overflow.
+fn index_time(secs: i64) -> tantivy::DateTime {
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    tantivy::DateTime::from_timestamp_secs(secs.clamp(-LIMIT, LIMIT))
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {

@@ -275,3 +275,30 @@ fn a_cursor_pages_through_everything_once_in_order() {
         ..Default::default()
     }));
 }
+
+#[test]
+fn times_beyond_what_the_index_holds_are_its_ends_not_an_overflow() {
+    let (_d, s) = index(10);
+    // Once: `attempt to multiply with overflow` in the index's nanosecond time (a 500 for
+    // `since=1013-01-01` or a summary of that day).
+    let at = |t: &str| Some(chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc());
+    let r = s
+        .search(&SearchRequest {
+            q: "*".into(),
+            since: at("1013-01-01T00:00:00Z"),
+            until: at("9999-12-31T23:59:59Z"),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 11);
+    let r = s
+        .search(&SearchRequest {
+            q: "*".into(),
+            until: at("1013-01-02T00:00:00Z"),
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 0);
+}

@@ -39,9 +39,13 @@ pub enum ReviewError {
     /// No such case.
     #[error("no review case {0:?}")]
     NotFound(String),
-    /// The action is not allowed, or its input is wrong.
+    /// The action's input is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// The action does not apply to the case in its current state (`confirm` on a confirmed
+    /// case: someone else decided first).
+    #[error("{0}")]
+    Conflict(String),
     /// The database failed.
     #[error("review database: {0}")]
     Db(#[from] rusqlite::Error),
@@ -52,6 +56,7 @@ pub enum ReviewError {
 
 /// The state of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = CaseState))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Flagged, nobody has looked yet.
@@ -179,6 +184,7 @@ impl Action {
 
 /// A case of the queue.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Case {
     /// `<profile>:fc:<fact-check id>` or `<profile>:cl:<cluster id>`.
     pub id: String,
@@ -216,6 +222,7 @@ pub struct Case {
 
 /// One change of state.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// When.
     pub at: String,
@@ -235,6 +242,7 @@ pub struct Event {
 
 /// A mention of a case.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseMention {
     /// Mention id.
     pub id: String,
@@ -594,7 +602,7 @@ impl ReviewStore {
         let tx = conn.transaction()?;
         let case = Self::case_in(&tx, id)?;
         let to = action.next(case.state).ok_or_else(|| {
-            ReviewError::Invalid(format!(
+            ReviewError::Conflict(format!(
                 "cannot {} a case that is {}",
                 action.name(),
                 case.state.as_str()
@@ -757,9 +765,10 @@ impl From<ReviewError> for StageError {
     fn from(e: ReviewError) -> Self {
         match e {
             ReviewError::Db(_) => StageError::transient(e),
-            ReviewError::NotFound(_) | ReviewError::Invalid(_) | ReviewError::Schema(_) => {
-                StageError::fatal(e)
-            }
+            ReviewError::NotFound(_)
+            | ReviewError::Invalid(_)
+            | ReviewError::Conflict(_)
+            | ReviewError::Schema(_) => StageError::fatal(e),
         }
     }
 }

@@ -192,20 +192,44 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
 }
 
 /// `POST /api/login` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Login {
+    /// The account name.
     username: String,
+    /// Its password.
     password: String,
 }
 
-/// `POST /api/login`: sets the session cookie; returns the account and the CSRF token.
+/// `POST /api/login` and `GET /api/me`: the account and, for a session, its CSRF token.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// The account.
+    pub account: Account,
+    /// The session's CSRF token, for `X-CSRF-Token` (null for an API token).
+    pub csrf: Option<String>,
+}
+
+/// `POST /api/logout`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// Log in: sets the session cookie (`simak_session`, HttpOnly, SameSite=Strict) and returns
+/// the account and the session's CSRF token.
+#[utoipa::path(post, path = "/api/login", security(()), request_body = Login, responses(
+    (status = 200, description = "Logged in", body = Me),
+    (status = 400), (status = 401), (status = 429), (status = 500),
+))]
 pub async fn login(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(l) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(l) = body.map_err(crate::params::body_error)?;
     let auth = st.auth.clone();
     let client = client_ip(addr.ip(), &headers, &st.trusted_proxies).to_string();
     let res = tokio::task::spawn_blocking(move || auth.login(&l.username, &l.password, &client))
@@ -240,12 +264,19 @@ pub async fn login(
     );
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(serde_json::json!({"account": s.account, "csrf": s.csrf})),
+        Json(Me {
+            account: s.account,
+            csrf: Some(s.csrf),
+        }),
     )
         .into_response())
 }
 
-/// `POST /api/logout`.
+/// End the session (with a session cookie, the X-CSRF-Token header is needed).
+#[utoipa::path(post, path = "/api/logout", responses(
+    (status = 200, description = "Logged out", body = LoggedOut),
+    (status = 401), (status = 403), (status = 500),
+))]
 pub async fn logout(
     State(st): State<AppState>,
     _caller: Caller,
@@ -263,14 +294,21 @@ pub async fn logout(
             header::SET_COOKIE,
             format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
         )],
-        Json(serde_json::json!({"ok": true})),
+        Json(LoggedOut { ok: true }),
     )
         .into_response())
 }
 
-/// `GET /api/me`: the caller's account and, for a session, its CSRF token.
-pub async fn me(c: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"account": c.account, "csrf": c.csrf}))
+/// The caller's account and, for a session, its CSRF token.
+#[utoipa::path(get, path = "/api/me", responses(
+    (status = 200, description = "The account", body = Me),
+    (status = 401), (status = 500),
+))]
+pub async fn me(c: Caller) -> Json<Me> {
+    Json(Me {
+        account: c.account,
+        csrf: c.csrf,
+    })
 }
 
 /// `GET /login`.

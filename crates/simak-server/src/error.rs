@@ -1,7 +1,8 @@
 //! The API's errors: one table of stable codes, each with its HTTP status and meaning. Every
 //! error answer is `{"error": {"code": "<code>", "message": "<what was wrong>"}}`; clients
-//! branch on the code, people read the message. The README's table and the OpenAPI
-//! `Error.code` enum are checked against [`ErrorCode::ALL`] by tests.
+//! branch on the code, people read the message. [`TABLE`] is the one table of codes (code,
+//! HTTP status, meaning): the OpenAPI document's error responses are generated from it and a
+//! test checks that the README holds it as generated.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,8 @@ use axum::Json;
 pub enum ErrorCode {
     /// A parameter or body is malformed or out of range.
     BadRequest,
+    /// A query parameter or body field the endpoint does not take.
+    UnknownParameter,
     /// The search query cannot be parsed or answered.
     BadQuery,
     /// No session or API token.
@@ -26,55 +29,157 @@ pub enum ErrorCode {
     RateLimited,
     /// No such resource (or one outside the caller's OPD).
     NotFound,
+    /// The action does not apply to the resource in its current state.
+    Conflict,
     /// The log (embedded or Kafka) cannot take a fact-check now.
     LogUnavailable,
     /// A server-side failure; its cause is in the server log, not in the answer.
     Internal,
 }
 
+/// One row of the error table: the code, the code as sent, its HTTP status and its meaning.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorRow {
+    /// The code.
+    pub code: ErrorCode,
+    /// The code as sent in `error.code`.
+    pub name: &'static str,
+    /// The HTTP status that goes with it.
+    pub status: u16,
+    /// What it means, for the README and the OpenAPI document.
+    pub meaning: &'static str,
+}
+
+/// The error table: the single source of the codes, their statuses and meanings. The README's
+/// table and the OpenAPI document's error responses are generated from (or checked against) it.
+pub const TABLE: [ErrorRow; 12] = [
+    ErrorRow {
+        code: ErrorCode::BadRequest,
+        name: "bad_request",
+        status: 400,
+        meaning:
+            "a parameter or body is malformed or out of range (`limit=0`, `limit` above the \
+                  maximum, `sentiment=AAA`, a bad date, `offset` past 10,000 less the largest page)",
+    },
+    ErrorRow {
+        code: ErrorCode::UnknownParameter,
+        name: "unknown_parameter",
+        status: 400,
+        meaning: "a query parameter or JSON body field the endpoint does not take (the message \
+                  lists the ones it does)",
+    },
+    ErrorRow {
+        code: ErrorCode::BadQuery,
+        name: "bad_query",
+        status: 400,
+        meaning: "the search query cannot be parsed or answered (syntax, length, nesting, a field \
+                  that cannot be searched that way)",
+    },
+    ErrorRow {
+        code: ErrorCode::Unauthorized,
+        name: "unauthorized",
+        status: 401,
+        meaning: "no session and no API token",
+    },
+    ErrorRow {
+        code: ErrorCode::Forbidden,
+        name: "forbidden",
+        status: 403,
+        meaning: "the account may not do this (a viewer acting, an officer naming another OPD's \
+                  watch profile)",
+    },
+    ErrorRow {
+        code: ErrorCode::Csrf,
+        name: "csrf",
+        status: 403,
+        meaning: "a state-changing request without this session's `X-CSRF-Token`",
+    },
+    ErrorRow {
+        code: ErrorCode::BadCredentials,
+        name: "bad_credentials",
+        status: 401,
+        meaning: "wrong account name or password (never says which)",
+    },
+    ErrorRow {
+        code: ErrorCode::RateLimited,
+        name: "rate_limited",
+        status: 429,
+        meaning: "too many failed logins; `Retry-After` says when to try again",
+    },
+    ErrorRow {
+        code: ErrorCode::NotFound,
+        name: "not_found",
+        status: 404,
+        meaning: "no such resource, or one outside the caller's OPD (the two are not told apart)",
+    },
+    ErrorRow {
+        code: ErrorCode::Conflict,
+        name: "conflict",
+        status: 409,
+        meaning: "the action does not apply to the case in its current state (`confirm` on a \
+                  case someone already confirmed); reload it and decide again",
+    },
+    ErrorRow {
+        code: ErrorCode::LogUnavailable,
+        name: "log_unavailable",
+        status: 503,
+        meaning: "the log cannot take a fact-check now (or this server has none); a clarified \
+                  case stays clarified, retry to publish",
+    },
+    ErrorRow {
+        code: ErrorCode::Internal,
+        name: "internal",
+        status: 500,
+        meaning: "a server-side failure; the cause is in the server log, not in the answer",
+    },
+];
+
 impl ErrorCode {
-    /// Every code, in the order of the README's table.
-    pub const ALL: [ErrorCode; 10] = [
-        ErrorCode::BadRequest,
-        ErrorCode::BadQuery,
-        ErrorCode::Unauthorized,
-        ErrorCode::Forbidden,
-        ErrorCode::Csrf,
-        ErrorCode::BadCredentials,
-        ErrorCode::RateLimited,
-        ErrorCode::NotFound,
-        ErrorCode::LogUnavailable,
-        ErrorCode::Internal,
-    ];
+    /// Every code, in the order of the table.
+    pub const ALL: [ErrorCode; TABLE.len()] = {
+        let mut all = [ErrorCode::Internal; TABLE.len()];
+        let mut i = 0;
+        while i < TABLE.len() {
+            all[i] = TABLE[i].code;
+            i += 1;
+        }
+        all
+    };
+
+    /// This code's row of [`TABLE`].
+    pub fn row(self) -> &'static ErrorRow {
+        TABLE
+            .iter()
+            .find(|r| r.code == self)
+            .expect("every code has a row")
+    }
 
     /// The code as sent.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::BadQuery => "bad_query",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::Csrf => "csrf",
-            ErrorCode::BadCredentials => "bad_credentials",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::LogUnavailable => "log_unavailable",
-            ErrorCode::Internal => "internal",
-        }
+        self.row().name
     }
 
     /// The HTTP status that goes with it.
     pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::BadRequest | ErrorCode::BadQuery => StatusCode::BAD_REQUEST,
-            ErrorCode::Unauthorized | ErrorCode::BadCredentials => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden | ErrorCode::Csrf => StatusCode::FORBIDDEN,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.row().status).expect("a valid status")
     }
+
+    /// What it means.
+    pub fn meaning(self) -> &'static str {
+        self.row().meaning
+    }
+}
+
+/// The README's error table, as generated from [`TABLE`].
+pub fn markdown_table() -> String {
+    let mut t = String::from("| code | status | meaning |\n|---|---|---|\n");
+    for r in TABLE {
+        t.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            r.name, r.status, r.meaning
+        ));
+    }
+    t
 }
 
 /// An API error: a stable code and a message saying what was wrong.
@@ -152,26 +257,27 @@ mod tests {
     }
 
     #[test]
-    fn the_openapi_enum_is_the_table() {
-        let spec: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
-        let listed: Vec<&str> = spec["components"]["schemas"]["Error"]["properties"]["error"]
-            ["properties"]["code"]["enum"]
-            .as_array()
-            .expect("Error.code enum")
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        let table: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(listed, table);
+    fn every_code_has_one_row() {
+        for c in ErrorCode::ALL {
+            assert_eq!(TABLE.iter().filter(|r| r.code == c).count(), 1, "{c:?}");
+            assert!(c.status().is_client_error() || c.status().is_server_error());
+        }
     }
 
     #[test]
     fn the_readme_table_is_the_table() {
+        // The README holds the table exactly as generated (the meanings flow onto one line).
         let readme = include_str!("../../../README.md");
-        for c in ErrorCode::ALL {
-            let row = format!("| `{}` | {} |", c.as_str(), c.status().as_u16());
-            assert!(readme.contains(&row), "README lacks the row {row:?}");
-        }
+        let table = markdown_table();
+        let flat: String = table
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            readme.contains(&flat),
+            "README.md must hold the error table as generated:\n{flat}"
+        );
     }
 
     #[test]

@@ -5,20 +5,41 @@
 //! a leading `'`: exported posts are hostile text and officers open exports in spreadsheets.
 
 use crate::auth::Caller;
-use crate::{to_request, ApiError, AppState, SearchParams};
+use crate::params::ApiQuery;
+use crate::{spec, to_request, ApiError, AppState, SearchParams};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use simak_core::Mention;
 
-/// The query string: the search's, plus `format`.
+/// The query string: the search's (checked as for a search; the page parameters are then
+/// ignored: an export holds every match), plus `format`.
 #[derive(Debug, Deserialize)]
 pub struct ExportParams {
     format: Option<String>,
     #[serde(flatten)]
     search: SearchParams,
+}
+
+impl utoipa::IntoParams for ExportParams {
+    fn into_params(
+        in_: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        let format = utoipa::openapi::path::ParameterBuilder::new()
+            .name("format")
+            .parameter_in(utoipa::openapi::path::ParameterIn::Query)
+            .required(utoipa::openapi::Required::False)
+            .description(Some(
+                "csv (a header row, then one row per mention) or jsonl (one mention per line)",
+            ))
+            .schema(Some(spec::format_schema()))
+            .build();
+        let mut params = vec![format];
+        params.extend(<SearchParams as utoipa::IntoParams>::into_params(in_));
+        params
+    }
 }
 
 /// The CSV columns.
@@ -88,13 +109,20 @@ fn csv_line(fields: &[String]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// `GET /api/export`.
+/// Every mention matching a search (not one page), newest first, streamed, within the caller's
+/// profiles. CSV cells a spreadsheet would read as a formula get a leading `'`.
+#[utoipa::path(get, path = "/api/export", params(ExportParams), responses(
+    (status = 200, description = "The export", content(
+        (String = "text/csv"),
+        (String = "application/x-ndjson"),
+    )),
+    (status = 400), (status = 401), (status = 403), (status = 500),
+))]
 pub async fn export(
     State(st): State<AppState>,
     caller: Caller,
-    params: Result<Query<ExportParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
-    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let csv = match p.format.as_deref().unwrap_or("csv") {
         "csv" => true,
         "jsonl" => false,

@@ -24,8 +24,22 @@ async fn load(st: &AppState) -> Vec<SourceHealth> {
         .unwrap_or_default()
 }
 
-/// `GET /api/sources`: every source's health, its outages (the current one running until
-/// now) and its recorded gaps.
+/// `GET /api/sources`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SourceList {
+    /// When this was read.
+    pub generated_at: chrono::DateTime<Utc>,
+    /// Every source's health (`outages` running until now; without the per-minute counts and
+    /// `failing_since` the health files keep).
+    pub sources: Vec<SourceHealth>,
+}
+
+/// Collection health per source: state, last success and error, items/min, lag, rate limits,
+/// outages (the current one running until now) and recorded gaps.
+#[utoipa::path(get, path = "/api/sources", responses(
+    (status = 200, description = "Sources", body = SourceList),
+    (status = 401), (status = 500),
+))]
 pub async fn sources(State(st): State<AppState>, _caller: crate::auth::Caller) -> Response {
     let now = Utc::now();
     let list: Vec<serde_json::Value> = load(&st)

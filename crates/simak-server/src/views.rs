@@ -3,21 +3,52 @@
 //! the fact-check entries (listing, and adding the agency's own clarification).
 
 use crate::auth::Caller;
-use crate::{ApiError, AppState, ErrorCode};
-use axum::extract::{Path, Query, State};
+use crate::params::{body_error, ApiQuery};
+use crate::{spec, ApiError, AppState, ErrorCode};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use simak_analyze::factcheck::FactCheck;
-use simak_index::{Interval, SearchRequest, Sort};
+use simak_core::Mention;
+use simak_index::{Bucket, Interval, SearchRequest, Sort};
+use utoipa::{IntoParams, ToSchema};
 
 /// Posts of a cluster shown on a mention's page (its timeline counts all of them).
 const CLUSTER_POSTS: usize = 50;
 
-/// `GET /api/mentions/{id}`: the mention, its review cases (one per profile it was flagged
-/// for) and its near-duplicate cluster: how many copies, per hour, and the newest ones. Only
-/// within the caller's profiles; a mention of another OPD answers 404, like an unknown id.
+/// `GET /api/mentions/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MentionDetail {
+    /// The mention.
+    pub mention: Mention,
+    /// Its review cases the caller may see (one per profile it was flagged for).
+    pub cases: Vec<simak_review::Case>,
+    /// Its near-duplicate cluster, when the analyzer gave it one.
+    pub cluster: Option<ClusterView>,
+}
+
+/// A near-duplicate cluster as the mention page shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterView {
+    /// The cluster id (16 hex digits).
+    pub id: String,
+    /// Copies the caller may see.
+    pub total: usize,
+    /// Copies per hour, only the hours with copies, oldest first.
+    pub timeline: Vec<Bucket>,
+    /// The newest copies (at most 50).
+    pub posts: Vec<Mention>,
+}
+
+/// One mention with its review cases and near-duplicate cluster (copies per hour, newest
+/// posts). Only within the caller's profiles; a mention of another OPD answers 404, like an
+/// unknown id.
+#[utoipa::path(get, path = "/api/mentions/{id}", params(("id" = String, Path, description = "The mention id")), responses(
+    (status = 200, description = "The mention", body = MentionDetail),
+    (status = 400), (status = 401), (status = 404), (status = 500),
+))]
 pub async fn mention(
     State(st): State<AppState>,
     caller: Caller,
@@ -75,15 +106,103 @@ pub async fn mention(
                 .filter(|b| b.total > 0)
                 .collect();
             let posts: Vec<_> = r.hits.into_iter().map(|h| h.mention).collect();
-            serde_json::json!({"id": c, "total": r.total, "timeline": timeline, "posts": posts})
+            Some(ClusterView {
+                id: c,
+                total: r.total,
+                timeline,
+                posts,
+            })
         }
-        None => serde_json::Value::Null,
+        None => None,
     };
-    Ok(Json(serde_json::json!({"mention": m, "cases": cases, "cluster": cluster})).into_response())
+    Ok(Json(MentionDetail {
+        mention: m,
+        cases,
+        cluster,
+    })
+    .into_response())
 }
 
-/// `GET /api/summary/{profile}/{date}`: a day's summary as JSON (the page at
-/// `/summary/{profile}/{date}` shows the same with charts).
+/// `GET /api/summary/{profile}/{date}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryView {
+    /// The watch profile.
+    pub profile: String,
+    /// Its name.
+    pub profile_name: String,
+    /// The day (WIB).
+    pub date: chrono::NaiveDate,
+    /// Mentions that day.
+    pub total: u64,
+    /// The 7 days before, then the day, oldest first.
+    pub days: Vec<DayCounts>,
+    /// Per source.
+    pub by_source: Vec<SourceCounts>,
+    /// Most frequent terms that day: `[term, count]`.
+    #[schema(schema_with = spec::term_counts_schema)]
+    pub top_terms: Vec<(String, u64)>,
+    /// Most frequent hashtags that day: `[hashtag, count]`.
+    #[schema(schema_with = spec::term_counts_schema)]
+    pub top_hashtags: Vec<(String, u64)>,
+    /// Posts with the most reach that day.
+    pub top_posts: Vec<Mention>,
+    /// Hoax cases new that day or still open.
+    pub cases: Vec<CaseRow>,
+}
+
+/// Mentions of one day by sentiment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayCounts {
+    /// The day (WIB).
+    pub date: chrono::NaiveDate,
+    /// Mentions.
+    pub total: u64,
+    /// Negative ones.
+    pub negative: u64,
+    /// Neutral ones.
+    pub neutral: u64,
+    /// Positive ones.
+    pub positive: u64,
+}
+
+/// Mentions of one source.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceCounts {
+    /// The source.
+    pub source: String,
+    /// That day.
+    pub total: u64,
+    /// The day before.
+    pub day_before: u64,
+    /// The mean of the 7 days before.
+    pub mean_7_days: f64,
+}
+
+/// A hoax case in a summary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseRow {
+    /// The case id.
+    pub id: String,
+    /// Its state.
+    pub state: simak_review::State,
+    /// Its label.
+    pub label: String,
+    /// Its mentions.
+    pub mentions: u64,
+    /// The first mention's text.
+    pub text: String,
+}
+
+/// A day's summary for a profile (WIB day): totals per day and source, sentiment, top terms,
+/// hashtags and posts, hoax cases. The page at `/summary/{profile}/{date}` shows the same with
+/// charts.
+#[utoipa::path(get, path = "/api/summary/{profile}/{date}", params(
+    ("profile" = String, Path, description = "The watch profile"),
+    ("date" = chrono::NaiveDate, Path, description = "The day, YYYY-MM-DD (WIB)"),
+), responses(
+    (status = 200, description = "The summary", body = SummaryView),
+    (status = 400), (status = 401), (status = 403), (status = 404), (status = 500),
+))]
 pub async fn summary(
     State(st): State<AppState>,
     caller: Caller,
@@ -101,74 +220,119 @@ pub async fn summary(
     .await
     .map_err(|e| ApiError::internal("the summary", e))?
     .map_err(|e| ApiError::internal("the summary", e))?;
-    let days: Vec<_> = s
+    let days = s
         .days
-        .iter()
-        .map(|(d, total, neg, neu, pos)| {
-            serde_json::json!({"date": d, "total": total, "negative": neg, "neutral": neu, "positive": pos})
+        .into_iter()
+        .map(|(date, total, negative, neutral, positive)| DayCounts {
+            date,
+            total,
+            negative,
+            neutral,
+            positive,
         })
         .collect();
-    let by_source: Vec<_> = s
+    let by_source = s
         .by_source
-        .iter()
-        .map(|(src, day, before, mean7)| {
-            serde_json::json!({"source": src, "total": day, "day_before": before, "mean_7_days": mean7})
+        .into_iter()
+        .map(|(source, total, day_before, mean_7_days)| SourceCounts {
+            source,
+            total,
+            day_before,
+            mean_7_days,
         })
         .collect();
-    let cases: Vec<_> = s
+    let cases = s
         .cases
-        .iter()
-        .map(|(id, state, label, n, text)| {
-            serde_json::json!({"id": id, "state": state, "label": label, "mentions": n, "text": text})
+        .into_iter()
+        .map(|(id, state, label, mentions, text)| CaseRow {
+            id,
+            state,
+            label,
+            mentions,
+            text,
         })
         .collect();
-    Ok(Json(serde_json::json!({
-        "profile": s.profile,
-        "profile_name": s.profile_name,
-        "date": s.date,
-        "total": s.total,
-        "days": days,
-        "by_source": by_source,
-        "top_terms": s.top_terms,
-        "top_hashtags": s.top_hashtags,
-        "top_posts": s.top_posts,
-        "cases": cases,
-    }))
+    Ok(Json(SummaryView {
+        profile: s.profile,
+        profile_name: s.profile_name,
+        date: s.date,
+        total: s.total,
+        days,
+        by_source,
+        top_terms: s.top_terms,
+        top_hashtags: s.top_hashtags,
+        top_posts: s.top_posts,
+        cases,
+    })
     .into_response())
 }
 
-/// `GET /api/profiles`: the watch profiles the caller may see, each with the alert recipients
-/// that actually get its e-mails (its own, else the configured defaults).
-pub async fn profiles(State(st): State<AppState>, caller: Caller) -> Json<serde_json::Value> {
-    let list: Vec<_> = st
+/// `GET /api/profiles`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileList {
+    /// The watch profiles the caller may see.
+    pub profiles: Vec<ProfileView>,
+}
+
+/// A watch profile with the recipients its alerts go to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// The profile as configured.
+    #[serde(flatten)]
+    pub profile: simak_analyze::profiles::WatchProfile,
+    /// Who actually gets its e-mails: its own recipients, else the configured defaults.
+    pub recipients: Vec<String>,
+}
+
+/// The watch profiles the caller may see, each with the alert recipients that actually get its
+/// e-mails (its own, else the configured defaults).
+#[utoipa::path(get, path = "/api/profiles", responses(
+    (status = 200, description = "Profiles", body = ProfileList),
+    (status = 401), (status = 500),
+))]
+pub async fn profiles(State(st): State<AppState>, caller: Caller) -> Json<ProfileList> {
+    let profiles = st
         .profiles
         .iter()
         .filter(|p| caller.account.can_see(&p.id))
-        .map(|p| {
-            let mut v = serde_json::to_value(p).expect("profile serializes");
-            v["recipients"] =
-                serde_json::json!(simak_alert::recipients(&p.alert_recipients, &st.alerts_cfg));
-            v
+        .map(|p| ProfileView {
+            recipients: simak_alert::recipients(&p.alert_recipients, &st.alerts_cfg),
+            profile: p.clone(),
         })
         .collect();
-    Json(serde_json::json!({ "profiles": list }))
+    Json(ProfileList { profiles })
 }
 
 /// The query string of `GET /api/factchecks`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FactCheckParams {
+    /// Keeps entries whose claim, explanation, id or source contains this (any case).
     q: Option<String>,
+    /// Page size (the maximum is the server's `server.max_limit`).
+    #[param(value_type = Option<u64>, minimum = 1, default = 100)]
     limit: Option<String>,
 }
 
-/// `GET /api/factchecks?q=&limit=`: fact-check entries the analyzer matches against, newest
-/// first; `q` keeps those whose claim, explanation, id or source contains it (any case).
+/// `GET /api/factchecks`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FactCheckList {
+    /// Entries matching `q`.
+    pub total: usize,
+    /// The first `limit` of them, newest first.
+    pub factchecks: Vec<FactCheck>,
+}
+
+/// Fact-check entries the analyzer matches against, newest first.
+#[utoipa::path(get, path = "/api/factchecks", params(FactCheckParams), responses(
+    (status = 200, description = "The entries", body = FactCheckList),
+    (status = 400), (status = 401), (status = 500),
+))]
 pub async fn factchecks(
     State(st): State<AppState>,
     _caller: Caller,
-    params: Result<Query<FactCheckParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<FactCheckParams>,
 ) -> Result<Response, ApiError> {
-    let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = crate::page_limit(p.limit.as_deref(), 100, st.max_limit)?;
     let store = st.factcheck_store.clone();
     let q = p.q.unwrap_or_default();
@@ -176,31 +340,57 @@ pub async fn factchecks(
         .await
         .map_err(|e| ApiError::internal("reading the fact-checks", e))?
         .map_err(|e| ApiError::internal("reading the fact-checks", e))?;
-    Ok(Json(serde_json::json!({"total": total, "factchecks": hits})).into_response())
+    Ok(Json(FactCheckList {
+        total,
+        factchecks: hits,
+    })
+    .into_response())
 }
 
 /// `POST /api/factchecks` body: the agency's own clarification of a claim.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewFactCheck {
+    /// The watch profile (OPD) whose clarification it is.
     profile: String,
+    /// The circulating claim, at least 10 characters.
+    #[schema(min_length = 10, pattern = "\\S[\\s\\S]{8,}\\S")]
     claim: String,
+    /// The verdict (empty: `hoaks`).
     #[serde(default)]
+    #[schema(default = "hoaks")]
     verdict: String,
+    /// What is true instead.
     #[serde(default)]
     explanation: String,
+    /// The clarification's public address, http(s).
     #[serde(default)]
+    #[schema(
+        pattern = "^https?://([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$"
+    )]
     url: Option<String>,
+}
+
+/// `POST /api/factchecks`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FactCheckCreated {
+    /// The fact-check as published.
+    pub factcheck: FactCheck,
 }
 
 /// `POST /api/factchecks`: adds the agency's clarification of a circulating claim, as the
 /// profile's own fact-check. Officers of that profile and admins; audited. It is published to
 /// the fact-check topic, so the analyzer matches the next copies of the claim against it.
+#[utoipa::path(post, path = "/api/factchecks", request_body = NewFactCheck, responses(
+    (status = 201, description = "The fact-check as published", body = FactCheckCreated),
+    (status = 400), (status = 401), (status = 403), (status = 404), (status = 500), (status = 503),
+))]
 pub async fn add_factcheck(
     State(st): State<AppState>,
     caller: Caller,
     body: Result<Json<NewFactCheck>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(b) = body.map_err(body_error)?;
     caller.must_see(&b.profile)?;
     if !caller.account.can_act(&b.profile) {
         return Err(ApiError::new(
@@ -268,7 +458,7 @@ pub async fn add_factcheck(
     .await;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "factcheck": fc })),
+        Json(FactCheckCreated { factcheck: fc }),
     )
         .into_response())
 }

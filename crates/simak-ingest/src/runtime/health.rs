@@ -23,6 +23,7 @@ pub const RATE_WINDOW_MIN: i64 = 15;
 
 /// A time range, with why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Gap {
     /// Start of the range.
     pub from: DateTime<Utc>,
@@ -48,6 +49,7 @@ impl Gap {
 
 /// The state of a source.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SourceState))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Not fetched yet.
@@ -78,6 +80,7 @@ impl State {
 
 /// The health of one source.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SourceHealth {
     /// The source's name (`reddit:indonesia`).
@@ -118,8 +121,10 @@ pub struct SourceHealth {
     /// Periods of failed fetches, oldest first (the current one, if any, has `to` = now).
     pub outages: Vec<Gap>,
     /// When the current outage began.
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub failing_since: Option<DateTime<Utc>>,
     /// Per-minute counts (unix minute, items) for the rate.
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     pub minutes: Vec<(i64, u64)>,
     /// When this was written.
     pub updated_at: Option<DateTime<Utc>>,
