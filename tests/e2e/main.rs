@@ -8,6 +8,7 @@ mod classify;
 mod cli;
 mod crash;
 mod demo;
+mod faults;
 mod harness;
 mod pipeline;
 mod review;
