@@ -229,24 +229,31 @@ async fn deliver_round(
             };
         }
         let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
-        let sends = batch.iter().map(|(item, msg, to_file)| async move {
-            match (delivery, to_file) {
-                (Delivery::Smtp(t), false) => {
-                    use lettre::AsyncTransport;
-                    let limit = exchange_timeout(&cfg.alerts);
-                    match tokio::time::timeout(limit, t.send(msg.clone())).await {
-                        Ok(r) => r.map(|_| None).map_err(|e| e.to_string()),
-                        Err(_) => Err(format!(
-                            "{TIMED_OUT} after {} s (alerts.smtp_timeout_secs)",
-                            limit.as_secs()
-                        )),
+        let mut sends: futures::stream::FuturesUnordered<_> = batch
+            .iter()
+            .map(|(item, msg, to_file)| async move {
+                let result = match (delivery, to_file) {
+                    (Delivery::Smtp(t), false) => {
+                        use lettre::AsyncTransport;
+                        let limit = exchange_timeout(&cfg.alerts);
+                        match tokio::time::timeout(limit, t.send(msg.clone())).await {
+                            Ok(r) => r.map(|_| None).map_err(|e| e.to_string()),
+                            Err(_) => Err(format!(
+                                "{TIMED_OUT} after {} s (alerts.smtp_timeout_secs)",
+                                limit.as_secs()
+                            )),
+                        }
                     }
-                }
-                _ => write_eml(&cfg.outbox_path(), item, &msg.formatted()).map(Some),
-            }
-        });
-        let results = futures::future::join_all(sends).await;
-        for ((item, _, _), result) in batch.iter().zip(results) {
+                    _ => write_eml(&cfg.outbox_path(), item, &msg.formatted()).map(Some),
+                };
+                (item, result)
+            })
+            .collect();
+        // Each e-mail is marked as soon as its own delivery ends, not after the slowest of the
+        // batch: a crash between the server's acceptance and the mark sends it again, and that
+        // window was as long as the slowest of up to 8 deliveries.
+        use futures::StreamExt;
+        while let Some((item, result)) = sends.next().await {
             match result {
                 Ok(file) => {
                     delivered += 1;
