@@ -19,7 +19,7 @@ fn hoax_post(id: &str, extra: &str) -> String {
 }
 
 /// Three hoax-style posts about the Pemkab, each its own alert (its own cluster), ids `<p>:1..3`.
-fn three_narratives(p: &str) -> String {
+pub(crate) fn three_narratives(p: &str) -> String {
     [
         "AWAS!!! Info dari grup sebelah: Bupati Sukamaju menutup semua SPBU minggu depan. SEBARKAN ke keluarga!",
         "DARURAT!!! Info dari grup sebelah, sumber terpercaya di Pemkab Sukamaju: air sungai Cibeber beracun, jangan mandi. Teruskan ke 10 grup biar semua tahu",

@@ -443,6 +443,14 @@ impl Smtp {
         }
     }
 
+    /// A server started by the caller (another handler) that keeps what it accepts in `maildir`.
+    pub fn from_proc(maildir: &Path, proc: Proc) -> Smtp {
+        Smtp {
+            maildir: maildir.to_path_buf(),
+            _proc: proc,
+        }
+    }
+
     /// The messages received, decoded by Python's email package: subject, to, message_id,
     /// alert (X-Simak-Alert), text and html parts.
     pub fn messages(&self) -> Vec<serde_json::Value> {

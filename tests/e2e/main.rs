@@ -9,6 +9,7 @@ mod cli;
 mod contract;
 mod crash;
 mod demo;
+mod faults;
 mod harness;
 mod pipeline;
 mod review;

@@ -21,6 +21,12 @@ enum Delivery {
     Files,
 }
 
+/// Longest one delivery may take. lettre's own timeout bounds the TCP connect only: a server
+/// that accepted and then said nothing held the sender, and every alert behind it, forever.
+fn exchange_timeout(a: &AlertsConfig) -> Duration {
+    Duration::from_secs(a.smtp_timeout_secs.max(1))
+}
+
 fn delivery(cfg: &Config) -> Result<Delivery, AlertError> {
     let a = &cfg.alerts;
     if a.smtp_url.trim().is_empty() {
@@ -28,7 +34,7 @@ fn delivery(cfg: &Config) -> Result<Delivery, AlertError> {
     }
     let mut b = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(a.smtp_url.trim())
         .map_err(|e| AlertError::Config(format!("alerts.smtp_url: {e}")))?
-        .timeout(Some(Duration::from_secs(20)));
+        .timeout(Some(exchange_timeout(a)));
     if !a.smtp_user.is_empty() {
         let pass = simak_core::config::secret("SMTP_PASSWORD").ok_or_else(|| {
             AlertError::Config(
@@ -110,7 +116,7 @@ pub async fn deliver_pending(cfg: &Config, store: &Arc<AlertStore>) -> Result<us
     let d = delivery(cfg)?;
     Ok(deliver_round(cfg, store, &d, &CancellationToken::new())
         .await
-        .1)
+        .delivered)
 }
 
 /// Delivers the outbox until `shutdown`: by SMTP when configured, else as `.eml` files. A
@@ -121,7 +127,7 @@ pub async fn run_sender(
     store: Arc<AlertStore>,
     shutdown: CancellationToken,
 ) -> Result<(), AlertError> {
-    let delivery = delivery(cfg)?;
+    let mut delivery = delivery(cfg)?;
     match &delivery {
         Delivery::Smtp(_) => {
             tracing::info!(smtp = %redact(&cfg.alerts.smtp_url), "alert sender started")
@@ -131,10 +137,17 @@ pub async fn run_sender(
         }
     }
     loop {
-        let idle = deliver_round(cfg, &store, &delivery, &shutdown).await.0 == 0;
+        let round = deliver_round(cfg, &store, &delivery, &shutdown).await;
         if shutdown.is_cancelled() {
             return Ok(());
         }
+        if round.timed_out {
+            // A delivery given up midway leaves its connection mid-dialogue, and lettre's pool
+            // would hand it out again (its liveness check waits for an answer with no time
+            // limit): start over with a new transport and an empty pool.
+            delivery = self::delivery(cfg)?;
+        }
+        let idle = round.due == 0;
         if idle {
             // Woken as soon as the rules queue something; otherwise look again for retries due.
             tokio::select! {
@@ -146,13 +159,23 @@ pub async fn run_sender(
     }
 }
 
-/// One round of delivery: the rows due now. Returns how many were due and how many delivered.
+/// What one round of delivery did.
+struct Round {
+    /// Rows due.
+    due: usize,
+    /// Rows delivered.
+    delivered: usize,
+    /// Some delivery took longer than `alerts.smtp_timeout_secs` and was given up.
+    timed_out: bool,
+}
+
+/// One round of delivery: the rows due now.
 async fn deliver_round(
     cfg: &Config,
     store: &Arc<AlertStore>,
     delivery: &Delivery,
     shutdown: &CancellationToken,
-) -> (usize, usize) {
+) -> Round {
     let due = {
         let s = store.clone();
         tokio::task::spawn_blocking(move || s.due(100))
@@ -168,6 +191,7 @@ async fn deliver_round(
     };
     let count = due.len();
     let mut delivered = 0;
+    let mut timed_out = false;
     // Prepare: rate limits (counting this round too), then addressing.
     let mut ready = Vec::new();
     let mut this_round: HashMap<String, u32> = HashMap::new();
@@ -198,23 +222,38 @@ async fn deliver_round(
     // Deliver up to 8 at a time: an SMTP exchange spends most of its time waiting.
     while !ready.is_empty() {
         if shutdown.is_cancelled() {
-            return (count, delivered);
+            return Round {
+                due: count,
+                delivered,
+                timed_out,
+            };
         }
         let batch: Vec<_> = ready.drain(..ready.len().min(8)).collect();
-        let sends = batch.iter().map(|(item, msg, to_file)| async move {
-            match (delivery, to_file) {
-                (Delivery::Smtp(t), false) => {
-                    use lettre::AsyncTransport;
-                    t.send(msg.clone())
-                        .await
-                        .map(|_| None)
-                        .map_err(|e| e.to_string())
-                }
-                _ => write_eml(&cfg.outbox_path(), item, &msg.formatted()).map(Some),
-            }
-        });
-        let results = futures::future::join_all(sends).await;
-        for ((item, _, _), result) in batch.iter().zip(results) {
+        let mut sends: futures::stream::FuturesUnordered<_> = batch
+            .iter()
+            .map(|(item, msg, to_file)| async move {
+                let result = match (delivery, to_file) {
+                    (Delivery::Smtp(t), false) => {
+                        use lettre::AsyncTransport;
+                        let limit = exchange_timeout(&cfg.alerts);
+                        match tokio::time::timeout(limit, t.send(msg.clone())).await {
+                            Ok(r) => r.map(|_| None).map_err(|e| e.to_string()),
+                            Err(_) => Err(format!(
+                                "{TIMED_OUT} after {} s (alerts.smtp_timeout_secs)",
+                                limit.as_secs()
+                            )),
+                        }
+                    }
+                    _ => write_eml(&cfg.outbox_path(), item, &msg.formatted()).map(Some),
+                };
+                (item, result)
+            })
+            .collect();
+        // Each e-mail is marked as soon as its own delivery ends, not after the slowest of the
+        // batch: a crash between the server's acceptance and the mark sends it again, and that
+        // window was as long as the slowest of up to 8 deliveries.
+        use futures::StreamExt;
+        while let Some((item, result)) = sends.next().await {
             match result {
                 Ok(file) => {
                     delivered += 1;
@@ -225,6 +264,7 @@ async fn deliver_round(
                     }
                 }
                 Err(e) => {
+                    timed_out |= e.starts_with(TIMED_OUT);
                     let wait = 1000i64 << item.attempts.clamp(0, 6);
                     tracing::warn!(id = item.id, attempts = item.attempts + 1, retry_in_ms = wait.min(60_000), error = %e, "alert delivery failed; it stays in the outbox");
                     let _ = store.postpone(
@@ -236,8 +276,14 @@ async fn deliver_round(
             }
         }
     }
-    (count, delivered)
+    Round {
+        due: count,
+        delivered,
+        timed_out,
+    }
 }
+
+const TIMED_OUT: &str = "the SMTP server did not finish the delivery";
 
 fn write_eml(dir: &Path, item: &OutboxItem, bytes: &[u8]) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -261,6 +307,47 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that accepts and never says a word held the sender forever (lettre's timeout
+    /// covers the connect only): the attempt now fails after `alerts.smtp_timeout_secs` and the
+    /// e-mail stays pending for the next.
+    #[tokio::test]
+    async fn a_server_that_never_answers_fails_the_attempt_and_keeps_the_email() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                held.push(s);
+            }
+        });
+        let d = tempfile::tempdir().unwrap();
+        let mut cfg = Config {
+            data_dir: d.path().to_path_buf(),
+            ..Default::default()
+        };
+        cfg.alerts.smtp_url = format!("smtp://{addr}");
+        cfg.alerts.smtp_timeout_secs = 1;
+        let store = Arc::new(AlertStore::open(&d.path().join("alerts.sqlite")).unwrap());
+        let email = crate::compose::Email {
+            subject: "Ringkasan".into(),
+            text: "t".into(),
+            html: "<p>t</p>".into(),
+        };
+        store
+            .queue_summary("summary:p:2026-11-21", &["a@b.c".into()], &email, &[])
+            .unwrap();
+        let sent = tokio::time::timeout(Duration::from_secs(10), deliver_pending(&cfg, &store))
+            .await
+            .expect("the delivery never gave up")
+            .unwrap();
+        assert_eq!(sent, 0);
+        let rows = store.outbox(10).unwrap();
+        assert_eq!((rows[0].state.as_str(), rows[0].attempts), ("pending", 1));
+        let error = rows[0].error.as_deref().unwrap_or_default();
+        assert!(error.starts_with(TIMED_OUT), "{error}");
+        silent.abort();
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -64,6 +64,9 @@ pub struct AlertsConfig {
     pub smtp_url: String,
     /// SMTP user name, if the server needs a login.
     pub smtp_user: String,
+    /// Longest one SMTP delivery (connect, dialogue, message) may take, in seconds; a server
+    /// that accepts and stops answering fails the attempt after this, and it is retried.
+    pub smtp_timeout_secs: u64,
     /// The From address.
     pub from: String,
     /// The address officers open Simak at: links in e-mails and the demo's banner point there.
@@ -95,6 +98,7 @@ impl Default for AlertsConfig {
         AlertsConfig {
             smtp_url: String::new(),
             smtp_user: String::new(),
+            smtp_timeout_secs: 30,
             from: "Simak <simak@localhost>".into(),
             base_url: "http://127.0.0.1:8080".into(),
             default_recipients: Vec::new(),
