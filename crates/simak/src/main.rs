@@ -661,6 +661,7 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
     tracing::info!(log = %bus.describe(), data_dir = %cfg.data_dir.display(), "simak run: all stages in one process");
     simak_index::indexer::open_or_create(&cfg.index_path())?;
     let token = shutdown_on_signal();
+    tokio::spawn(bus.clone().retention_loop(cfg.clone(), token.clone()));
     let mut set = tokio::task::JoinSet::new();
     for stage in [
         Stage::Index,
