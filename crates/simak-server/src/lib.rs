@@ -18,6 +18,7 @@ pub mod auth;
 pub mod error;
 pub mod export;
 pub mod sources;
+pub mod storage;
 pub mod views;
 
 use auth::{Caller, PageCaller};
