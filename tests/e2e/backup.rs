@@ -194,6 +194,26 @@ async fn backup_while_running_and_restore_into_a_fresh_data_dir() {
         app.run(&["backup", quiet.to_str().unwrap()]).status.code(),
         Some(2)
     );
+    // The storage figures of the running service.
+    let r = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let metrics = r.text().await.unwrap();
+    let log_bytes: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("simak_log_bytes{topic=\"simak.mentions\"} "))
+        .unwrap_or_else(|| panic!("{metrics}"))
+        .parse()
+        .unwrap();
+    assert!(log_bytes > 7002 * 100, "{metrics}");
+    assert!(metrics.contains("simak_index_documents 7002"), "{metrics}");
+    assert!(
+        metrics.contains("simak_log_retention_deleted_segments_total 0"),
+        "{metrics}"
+    );
     let before = answers(&app, &token).await;
     let cases = review_cases(&app, &token).await;
     assert_eq!(before[0].0, 7002);
