@@ -527,61 +527,76 @@ impl EmbeddedLog {
     }
 
     /// Copies every topic of the log into `dest` (a new directory): the consumer-group offsets
-    /// and the segments as they stood at one moment per topic (appends wait for that moment
-    /// only), so every committed offset is inside the copy. Segment modification times are
-    /// kept (retention reads them). Returns the bytes copied.
+    /// and the segments as they stood at one moment for the whole log (appends wait for that
+    /// moment only), so every committed offset is inside the copy, and so is every record a
+    /// stage wrote before it committed its input's offsets (the analyzer commits on the mentions
+    /// topic after its output to the enriched topic was acknowledged). Segment modification
+    /// times are kept (retention reads them). Returns the bytes of segments copied.
     pub fn snapshot_to(&self, dest: &Path) -> Result<u64, BusError> {
         std::fs::create_dir_all(dest).map_err(|e| io_err(dest, e))?;
-        let mut bytes = 0;
-        for u in self.usage()? {
-            let t = self.topic(&u.topic)?;
-            let tdest = dest.join(&u.topic);
+        let topics: Vec<Arc<Topic>> = self
+            .usage()?
+            .iter()
+            .map(|u| self.topic(&u.topic))
+            .collect::<Result<_, _>>()?;
+        for t in &topics {
+            let tdest = dest.join(&t.name);
             std::fs::create_dir_all(tdest.join("groups")).map_err(|e| io_err(&tdest, e))?;
             copy_file(&t.dir.join("meta.json"), &tdest.join("meta.json"), None)?;
-            // Hold every partition's lock: the group offsets and the segment lengths are read
-            // at one moment, and offsets never pass the log's end.
-            let locks: Vec<File> = t.parts.iter().map(|p| p.lock()).collect::<Result<_, _>>()?;
+        }
+        // Every partition's lock, always in the same order (an append holds one at a time):
+        // the group offsets are read, then the segment lengths, with no append in between.
+        let locks: Vec<File> = topics
+            .iter()
+            .flat_map(|t| t.parts.iter())
+            .map(|p| p.lock())
+            .collect::<Result<_, _>>()?;
+        for t in &topics {
             let gdir = t.dir.join("groups");
             for e in std::fs::read_dir(&gdir).map_err(|e| io_err(&gdir, e))? {
                 let e = e.map_err(|e| io_err(&gdir, e))?;
                 let name = e.file_name();
                 let Some(n) = name.to_str() else { continue };
                 if n.ends_with(".json") || n.ends_with(".lock") {
-                    copy_file(&e.path(), &tdest.join("groups").join(n), None)?;
+                    copy_file(&e.path(), &dest.join(&t.name).join("groups").join(n), None)?;
                 }
             }
-            let mut open = Vec::new();
+        }
+        let mut open = Vec::new();
+        for t in &topics {
             for part in &t.parts {
                 for base in part.segments()? {
                     let path = part.segment_path(base);
                     let f = File::open(&path).map_err(|e| io_err(&path, e))?;
                     let m = f.metadata().map_err(|e| io_err(&path, e))?;
-                    open.push((path, f, m.len(), m.modified().ok()));
+                    let to = dest
+                        .join(&t.name)
+                        .join(path.file_name().expect("segment file name"));
+                    open.push((path, to, f, m.len(), m.modified().ok()));
                 }
             }
-            drop(locks);
-            // What was there at that moment never changes (appends go after it).
-            for (path, f, len, mtime) in open {
-                let to = tdest.join(path.file_name().expect("segment file name"));
-                let mut out = File::create(&to).map_err(|e| io_err(&to, e))?;
-                let mut pos = 0u64;
-                let mut buf = vec![0u8; READ_CHUNK];
-                while pos < len {
-                    let want = ((len - pos) as usize).min(buf.len());
-                    let n =
-                        read_full_at(&f, &mut buf[..want], pos).map_err(|e| io_err(&path, e))?;
-                    if n == 0 {
-                        break;
-                    }
-                    out.write_all(&buf[..n]).map_err(|e| io_err(&to, e))?;
-                    pos += n as u64;
+        }
+        drop(locks);
+        // What was there at that moment never changes (appends go after it).
+        let mut bytes = 0;
+        let mut buf = vec![0u8; READ_CHUNK];
+        for (path, to, f, len, mtime) in open {
+            let mut out = File::create(&to).map_err(|e| io_err(&to, e))?;
+            let mut pos = 0u64;
+            while pos < len {
+                let want = ((len - pos) as usize).min(buf.len());
+                let n = read_full_at(&f, &mut buf[..want], pos).map_err(|e| io_err(&path, e))?;
+                if n == 0 {
+                    break;
                 }
-                out.sync_all().map_err(|e| io_err(&to, e))?;
-                if let Some(m) = mtime {
-                    let _ = out.set_modified(m);
-                }
-                bytes += pos;
+                out.write_all(&buf[..n]).map_err(|e| io_err(&to, e))?;
+                pos += n as u64;
             }
+            out.sync_all().map_err(|e| io_err(&to, e))?;
+            if let Some(m) = mtime {
+                let _ = out.set_modified(m);
+            }
+            bytes += pos;
         }
         Ok(bytes)
     }
@@ -1629,5 +1644,73 @@ mod tests {
         );
         let mut g = copy.group_consumer("t", "g").unwrap();
         assert_eq!(drain(&mut g).await.len(), 300 - first.len());
+    }
+
+    /// An analyzer-like stage reads "m", writes each record to "e", then commits its "m"
+    /// offsets, while the log is copied again and again: in every copy, what the stage has
+    /// committed on "m" is in "e" (a restored stage skips nothing).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_snapshot_is_one_moment_across_topics() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(
+            EmbeddedLog::open(&dir.path().join("log"), 2, false, Duration::from_millis(5))
+                .unwrap()
+                .with_segments(2000, None),
+        );
+        log.producer("m")
+            .unwrap()
+            .send((0..3000).map(rec).collect())
+            .await
+            .unwrap();
+        log.ensure_topic("e").unwrap();
+        let stage = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut c = log.group_consumer("m", "an").unwrap();
+                let out = log.producer("e").unwrap();
+                let mut offs = Offsets::new();
+                loop {
+                    let got = c.poll(20, Duration::from_millis(50)).await.unwrap();
+                    if got.is_empty() {
+                        return;
+                    }
+                    let recs = got
+                        .iter()
+                        .map(|r| Record {
+                            key: r.key.clone(),
+                            value: r.value.clone(),
+                        })
+                        .collect();
+                    out.send(recs).await.unwrap();
+                    advance(&mut offs, &got);
+                    c.commit(&offs).await.unwrap();
+                }
+            })
+        };
+        let mut checked = 0;
+        for i in 0..20 {
+            let dest = dir.path().join(format!("copy{i}"));
+            let l = log.clone();
+            let d = dest.clone();
+            tokio::task::spawn_blocking(move || l.snapshot_to(&d).unwrap())
+                .await
+                .unwrap();
+            let copy = EmbeddedLog::open(&dest, 2, false, Duration::from_millis(5)).unwrap();
+            let mut e = copy
+                .assigned_consumer("e", "check", &Offsets::new())
+                .unwrap();
+            let written = drain(&mut e).await.len();
+            let mut m = copy.group_consumer("m", "an").unwrap();
+            let uncommitted = drain(&mut m).await.len();
+            assert!(
+                written >= 3000 - uncommitted,
+                "copy {i}: {} committed on m, {written} in e",
+                3000 - uncommitted
+            );
+            checked += usize::from(uncommitted < 3000 && uncommitted > 0);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stage.await.unwrap();
+        assert!(checked > 3, "copies taken while the stage ran: {checked}");
     }
 }
