@@ -7,6 +7,8 @@ use std::time::Duration;
 
 const TOTAL: usize = 20_000;
 const CHUNK: usize = 1_000;
+/// 1 MiB segments on the embedded log: the stream rolls several while `simak run` is killed.
+const SMALL_SEGMENTS: (&str, &str) = ("SIMAK_BUS__EMBEDDED__SEGMENT_MB", "1");
 
 /// Feeds TOTAL mentions in chunks from a background thread, so the stream is still running
 /// when the indexer is killed.
@@ -19,7 +21,8 @@ fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHan
             cmd.arg("--config")
                 .arg(&config)
                 .args(["import", "-"])
-                .env("SIMAK_LOG", "warn");
+                .env("SIMAK_LOG", "warn")
+                .env(SMALL_SEGMENTS.0, SMALL_SEGMENTS.1);
             let out = with_stdin(cmd, &input);
             assert!(
                 out.status.success(),
@@ -91,14 +94,22 @@ fn kafka_indexer_killed_mid_stream_loses_and_duplicates_nothing() {
 #[test]
 fn embedded_run_killed_mid_stream_loses_and_duplicates_nothing() {
     let app = App::new(None, "");
-    let mut run = app.spawn(&["run"]);
+    let mut run = app.spawn_with(&["run"], &[SMALL_SEGMENTS]);
     let feeder = stream_in_background(&app, "crashe");
     let at_kill = wait_mid_stream(&app);
     run.kill9();
     eprintln!("killed `simak run` at {at_kill} indexed mentions");
     // Down for a while on purpose: the feeder keeps importing while nothing consumes.
     std::thread::sleep(Duration::from_millis(300));
-    let _run = app.spawn(&["run"]);
+    let _run = app.spawn_with(&["run"], &[SMALL_SEGMENTS]);
     feeder.join().unwrap();
     assert_exactly_once(&app, "crashe");
+    let segments = std::fs::read_dir(app.dir.path().join("data/log/simak.enriched"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".log"))
+        })
+        .count();
+    assert!(segments > 3, "the log rolled segments: {segments} files");
 }

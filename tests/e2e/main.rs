@@ -3,6 +3,7 @@
 
 mod alerts;
 mod auth;
+mod backup;
 mod browser;
 mod classify;
 mod cli;

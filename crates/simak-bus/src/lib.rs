@@ -136,12 +136,18 @@ impl Bus {
         if cfg.bus.is_kafka() {
             Ok(Bus::Kafka(kafka::KafkaBus::new(&cfg.bus)))
         } else {
-            Ok(Bus::Embedded(Arc::new(embedded::EmbeddedLog::open(
-                &cfg.log_path(),
-                cfg.bus.partitions,
-                cfg.bus.embedded.fsync,
-                Duration::from_millis(cfg.bus.embedded.poll_ms.max(1)),
-            )?)))
+            Ok(Bus::Embedded(Arc::new(
+                embedded::EmbeddedLog::open(
+                    &cfg.log_path(),
+                    cfg.bus.partitions,
+                    cfg.bus.embedded.fsync,
+                    Duration::from_millis(cfg.bus.embedded.poll_ms.max(1)),
+                )?
+                .with_segments(
+                    cfg.bus.embedded.segment_bytes(),
+                    cfg.bus.embedded.segment_age(),
+                ),
+            )))
         }
     }
 
@@ -188,6 +194,39 @@ impl Bus {
             Bus::Embedded(e) => Consumer::Embedded(e.assigned_consumer(topic, group, start)?),
             Bus::Kafka(k) => Consumer::Kafka(k.assigned_consumer(topic, group, start).await?),
         })
+    }
+
+    /// Runs the embedded log's retention ([`embedded::EmbeddedLog::enforce_retention`]) on the
+    /// mentions and enriched topics every five minutes (the first pass after one) until `token`
+    /// is cancelled. The fact-check topic is kept whole: every analyzer reads it from the start.
+    /// Nothing to do on Kafka (its brokers keep their own retention) or with no retention set.
+    pub async fn retention_loop(self, cfg: Config, token: tokio_util::sync::CancellationToken) {
+        let (Bus::Embedded(log), Some(retention)) = (self, cfg.bus.embedded.retention()) else {
+            return;
+        };
+        let topics = [cfg.bus.topics.mentions, cfg.bus.topics.enriched];
+        let mut wait = Duration::from_secs(60);
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = Duration::from_secs(300);
+            for topic in &topics {
+                let (log, topic) = (log.clone(), topic.clone());
+                let r = tokio::task::spawn_blocking(move || {
+                    log.enforce_retention(&topic, retention, std::time::SystemTime::now())
+                })
+                .await;
+                match r {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "log retention failed; next pass in 5 minutes")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "log retention task failed"),
+                }
+            }
+        }
     }
 
     /// End offsets of every partition of `topic`.

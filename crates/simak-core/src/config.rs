@@ -215,6 +215,16 @@ pub struct EmbeddedConfig {
     pub fsync: bool,
     /// How often a consumer looks for records appended by another process, in milliseconds.
     pub poll_ms: u64,
+    /// A partition's active segment is closed and a new one started once it holds this many
+    /// MiB, or once its first record is older than `segment_age`.
+    pub segment_mb: u64,
+    /// Age of a segment's first record after which the segment is closed (`12h`, `1d`), so that
+    /// a quiet log still rolls and retention can free it.
+    pub segment_age: String,
+    /// A closed segment is deleted once every consumer group of its topic has committed past
+    /// it and it was last written longer ago than this (`7d`, `48h`). Empty: kept forever.
+    /// The fact-check topic is always kept whole (every analyzer reads it from the start).
+    pub retention: String,
 }
 
 impl Default for EmbeddedConfig {
@@ -222,7 +232,29 @@ impl Default for EmbeddedConfig {
         EmbeddedConfig {
             fsync: true,
             poll_ms: 50,
+            segment_mb: 64,
+            segment_age: "1d".into(),
+            retention: "7d".into(),
         }
+    }
+}
+
+impl EmbeddedConfig {
+    /// The segment size limit in bytes.
+    pub fn segment_bytes(&self) -> u64 {
+        self.segment_mb.max(1).saturating_mul(1024 * 1024)
+    }
+
+    /// The segment age limit (None: size only).
+    pub fn segment_age(&self) -> Option<Duration> {
+        crate::time::parse_duration(&self.segment_age)
+            .ok()
+            .flatten()
+    }
+
+    /// The retention (None: keep everything).
+    pub fn retention(&self) -> Option<Duration> {
+        crate::time::parse_duration(&self.retention).ok().flatten()
     }
 }
 
@@ -244,6 +276,10 @@ pub struct IndexConfig {
     /// Query-time synonyms: lines of equivalent words or phrases, `pemkab, pemerintah kabupaten`.
     /// Re-read when the file changes; no reindexing needed. Empty or missing file: none.
     pub synonyms: PathBuf,
+    /// Mentions published longer ago than this (`365d`) are dropped from the index by the
+    /// indexer (checked every few minutes, and not indexed when they arrive). Empty: kept
+    /// forever.
+    pub horizon: String,
 }
 
 impl Default for IndexConfig {
@@ -255,6 +291,7 @@ impl Default for IndexConfig {
             writer_memory_mb: 256,
             writer_threads: 0,
             synonyms: PathBuf::from("config/synonyms.txt"),
+            horizon: String::new(),
         }
     }
 }
@@ -263,6 +300,11 @@ impl IndexConfig {
     /// The commit interval as a duration.
     pub fn commit_interval(&self) -> Duration {
         Duration::from_millis(self.commit_ms)
+    }
+
+    /// The index horizon (None: keep every mention).
+    pub fn horizon(&self) -> Option<Duration> {
+        crate::time::parse_duration(&self.horizon).ok().flatten()
     }
 }
 
@@ -730,6 +772,15 @@ impl Config {
         }
         if self.bus.partitions == 0 {
             return bad("bus.partitions must be at least 1".into());
+        }
+        for (key, v) in [
+            ("bus.embedded.retention", &self.bus.embedded.retention),
+            ("bus.embedded.segment_age", &self.bus.embedded.segment_age),
+            ("index.horizon", &self.index.horizon),
+        ] {
+            if let Err(e) = crate::time::parse_duration(v) {
+                return bad(format!("{key}: {e}"));
+            }
         }
         if self.index.commit_docs == 0 {
             return bad("index.commit_docs must be at least 1".into());

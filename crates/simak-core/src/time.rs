@@ -51,9 +51,49 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     ))
 }
 
+/// Parses a length of time in configuration: `30m`, `12h`, `7d` (minutes, hours, days), at least
+/// one minute. Empty (or `off`) is `None`: no limit.
+pub fn parse_duration(s: &str) -> Result<Option<std::time::Duration>, String> {
+    let s = s.trim();
+    if s.is_empty() || s == "off" {
+        return Ok(None);
+    }
+    let bad = || {
+        format!("{s:?} is not a length of time: write minutes, hours or days (30m, 12h, 7d), or \"\" for none")
+    };
+    let unit = s.chars().last().ok_or_else(bad)?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+    let secs = match unit {
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3600),
+        'd' => n.checked_mul(86_400),
+        _ => return Err(bad()),
+    }
+    .filter(|s| *s >= 60 && *s <= 100 * 365 * 86_400)
+    .ok_or_else(bad)?;
+    Ok(Some(std::time::Duration::from_secs(secs)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration(""), Ok(None));
+        assert_eq!(parse_duration("off"), Ok(None));
+        assert_eq!(
+            parse_duration("7d"),
+            Ok(Some(std::time::Duration::from_secs(7 * 86_400)))
+        );
+        assert_eq!(
+            parse_duration(" 90m "),
+            Ok(Some(std::time::Duration::from_secs(5400)))
+        );
+        for bad in ["7", "d", "7w", "-1d", "0m", "99999999999999999d", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ages_too_large_for_a_time_are_errors_not_panics() {

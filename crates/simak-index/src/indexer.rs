@@ -16,6 +16,15 @@
 //! so a new broker list for the same cluster keeps the index's place). Pointed at another log
 //! (the embedded log after Kafka, another cluster, another topic), the indexer starts that log
 //! from the beginning, which is safe because of the unique key.
+//!
+//! # Horizon
+//!
+//! With `index.horizon` set, mentions published before `now - horizon` leave the index:
+//! [`Indexer::expire`] deletes them by a range query on `published_at` and commits at once with
+//! the same checkpoint (the offsets do not move, so the exactly-once position is untouched),
+//! and a mention that arrives already past the horizon is not indexed (its offset still moves
+//! on). A replay after a crash may bring such a mention back into the batch: it is dropped
+//! again, so the horizon holds and nothing is duplicated.
 
 use crate::schema::{build_schema, register_tokenizers, to_document, Fields};
 use crate::IndexError;
@@ -23,10 +32,23 @@ use serde::{Deserialize, Serialize};
 use simak_bus::{Consumed, Offsets};
 use simak_core::config::IndexConfig;
 use simak_core::Mention;
+use std::ops::Bound;
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
+use tantivy::query::RangeQuery;
 use tantivy::{Index, IndexWriter, Term};
+
+/// Mentions dropped by the horizon in this process: deleted from the index, or not indexed
+/// because they arrived past it.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Mentions the index horizon dropped in this process since it started.
+pub fn horizon_dropped_total() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
 
 /// What a commit's payload records.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -76,6 +98,12 @@ pub struct Indexer {
     pub rejected: u64,
     /// Documents added since start.
     pub added: u64,
+    /// `index.horizon`: mentions published longer ago leave the index.
+    horizon: Option<Duration>,
+    /// The oldest publication time indexed in the current batch (from the horizon).
+    cutoff: Option<chrono::DateTime<chrono::Utc>>,
+    /// Mentions dropped by the horizon since start.
+    pub expired: u64,
 }
 
 impl Indexer {
@@ -135,7 +163,57 @@ impl Indexer {
             commit_interval: cfg.commit_interval(),
             rejected: 0,
             added: 0,
+            horizon: cfg.horizon(),
+            cutoff: None,
+            expired: 0,
         })
+    }
+
+    /// The configured horizon.
+    pub fn horizon(&self) -> Option<Duration> {
+        self.horizon
+    }
+
+    fn cutoff_at(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let h = chrono::Duration::from_std(self.horizon?).ok()?;
+        now.checked_sub_signed(h)
+    }
+
+    /// Deletes every mention published before `now - horizon` and commits that at once, with
+    /// the checkpoint of the last commit. Only between commits: documents added and not yet
+    /// committed are committed first. Returns how many mentions were deleted.
+    pub fn expire(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<u64, IndexError> {
+        let Some(cut) = self.cutoff_at(now) else {
+            return Ok(0);
+        };
+        if self.has_pending() {
+            self.commit()?;
+        }
+        let old = RangeQuery::new(
+            Bound::Unbounded,
+            Bound::Excluded(Term::from_field_date(
+                self.fields.published_at,
+                tantivy::DateTime::from_timestamp_secs(cut.timestamp()),
+            )),
+        );
+        let reader = self
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
+        let n = reader.searcher().search(&old, &Count)? as u64;
+        if n == 0 {
+            return Ok(0);
+        }
+        self.writer.delete_query(Box::new(old))?;
+        self.commit()?;
+        self.expired += n;
+        DROPPED.fetch_add(n, Ordering::Relaxed);
+        tracing::info!(deleted = n, before = %cut.to_rfc3339(), "index horizon: old mentions deleted");
+        Ok(n)
     }
 
     /// The offsets to resume from: those of the last commit.
@@ -148,10 +226,15 @@ impl Indexer {
         &self.index
     }
 
-    /// Adds or replaces one mention.
+    /// Adds or replaces one mention; one published before the horizon is removed instead.
     pub fn add(&mut self, m: &Mention) -> Result<(), IndexError> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.id, &m.id));
+        if self.cutoff.is_some_and(|cut| m.published_at < cut) {
+            self.expired += 1;
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
         self.writer.add_document(to_document(&self.fields, m))?;
         self.pending += 1;
         self.added += 1;
@@ -162,6 +245,7 @@ impl Indexer {
     /// Adds the mentions in `records` and moves the offsets past them. A record that is not a
     /// valid mention is counted in [`Indexer::rejected`] and skipped.
     pub fn add_records(&mut self, records: &[Consumed]) -> Result<(), IndexError> {
+        self.cutoff = self.cutoff_at(chrono::Utc::now());
         for r in records {
             match Mention::from_json(&r.value) {
                 Ok(m) => self.add(&m)?,
@@ -359,5 +443,58 @@ mod tests {
             Indexer::open(dir.path(), &cfg, "embedded:t"),
             Err(IndexError::Locked(_))
         ));
+    }
+
+    #[test]
+    fn horizon_drops_old_mentions_and_keeps_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::Utc::now();
+        let aged = |i: usize, days: i64| {
+            let mut m = mention(i, "banjir di kota");
+            m.published_at = now - chrono::Duration::days(days);
+            m
+        };
+        // 30 mentions: 0..10 are 400 days old, 10..20 200 days, 20..30 10 days.
+        let recs: Vec<_> = (0..30)
+            .map(|i| record(0, i as i64, &aged(i, [400, 200, 10][i / 10])))
+            .collect();
+        let plain = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            ..Default::default()
+        };
+        {
+            let mut ix = Indexer::open(dir.path(), &plain, "embedded:t").unwrap();
+            ix.add_records(&recs).unwrap();
+            ix.commit().unwrap();
+            assert_eq!(ix.expire(now).unwrap(), 0, "no horizon: nothing goes");
+            assert_eq!(count(ix.index()), 30);
+        }
+        let cfg = IndexConfig {
+            horizon: "365d".into(),
+            ..plain.clone()
+        };
+        let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        let before = ix.committed_checkpoint().unwrap().unwrap();
+        assert_eq!(ix.expire(now).unwrap(), 10);
+        assert_eq!(count(ix.index()), 20);
+        // The offsets did not move: the indexer resumes exactly where it was.
+        assert_eq!(ix.committed_checkpoint().unwrap().unwrap(), before);
+        // A replay of the whole range does not bring the old ones back, nor duplicate.
+        ix.add_records(&recs).unwrap();
+        ix.commit().unwrap();
+        assert_eq!(count(ix.index()), 20);
+        assert_eq!(ix.expired, 20, "10 deleted, then 10 dropped on arrival");
+        // A shorter horizon later: the 200-day-old ones go too.
+        drop(ix);
+        let cfg = IndexConfig {
+            horizon: "30d".into(),
+            ..plain
+        };
+        let mut ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        assert_eq!(ix.expire(now).unwrap(), 10);
+        assert_eq!(count(ix.index()), 10);
+        assert_eq!(ix.resume_offsets().get(&0), Some(&30));
+        assert!(horizon_dropped_total() >= 30);
     }
 }

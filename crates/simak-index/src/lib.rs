@@ -102,7 +102,12 @@ pub struct IndexerStage {
     wait: Duration,
     /// The offsets last reported to the group.
     reported: Offsets,
+    /// When the horizon was last applied (None: not yet).
+    expired_at: Option<std::time::Instant>,
 }
+
+/// How often the indexer stage applies `index.horizon`.
+const HORIZON_EVERY: Duration = Duration::from_secs(300);
 
 impl IndexerStage {
     /// Opens the index for writing and reads its checkpoint.
@@ -129,6 +134,7 @@ impl IndexerStage {
             batch: cfg.index.commit_docs.clamp(1, 5000),
             wait: cfg.index.commit_interval().min(Duration::from_millis(200)),
             reported: Offsets::new(),
+            expired_at: None,
         })
     }
 
@@ -138,10 +144,19 @@ impl IndexerStage {
             .ix
             .take()
             .ok_or_else(|| StageError::transient("the indexer failed before"))?;
+        let expire =
+            ix.horizon().is_some() && self.expired_at.is_none_or(|t| t.elapsed() >= HORIZON_EVERY);
+        if expire {
+            self.expired_at = Some(std::time::Instant::now());
+        }
         let ix = tokio::task::spawn_blocking(move || -> Result<Indexer, IndexError> {
             ix.add_records(&records)?;
             if ix.should_commit() {
                 ix.commit()?;
+            }
+            // Committed alone, with the checkpoint of the batch: see `indexer`, "Horizon".
+            if expire {
+                ix.expire(chrono::Utc::now())?;
             }
             Ok(ix)
         })

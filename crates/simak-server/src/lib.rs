@@ -20,6 +20,7 @@ pub mod export;
 pub mod params;
 pub mod sources;
 pub mod spec;
+pub mod storage;
 pub mod views;
 
 use auth::{Caller, PageCaller};

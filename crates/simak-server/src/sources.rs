@@ -79,8 +79,18 @@ type FGauge = Gauge<f64, AtomicU64>;
 
 /// Renders the OpenMetrics text of `list`.
 pub fn render(list: &[SourceHealth], stages: &[(&str, simak_runtime::MetricsSnapshot)]) -> String {
+    render_with(list, stages, &crate::storage::Storage::default())
+}
+
+/// [`render`] with the storage figures.
+pub fn render_with(
+    list: &[SourceHealth],
+    stages: &[(&str, simak_runtime::MetricsSnapshot)],
+    storage: &crate::storage::Storage,
+) -> String {
     let mut top = Registry::default();
     render_stages(top.sub_registry_with_prefix("simak_stage"), stages);
+    crate::storage::render(&mut top, storage);
     let reg = top.sub_registry_with_prefix("simak_source");
     let items = Family::<Labels, Counter>::default();
     let fetches = Family::<Labels, Counter>::default();
@@ -228,7 +238,8 @@ struct StageLabels {
 
 /// `GET /metrics`.
 pub async fn metrics(State(st): State<AppState>) -> Response {
-    let body = render(&load(&st).await, &simak_runtime::stages());
+    let storage = crate::storage::snapshot(&st).await;
+    let body = render_with(&load(&st).await, &simak_runtime::stages(), &storage);
     (
         [(
             header::CONTENT_TYPE,

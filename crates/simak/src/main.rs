@@ -107,6 +107,21 @@ enum Command {
     },
     /// Benchmarks.
     Bench(simak_bench::BenchArgs),
+    /// Copy the data directory (index, embedded log and its offsets, databases, cursors,
+    /// outbox) into DIR, consistently, also while Simak runs.
+    Backup {
+        /// A new (or empty) directory.
+        dir: PathBuf,
+    },
+    /// Restore a backup made by `simak backup` into the data directory (which must be empty,
+    /// unless --force; Simak must not be running on it).
+    Restore {
+        /// The backup directory.
+        dir: PathBuf,
+        /// Replace what the data directory holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -287,6 +302,46 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
             out,
         } => summary(cfg, &profile, date.as_deref(), send, out).await,
         Command::Bench(a) => simak_bench::run(cfg, a).await,
+        Command::Backup { dir } => backup_cmd(cfg, dir, None).await,
+        Command::Restore { dir, force } => backup_cmd(cfg, dir, Some(force)).await,
+    }
+}
+
+/// `simak backup DIR` (restore: None) and `simak restore DIR [--force]`.
+async fn backup_cmd(cfg: Config, dir: PathBuf, restore: Option<bool>) -> Result<ExitCode> {
+    use simak_backup::BackupError;
+    let r = tokio::task::spawn_blocking(move || match restore {
+        None => simak_backup::backup(&cfg, &dir).map(|r| {
+            let m = &r.manifest;
+            format!(
+                "backup of {} written to {}: {} mentions, {} files, {} bytes, in {:.1} s",
+                cfg.data_dir.display(),
+                dir.display(),
+                m.index_docs,
+                m.files(),
+                m.bytes(),
+                r.elapsed.as_secs_f64()
+            )
+        }),
+        Some(force) => simak_backup::restore(&cfg, &dir, force).map(|r| {
+            format!(
+                "backup of {} restored into {}: {} mentions, {} bytes, in {:.1} s",
+                r.manifest.created_at.to_rfc3339(),
+                cfg.data_dir.display(),
+                r.index_docs,
+                r.manifest.bytes(),
+                r.elapsed.as_secs_f64()
+            )
+        }),
+    })
+    .await?;
+    match r {
+        Ok(line) => {
+            eprintln!("{line}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(BackupError::Refused(m)) => Err(UsageError(m).into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -661,6 +716,7 @@ async fn run_all(cfg: Config) -> Result<ExitCode> {
     tracing::info!(log = %bus.describe(), data_dir = %cfg.data_dir.display(), "simak run: all stages in one process");
     simak_index::indexer::open_or_create(&cfg.index_path())?;
     let token = shutdown_on_signal();
+    tokio::spawn(bus.clone().retention_loop(cfg.clone(), token.clone()));
     let mut set = tokio::task::JoinSet::new();
     for stage in [
         Stage::Index,
