@@ -1663,12 +1663,17 @@ mod tests {
             .await
             .unwrap();
         log.ensure_topic("e").unwrap();
+        // The stage waits for a copy every 10 batches, so copies land while it runs however
+        // loaded the machine is (the copies still race the stage's writes in between).
+        let copies = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let stage = {
             let log = log.clone();
+            let copies = copies.clone();
             tokio::spawn(async move {
                 let mut c = log.group_consumer("m", "an").unwrap();
                 let out = log.producer("e").unwrap();
                 let mut offs = Offsets::new();
+                let mut batches = 0usize;
                 loop {
                     let got = c.poll(20, Duration::from_millis(50)).await.unwrap();
                     if got.is_empty() {
@@ -1684,11 +1689,16 @@ mod tests {
                     out.send(recs).await.unwrap();
                     advance(&mut offs, &got);
                     c.commit(&offs).await.unwrap();
+                    batches += 1;
+                    while copies.load(std::sync::atomic::Ordering::SeqCst) < batches / 10 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
                 }
             })
         };
         let mut checked = 0;
-        for i in 0..20 {
+        let mut i = 0;
+        while !stage.is_finished() {
             let dest = dir.path().join(format!("copy{i}"));
             let l = log.clone();
             let d = dest.clone();
@@ -1708,7 +1718,10 @@ mod tests {
                 3000 - uncommitted
             );
             checked += usize::from(uncommitted < 3000 && uncommitted > 0);
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            copies.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(copy);
+            std::fs::remove_dir_all(&dest).unwrap();
+            i += 1;
         }
         stage.await.unwrap();
         assert!(checked > 3, "copies taken while the stage ran: {checked}");
