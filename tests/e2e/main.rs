@@ -12,4 +12,5 @@ mod demo;
 mod harness;
 mod pipeline;
 mod review;
+mod security;
 mod sources;

@@ -298,7 +298,10 @@ pub(crate) async fn search(
         .await
         .map_err(|e| ApiError::internal("the search", e))?;
     match res {
-        Ok(r) => Ok(Json(r).into_response()),
+        Ok(mut r) => {
+            caller.redact_response(&mut r);
+            Ok(Json(r).into_response())
+        }
         Err(e) => Err(search_error(e)),
     }
 }
