@@ -4,7 +4,8 @@
 //! session's CSRF token; a planted session cookie is never adopted and a logged-out one is
 //! dead; oversized bodies and headers are refused and the server goes on; URLs a user gives
 //! (clarifications, fact-checks) are never fetched; hostile text in a note stays text in the
-//! case page. Login limits with and without a trusted proxy run on a plain `simak run`.
+//! case page, and in imported posts stays text in search highlights, the CSV export (formulas
+//! defused) and the summary page. Login limits with and without a trusted proxy run on a plain `simak run`.
 
 use crate::harness::*;
 use serde_json::Value;
@@ -734,6 +735,100 @@ async fn an_officer_of_one_opd_reads_nothing_of_another_and_cannot_be_forged() {
     );
     // The clarification link is the one given, as a link, not fetched.
     assert!(html.contains(&format!("href=\"{trap_url}\"")));
+
+    // f. The import path: hostile posts, as any source could bring them, into the running demo.
+    // Search highlights (HTML) escape all but their own marks, the CSV export defuses formulas,
+    // and the printable summary page, where they are the day's top posts, shows them as text.
+    let demo_dir = app.dir.path().join("data/demo");
+    let now = chrono::Utc::now();
+    let mut lines = String::new();
+    for (i, p) in payloads.iter().enumerate() {
+        lines.push_str(
+            &serde_json::json!({
+                "id": format!("serangan:{i}"), "source": "import",
+                "url": "javascript:window.__pwned=9",
+                "author": {"handle": p, "name": p},
+                "text": format!("{}BPBD Sukamaju {p} serangan{i}", if i == 0 { "=HYPERLINK(\"http://x\") " } else { "" }),
+                "metrics": {"views": 1_000_000_000u64 + i as u64},
+                "published_at": now.to_rfc3339(),
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    let mut import = app.cmd(&["import", "-"]);
+    import.env("SIMAK_DATA_DIR", &demo_dir);
+    let out = with_stdin(import, &lines);
+    assert_ok(&out);
+    // Newest first: the imported posts, published now, lead the page.
+    let hits = loop {
+        let (_, v) = get(
+            &officer2,
+            format!("{base}/api/search?q=BPBD&source=import&limit=50"),
+        )
+        .await;
+        let mine: Vec<Value> = v["hits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["id"].as_str().is_some_and(|i| i.starts_with("serangan:")))
+            .cloned()
+            .collect();
+        if mine.len() == payloads.len() {
+            break mine;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "the hostile posts were not indexed: {} of {}",
+            mine.len(),
+            payloads.len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    for h in &hits {
+        let hl = h["highlight"]
+            .as_str()
+            .unwrap()
+            .replace("<b>", "")
+            .replace("</b>", "");
+        assert!(!hl.contains(['<', '>']), "raw markup in a highlight: {hl}");
+    }
+    let csv = officer2
+        .get(format!("{base}/api/export?format=csv&source=import&q=BPBD"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
+    let today = (now + chrono::Duration::hours(7)).date_naive();
+    let page = officer2
+        .get(format!("{base}/summary/bpbd-sukamaju/{today}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("serangan"),
+        "the hostile posts are the day's top posts"
+    );
+    for bad in [
+        "<script>window",
+        "<img src=x",
+        "<svg onload",
+        "href=\"javascript",
+        "<div style",
+        "&lt;script&gt;entitas",
+    ] {
+        assert!(!page.contains(bad), "{bad:?} unescaped in the summary page");
+    }
 
     // c. Without a trusted proxy X-Forwarded-For is the client's own word and ignored: five
     // failures "from" one address lock the account out of every address it could name.
