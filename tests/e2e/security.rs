@@ -5,7 +5,8 @@
 //! dead; oversized bodies and headers are refused and the server goes on; URLs a user gives
 //! (clarifications, fact-checks) are never fetched; hostile text in a note stays text in the
 //! case page, and in imported posts stays text in search highlights, the CSV export (formulas
-//! defused) and the summary page. Login limits with and without a trusted proxy run on a plain `simak run`.
+//! defused) and the summary page, and no payload runs in Chromium (search, mention, case and
+//! summary views). Login limits with and without a trusted proxy run on a plain `simak run`.
 
 use crate::harness::*;
 use serde_json::Value;
@@ -829,6 +830,61 @@ async fn an_officer_of_one_opd_reads_nothing_of_another_and_cannot_be_forged() {
     ] {
         assert!(!page.contains(bad), "{bad:?} unescaped in the summary page");
     }
+
+    // The same in a real browser: the officer opens the search, each hostile post's page, the
+    // case with the hostile note and today's summary; no payload runs or becomes an element.
+    let (_driver, driver_port) = crate::browser::start_driver();
+    let b = crate::browser::browser(driver_port).await;
+    b.goto(&format!("{base}/login")).await.unwrap();
+    crate::browser::until(&b, "the login form", "return document.querySelector('#u')").await;
+    crate::browser::type_into(&b, "#u", "petugas-bpbd").await;
+    crate::browser::type_into(&b, "#p", &pw["petugas-bpbd"]).await;
+    crate::browser::click(&b, "#f button").await;
+    crate::browser::until(
+        &b,
+        "the logged-in page",
+        "return location.pathname === '/' && document.querySelector('#who').textContent",
+    )
+    .await;
+    let mut views = vec![
+        (
+            format!("#/kasus/{}", enc(&bpbd_case)),
+            "pwned=1".to_string(),
+        ),
+        (
+            format!("#/ringkasan?profile=bpbd-sukamaju&date={today}"),
+            "serangan".to_string(),
+        ),
+        (
+            "#/cari?q=BPBD&source=import".to_string(),
+            "serangan".to_string(),
+        ),
+    ];
+    for i in 0..payloads.len() {
+        views.push((format!("#/sebutan/serangan%3A{i}"), format!("serangan{i}")));
+    }
+    for (view, shows) in &views {
+        b.goto(&format!("{base}/{view}")).await.unwrap();
+        crate::browser::until(
+            &b,
+            &format!("{view} showing {shows}"),
+            &format!("return document.querySelector('main').innerText.includes({shows:?})"),
+        )
+        .await;
+        let injected = b
+            .execute(
+                "return [window.__pwned === undefined, document.querySelectorAll('main script, main img, main svg:not(.chart), main [onerror], main [onload], main [style*=expression], a[href^=javascript]').length]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            injected,
+            serde_json::json!([true, 0]),
+            "{view}: an injected element"
+        );
+    }
+    b.close().await.unwrap();
 
     // c. Without a trusted proxy X-Forwarded-For is the client's own word and ignored: five
     // failures "from" one address lock the account out of every address it could name.
