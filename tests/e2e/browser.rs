@@ -14,7 +14,7 @@ const FACTCHECK: &str = "{\"id\":\"tbh-31\",\"claim\":\"Pemkab Sukamaju membagik
 /// A post whose text tries to run script three ways.
 const HOSTILE: &str = "Pemkab Sukamaju <script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> <svg onload=\"window.__xss=3\"> skripjahat";
 
-struct Driver(std::process::Child);
+pub(crate) struct Driver(std::process::Child);
 
 impl Drop for Driver {
     /// Ends chromedriver and the browsers it started (its process group), also when a test
@@ -27,7 +27,7 @@ impl Drop for Driver {
 }
 
 /// chromedriver (Debian package `chromium-driver`, installed by `.ci/run`), or `$CHROMEDRIVER`.
-fn start_driver() -> (Driver, u16) {
+pub(crate) fn start_driver() -> (Driver, u16) {
     let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let port = free_port();
     use std::os::unix::process::CommandExt;
@@ -46,7 +46,7 @@ fn start_driver() -> (Driver, u16) {
     (Driver(child), port)
 }
 
-async fn browser(port: u16) -> Client {
+pub(crate) async fn browser(port: u16) -> Client {
     let mut caps = serde_json::Map::new();
     let mut opts = serde_json::json!({"args": [
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -65,7 +65,7 @@ async fn browser(port: u16) -> Client {
 }
 
 /// Runs `js` (a function body) until it returns something other than null, false or "".
-async fn until(c: &Client, what: &str, js: &str) -> Value {
+pub(crate) async fn until(c: &Client, what: &str, js: &str) -> Value {
     for _ in 0..150 {
         match c.execute(js, vec![]).await {
             Ok(v) if !v.is_null() && v != Value::Bool(false) && v != "" => return v,
@@ -79,12 +79,12 @@ async fn until(c: &Client, what: &str, js: &str) -> Value {
     panic!("timed out waiting for {what}; the page says:\n{body}");
 }
 
-async fn type_into(c: &Client, css: &str, text: &str) {
+pub(crate) async fn type_into(c: &Client, css: &str, text: &str) {
     let e = c.find(Locator::Css(css)).await.unwrap();
     e.send_keys(text).await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()

@@ -14,4 +14,5 @@ mod faults;
 mod harness;
 mod pipeline;
 mod review;
+mod security;
 mod sources;

@@ -39,6 +39,36 @@ pub struct Email {
     pub html: String,
 }
 
+/// Whether `c` changes the direction text is shown in (U+202E shows `gnp.exe` as `exe.png`).
+fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A subject line: one line with no control characters (a CR or LF from a post or a
+/// configured name would start a header of its own) and no direction overrides (which would
+/// show a subject other than the one sent); runs of spaces become one, and a subject longer
+/// than 200 characters is cut there.
+pub fn subject_line(s: &str) -> String {
+    let one = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if one.chars().count() <= 200 {
+        one
+    } else {
+        format!("{}…", one.chars().take(199).collect::<String>())
+    }
+}
+
 fn short(s: &str, n: usize) -> String {
     let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= n {
@@ -107,11 +137,11 @@ pub fn hoax_email(a: &HoaxAlert<'_>) -> Email {
     } else {
         String::new()
     };
-    let subject = format!(
+    let subject = subject_line(&format!(
         "[Simak] {kind} tentang {}{update}: {}",
         a.profile_name,
         short(&m.text, 70)
-    );
+    ));
     let score = h.score_f64();
     let (size, last_hour) = h.cluster.as_ref().map_or((1, 1), |c| (c.size, c.last_hour));
     let reasons = &h.reasons;
@@ -321,10 +351,10 @@ pub fn volume_email(a: &VolumeAlert<'_>) -> Email {
     } else {
         "Lonjakan percakapan"
     };
-    let subject = format!(
+    let subject = subject_line(&format!(
         "[Simak] {what} tentang {}: {} dalam satu jam",
         a.profile_name, a.count
-    );
+    ));
     let search = format!("{}/", a.base_url.trim_end_matches('/'));
     let t = format!(
         "{what} tentang {}\n\nJam {}: {} {}, dibanding rata-rata {:.1} (simpangan baku {:.1}) pada jam yang sama 7 hari sebelumnya.\n\nContoh unggahan terbaru:\n  \"{}\" ({}, {})\n\nBuka Simak: {search}\n",
@@ -467,5 +497,79 @@ mod tests {
         );
         assert!(!fact.contains(claim), "the hoax as the fact: {fact}");
         assert!(d.contains("dinyatakan SALAH"), "{d}");
+    }
+    /// Hostile text from posts, names and fact-checks: inert in the HTML part, kept as text in
+    /// the plain part, and never a second header line or a reversed subject.
+    #[test]
+    fn a_payload_list_stays_inert_in_every_part_and_the_subject_stays_one_line() {
+        let payloads = [
+            "<script>window.__pwned=1</script>",
+            "<img src=x onerror=\"window.__pwned=2\">",
+            "<svg onload=\"window.__pwned=3\">",
+            "\"><a href=\"javascript:window.__pwned=4\">klik</a>",
+            "<div style=\"width:expression(alert(1))\">css</div>",
+            "&lt;b&gt;entitas&amp;",
+            "baris satu\r\nBcc: korban@example.com\r\n\r\n<b>badan</b>",
+            "\u{202e}gnp.exe bantuan",
+            &"sangat-panjang-".repeat(5000),
+        ];
+        for p in payloads {
+            let m: Mention = serde_json::from_value(serde_json::json!({
+                "id": "x:9", "source": "x", "url": "javascript:window.__pwned=5",
+                "author": {"handle": p, "name": p},
+                "text": format!("Pemkab Sukamaju {p}"),
+                "published_at": "2026-11-20T01:00:00Z", "fetched_at": "2026-11-20T01:00:00Z"
+            }))
+            .unwrap();
+            let hoax: HoaxVerdict = serde_json::from_value(serde_json::json!({
+                "label": "suspected", "score": 0.7, "reasons": [p],
+                "matches": [{"id": "fc-1", "claim": p, "url": "javascript:x", "similarity": 0.8,
+                             "verdict": p, "explanation": p}]}))
+            .unwrap();
+            // The profile's name comes from a configuration file: hostile too.
+            let name = format!("Dinas\r\nBcc: korban@example.com \u{202e}{p}");
+            let hoax_mail = hoax_email(&HoaxAlert {
+                profile_name: &name,
+                case_id: "dinas:fc:1",
+                mention: &m,
+                hoax: &hoax,
+                spread: 2,
+                version: 2,
+                base_url: "http://simak.local",
+            });
+            let volume_mail = volume_email(&VolumeAlert {
+                profile_name: &name,
+                kind: "negative",
+                hour: m.published_at,
+                count: 9,
+                mean: 1.0,
+                sd: 1.0,
+                example: &m,
+                base_url: "http://simak.local",
+            });
+            for e in [hoax_mail, volume_mail] {
+                for bad in [
+                    "<script",
+                    "<img",
+                    "<svg",
+                    "<div style",
+                    "<b>badan",
+                    "href=\"javascript",
+                    "&lt;b&gt;entitas",
+                ] {
+                    assert!(!e.html.contains(bad), "{bad} in the HTML part for {p:?}");
+                }
+                assert!(
+                    !e.subject.contains(['\r', '\n', '\u{202e}']),
+                    "subject {:?}",
+                    e.subject
+                );
+                assert!(e.subject.chars().count() < 300, "subject {:?}", e.subject);
+                assert!(
+                    e.text.contains("Pemkab Sukamaju"),
+                    "the plain part keeps the post"
+                );
+            }
+        }
     }
 }

@@ -298,10 +298,10 @@ fn counted(v: &[(String, u64)], f: impl Fn(&str) -> String) -> String {
 /// `cid:` for e-mail, a `data:` URI for the page.
 pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Email {
     let date = s.date.format("%d-%m-%Y").to_string();
-    let subject = format!(
+    let subject = crate::compose::subject_line(&format!(
         "[Simak] Ringkasan harian {} — {date}: {} unggahan",
         s.profile_name, s.total
-    );
+    ));
     let today = s.days.last().copied().unwrap_or((s.date, 0, 0, 0, 0));
     let before = s.days.get(s.days.len().wrapping_sub(2)).copied();
     let avg7 = s.days[..s.days.len().saturating_sub(1)]

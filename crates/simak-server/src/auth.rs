@@ -56,6 +56,27 @@ impl Caller {
         }
     }
 
+    /// Removes from `m` the watch profiles the caller may not see: that another OPD's profile
+    /// matched one of the caller's mentions too is that OPD's business, not the caller's.
+    pub fn redact(&self, m: &mut simak_core::Mention) {
+        if self.account.role != Role::Admin {
+            m.profiles.retain(|p| self.account.can_see(p));
+        }
+    }
+
+    /// [`Caller::redact`] on every hit, and the profile facet cut to the caller's profiles.
+    pub fn redact_response(&self, r: &mut simak_index::SearchResponse) {
+        if self.account.role == Role::Admin {
+            return;
+        }
+        for h in &mut r.hits {
+            self.redact(&mut h.mention);
+        }
+        if let Some(f) = r.facets.get_mut("profile") {
+            f.retain(|p, _| self.account.can_see(p));
+        }
+    }
+
     /// 403 unless the caller is an admin.
     pub fn must_be_admin(&self) -> Result<(), ApiError> {
         if self.account.role == Role::Admin {
@@ -359,5 +380,54 @@ mod tests {
             client_ip(ip("127.0.0.1"), &xff(&["bukan-ip"]), &proxy),
             ip("127.0.0.1")
         );
+    }
+    #[test]
+    fn a_caller_is_not_told_which_other_opds_matched_its_mentions() {
+        let account = |role: Role| Account {
+            username: "petugas".into(),
+            display_name: String::new(),
+            role,
+            profiles: vec!["bpbd".into()],
+            disabled: false,
+            handed_over_to: None,
+            created_at: chrono::Utc::now(),
+        };
+        let mention: simak_core::Mention = serde_json::from_value(serde_json::json!({
+            "id": "x:1", "source": "x", "text": "banjir",
+            "published_at": "2026-11-20T01:00:00Z", "fetched_at": "2026-11-20T01:00:00Z",
+            "profiles": ["pemkab", "bpbd", "dinkes"]
+        }))
+        .unwrap();
+        let response = || simak_index::SearchResponse {
+            total: 1,
+            hits: vec![simak_index::search::Hit {
+                score: None,
+                highlight: String::new(),
+                mention: mention.clone(),
+            }],
+            facets: [(
+                "profile".to_string(),
+                [("pemkab".to_string(), 1), ("bpbd".to_string(), 1)].into(),
+            )]
+            .into(),
+            timeline: None,
+            next_cursor: None,
+        };
+        let officer = Caller {
+            account: account(Role::Officer),
+            csrf: None,
+        };
+        let mut r = response();
+        officer.redact_response(&mut r);
+        assert_eq!(r.hits[0].mention.profiles, ["bpbd"]);
+        assert_eq!(r.facets["profile"].keys().collect::<Vec<_>>(), ["bpbd"]);
+        let admin = Caller {
+            account: account(Role::Admin),
+            csrf: None,
+        };
+        let mut r = response();
+        admin.redact_response(&mut r);
+        assert_eq!(r.hits[0].mention.profiles.len(), 3);
+        assert_eq!(r.facets["profile"].len(), 2);
     }
 }

@@ -153,7 +153,8 @@ pub async fn export(
         {
             return;
         }
-        let r = searcher.export(&req, |m| {
+        let r = searcher.export(&req, |mut m| {
+            caller.redact(&mut m);
             let line = if csv {
                 csv_line(&csv_row(&m))
             } else {

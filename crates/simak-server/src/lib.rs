@@ -299,7 +299,10 @@ pub(crate) async fn search(
         .await
         .map_err(|e| ApiError::internal("the search", e))?;
     match res {
-        Ok(r) => Ok(Json(r).into_response()),
+        Ok(mut r) => {
+            caller.redact_response(&mut r);
+            Ok(Json(r).into_response())
+        }
         Err(e) => Err(search_error(e)),
     }
 }
@@ -784,6 +787,27 @@ async fn security_headers(mut r: Response) -> Response {
     r
 }
 
+/// The most header bytes (names and values) a request may carry: a browser's cookie and an
+/// API token need a few hundred; reverse proxies allow 8 to 32 KiB.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses a request whose headers are larger than [`MAX_HEADER_BYTES`] with a 400 saying so,
+/// before any handler or the accounts database sees it (hyper alone took about 400 KB).
+async fn header_limit(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let n: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if n > MAX_HEADER_BYTES {
+        return ApiError::bad_request(format!(
+            "the request headers are {n} bytes; at most {MAX_HEADER_BYTES}"
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// The OpenAPI document of the `/api` endpoints ([`spec::document`]).
 #[utoipa::path(get, path = "/api/openapi.json", security(()), responses(
     (status = 200, description = "This document (OpenAPI 3.1)", body = Object),
@@ -832,6 +856,7 @@ pub fn router(state: AppState) -> Router {
         .route("/summary/{profile}/{date}", get(summary_page))
         .route("/review/{id}", get(review_page))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(header_limit))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -56,7 +56,7 @@ pub async fn mention(
 ) -> Result<Response, ApiError> {
     let s = st.searcher.clone();
     let lookup = id.clone();
-    let m = tokio::task::spawn_blocking(move || s.get(&lookup))
+    let mut m = tokio::task::spawn_blocking(move || s.get(&lookup))
         .await
         .map_err(|e| ApiError::internal("the mention lookup", e))?
         .map_err(crate::search_error)?
@@ -68,6 +68,7 @@ pub async fn mention(
         }
     }
     let hoax = m.hoax();
+    caller.redact(&mut m);
     let case_ids: Vec<String> = m
         .profiles
         .iter()
@@ -105,7 +106,15 @@ pub async fn mention(
                 .into_iter()
                 .filter(|b| b.total > 0)
                 .collect();
-            let posts: Vec<_> = r.hits.into_iter().map(|h| h.mention).collect();
+            let posts: Vec<_> = r
+                .hits
+                .into_iter()
+                .map(|h| {
+                    let mut m = h.mention;
+                    caller.redact(&mut m);
+                    m
+                })
+                .collect();
             Some(ClusterView {
                 id: c,
                 total: r.total,
@@ -261,7 +270,14 @@ pub async fn summary(
         by_source,
         top_terms: s.top_terms,
         top_hashtags: s.top_hashtags,
-        top_posts: s.top_posts,
+        top_posts: s
+            .top_posts
+            .into_iter()
+            .map(|mut m| {
+                caller.redact(&mut m);
+                m
+            })
+            .collect(),
         cases,
     })
     .into_response())
