@@ -701,6 +701,17 @@ impl Config {
                 })
                 .split("__"),
         );
+        Self::from_set(set, data_dir)
+    }
+
+    /// The configuration a TOML text gives, over the defaults, exactly as [`Config::load`]
+    /// reads a file but without the environment (for checks and fuzzing of the file format).
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        Self::from_set(Figment::new().merge(Toml::string(text)), None)
+    }
+
+    /// Extracts and validates what the operator `set` over the defaults.
+    fn from_set(set: Figment, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
         let fig = Figment::from(Serialized::defaults(Config::default())).merge(set.clone());
         let mut cfg: Config = fig.extract().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
