@@ -938,6 +938,21 @@ mod tests {
     }
 
     #[test]
+    fn toml_text_reads_like_a_file() {
+        let text = "[server]\naddr = \"127.0.0.1:9125\"\n[index]\ncommit_docs = 7\n";
+        let from_text = Config::from_toml_str(text).unwrap();
+        let f = write(text);
+        assert_eq!(from_text, Config::load(Some(f.path()), None).unwrap());
+        assert_eq!(from_text.alerts.base_url, "http://127.0.0.1:9125");
+        let err = Config::from_toml_str("[bus]\nbrokerz = 1\n").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid(m) if m.contains("brokerz")),
+            "{err}"
+        );
+        assert!(Config::from_toml_str("[index]\ncommit_docs = 0\n").is_err());
+    }
+
+    #[test]
     fn bad_feed_is_an_error() {
         let f = write("[[sources.rss.feeds]]\nname = \"a b\"\nurl = \"https://x.id/rss\"\n");
         let err = Config::load(Some(f.path()), None).unwrap_err().to_string();
