@@ -6,8 +6,10 @@
 #
 #   bash tests/fuzz/run.sh [TARGET...]        # every target when none is named
 #
-# SIMAK_FUZZ_SECONDS: seconds per target (default 15; 0 skips fuzzing: nothing is built).
-# SIMAK_FUZZ_TARGET_DIR: the build directory (default /var/tmp/simak-fuzz-target; kept apart
+# FUZZ_SECONDS: seconds per target (default 15; 0 skips fuzzing: nothing is built).
+# (Not SIMAK_*: the service reads every SIMAK_* variable as a configuration override and
+# refuses unknown ones, and the tests run in the same environment.)
+# FUZZ_TARGET_DIR: the build directory (default /var/tmp/simak-fuzz-target; kept apart
 #   from the test build because fuzz builds use other compiler flags).
 #
 # Runs on the stable toolchain: libFuzzer through cargo-fuzz with `--sanitizer none` (safe
@@ -16,9 +18,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SECS=${SIMAK_FUZZ_SECONDS:-15}
+SECS=${FUZZ_SECONDS:-15}
 if [ "$SECS" = 0 ]; then
-  echo "fuzzing skipped (SIMAK_FUZZ_SECONDS=0)"
+  echo "fuzzing skipped (FUZZ_SECONDS=0)"
   exit 0
 fi
 CARGO_FUZZ_VERSION=0.13.2
@@ -26,7 +28,7 @@ if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VE
   echo "installing cargo-fuzz $CARGO_FUZZ_VERSION (crates.io)"
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
-export CARGO_TARGET_DIR=${SIMAK_FUZZ_TARGET_DIR:-/var/tmp/simak-fuzz-target}
+export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-/var/tmp/simak-fuzz-target}
 FUZZ=(--fuzz-dir tests/fuzz --sanitizer none)
 
 start=$(date +%s)
