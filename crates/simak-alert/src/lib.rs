@@ -40,7 +40,7 @@ mod test_support;
 pub use alerter::{run_alerter, AlertStage, Applied};
 pub use outbox::{recipients, AlertStore, OutboxItem};
 pub use rules::AlertRule;
-pub use smtp::{deliver_pending, run_sender};
+pub use smtp::{deliver_pending, formatted_message, run_sender};
 
 use simak_core::schema;
 

@@ -50,6 +50,19 @@ fn delivery(cfg: &Config) -> Result<Delivery, AlertError> {
     Ok(Delivery::Smtp(b.build()))
 }
 
+/// The e-mail of outbox row `item` as it is sent (RFC 5322 bytes: headers, then the MIME
+/// parts `text`, `html` and the inline PNG `images` as `(content id, base64)`), or why it
+/// cannot be built. The sender and the `.eml` files use exactly this message.
+pub fn formatted_message(
+    cfg: &AlertsConfig,
+    item: &OutboxItem,
+    text: &str,
+    html: &str,
+    images: &[(String, String)],
+) -> Result<Vec<u8>, String> {
+    message(cfg, item, text, html, images).map(|m| m.formatted())
+}
+
 fn message(
     cfg: &AlertsConfig,
     item: &OutboxItem,

@@ -747,6 +747,17 @@ impl Config {
                 })
                 .split("__"),
         );
+        Self::from_set(set, data_dir)
+    }
+
+    /// The configuration a TOML text gives, over the defaults, exactly as [`Config::load`]
+    /// reads a file but without the environment (for checks and fuzzing of the file format).
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        Self::from_set(Figment::new().merge(Toml::string(text)), None)
+    }
+
+    /// Extracts and validates what the operator `set` over the defaults.
+    fn from_set(set: Figment, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
         let fig = Figment::from(Serialized::defaults(Config::default())).merge(set.clone());
         let mut cfg: Config = fig.extract().map_err(|e| {
             let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
@@ -979,6 +990,21 @@ mod tests {
     fn missing_file_is_an_error() {
         let err = Config::load(Some(Path::new("/nonexistent/simak.toml")), None).unwrap_err();
         assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn toml_text_reads_like_a_file() {
+        let text = "[server]\naddr = \"127.0.0.1:9125\"\n[index]\ncommit_docs = 7\n";
+        let from_text = Config::from_toml_str(text).unwrap();
+        let f = write(text);
+        assert_eq!(from_text, Config::load(Some(f.path()), None).unwrap());
+        assert_eq!(from_text.alerts.base_url, "http://127.0.0.1:9125");
+        let err = Config::from_toml_str("[bus]\nbrokerz = 1\n").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid(m) if m.contains("brokerz")),
+            "{err}"
+        );
+        assert!(Config::from_toml_str("[index]\ncommit_docs = 0\n").is_err());
     }
 
     #[test]

@@ -144,8 +144,10 @@ pub fn rewrite(q: &str, syn: &Synonyms) -> String {
             if lead.ends_with(':') {
                 // field:"..." — exact if the field is a text field, else as written.
                 let start = lead[..field_end - 1]
-                    .rfind(|ch: char| ch.is_whitespace() || ch == '(' || ch == '+' || ch == '-')
-                    .map_or(0, |p| p + 1);
+                    .char_indices()
+                    .rev()
+                    .find(|&(_, ch)| ch.is_whitespace() || ch == '(' || ch == '+' || ch == '-')
+                    .map_or(0, |(p, ch)| p + ch.len_utf8());
                 let field = lead[start..field_end - 1].to_string();
                 if field == "text" || field == "title" {
                     out.truncate(start);
@@ -212,6 +214,21 @@ mod tests {
         assert_eq!(rewrite("title:\"Banjir\"", &s), "title_exact:\"Banjir\"");
         assert_eq!(rewrite("source:\"rss\"", &s), "source:\"rss\"");
         assert_eq!(rewrite("\"unclosed phrase", &s), "\"unclosed phrase");
+    }
+
+    #[test]
+    fn a_field_after_a_wide_space_is_no_panic() {
+        // Found by fuzzing (search_query): U+0085 (two bytes in UTF-8) is whitespace, and the
+        // field name was taken to start one byte after it.
+        let s = Synonyms::default();
+        assert_eq!(
+            rewrite("bupati\u{85}title:\"Banjir\"", &s),
+            "bupati\u{85}title_exact:\"Banjir\""
+        );
+        assert_eq!(
+            rewrite("a\u{3000}source:\"rss\"", &s),
+            "a\u{3000}source:\"rss\""
+        );
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl Cursor {
         let (a, b) = s.split_once('_').ok_or_else(bad)?;
         let secs = a.parse::<i64>().map_err(|_| bad())?;
         let seen = b.parse::<usize>().map_err(|_| bad())?;
-        if seen == 0 || seen > MAX_WINDOW {
+        if seen == 0 || seen > MAX_WINDOW || secs.unsigned_abs() > MAX_INDEX_SECS as u64 {
             return Err(bad());
         }
         Ok(Cursor { secs, seen })
@@ -142,6 +142,16 @@ impl Cursor {
     fn render(self) -> String {
         format!("{}_{}", self.secs, self.seen)
     }
+}
+
+/// The widest publication time, in seconds either side of 1970, that the index's dates
+/// (nanoseconds in an i64, about the years 1677 to 2262) can hold.
+const MAX_INDEX_SECS: i64 = i64::MAX / 1_000_000_000;
+
+/// A time as an index date; times beyond what the index can hold are its first or last
+/// second (no stored mention lies beyond them), instead of overflowing.
+fn index_date(secs: i64) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_secs(secs.clamp(-MAX_INDEX_SECS, MAX_INDEX_SECS))
 }
 
 /// Checks the length and nesting of a query before any parser sees it.
@@ -459,7 +469,7 @@ impl MentionSearcher {
         }
         if req.since.is_some() || req.until.is_some() {
             let term = |t: DateTime<Utc>| {
-                Term::from_field_date(self.fields.published_at, index_time(t.timestamp()))
+                Term::from_field_date(self.fields.published_at, index_date(t.timestamp()))
             };
             let lo = req
                 .since
@@ -652,7 +662,7 @@ impl MentionSearcher {
     }
 
     fn date_term(&self, secs: i64) -> Term {
-        Term::from_field_date(self.fields.published_at, index_time(secs))
+        Term::from_field_date(self.fields.published_at, index_date(secs))
     }
 
     /// How many matches of `query` were published after second `secs`.
@@ -868,11 +878,6 @@ fn timeline_bounds(
 
 /// Second `secs` as an index time. The index keeps nanoseconds in an i64 (years 1677 to 2262):
 /// a bound outside that range (`since=1013-01-01`) is the range's end, not an overflow.
-fn index_time(secs: i64) -> tantivy::DateTime {
-    const LIMIT: i64 = i64::MAX / 1_000_000_000;
-    tantivy::DateTime::from_timestamp_secs(secs.clamp(-LIMIT, LIMIT))
-}
-
 fn truncate_chars(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -894,4 +899,32 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_and_dates_beyond_the_index_do_not_overflow() {
+        // Found by fuzzing (search_query): cursor 7000000000000032968_2 overflowed the
+        // index date (seconds times 10^9) and panicked.
+        assert!(matches!(
+            Cursor::parse("7000000000000032968_2"),
+            Err(SearchError::BadQuery(_))
+        ));
+        assert!(Cursor::parse(&format!("{}_1", MAX_INDEX_SECS + 1)).is_err());
+        assert_eq!(
+            Cursor::parse("1790000000_2").unwrap(),
+            Cursor {
+                secs: 1_790_000_000,
+                seen: 2
+            }
+        );
+        // since/until in the year 9999 are the index's last second.
+        let far = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(index_date(far.timestamp()), index_date(i64::MAX));
+        assert_eq!(index_date(i64::MIN).into_timestamp_secs(), -MAX_INDEX_SECS);
+        assert_eq!(index_date(5).into_timestamp_secs(), 5);
+    }
 }

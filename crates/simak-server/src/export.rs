@@ -102,7 +102,8 @@ pub fn csv_row(m: &Mention) -> Vec<String> {
     .collect()
 }
 
-fn csv_line(fields: &[String]) -> Vec<u8> {
+/// One CSV record as the export writes it (quoted where needed, `\n`-terminated).
+pub fn csv_line(fields: &[String]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     // Writing to memory cannot fail.
     let _ = w.write_record(fields);

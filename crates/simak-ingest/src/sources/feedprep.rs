@@ -50,6 +50,7 @@ pub fn prepare(body: &[u8], http_charset: Option<&str>) -> Result<Prepared, Stri
     }
     let text = decode(body, http_charset);
     let text = strip_xml_declaration(&text);
+    let text = &*drop_stray_declarations(text);
     let Some((root_at, root)) = root_element(text) else {
         return Err("no XML root element".into());
     };
@@ -81,7 +82,7 @@ fn decode(body: &[u8], http_charset: Option<&str>) -> String {
         let at = decl.find("encoding")?;
         let rest = decl[at + 8..].trim_start().strip_prefix('=')?.trim_start();
         let quote = rest.chars().next()?;
-        let rest = &rest[1..];
+        let rest = &rest[quote.len_utf8()..];
         Some(rest[..rest.find(quote)?].to_string())
     };
     let enc = http_charset
@@ -100,6 +101,35 @@ fn strip_xml_declaration(text: &str) -> &str {
         }
     }
     text
+}
+
+/// Removes XML declarations (`<?xml ...?>`) after the start of the document. The text is
+/// UTF-8 by now, so no declared encoding applies; and the XML reader under feed-rs panics when a
+/// later declaration names another encoding. Removed everywhere, CDATA included: in a broken
+/// feed what is CDATA and what is markup is the reader's guess, not ours (escaped text,
+/// `&lt;?xml`, is untouched).
+fn drop_stray_declarations(text: &str) -> Cow<'_, str> {
+    if !text.contains("<?xml") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<?xml") {
+        let after = &rest[at + 5..];
+        let decl = after.starts_with(|c: char| c.is_whitespace() || c == '?');
+        match after.find("?>").filter(|_| decl) {
+            Some(end) => {
+                out.push_str(&rest[..at]);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[..at + 5]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Finds the root element's start tag: its byte offset and name.
@@ -154,7 +184,7 @@ fn fix_rss_version(text: &str, at: usize) -> String {
     let version = tag.find("version").and_then(|v| {
         let rest = tag[v + 7..].trim_start().strip_prefix('=')?.trim_start();
         let q = rest.chars().next()?;
-        let val = &rest[1..];
+        let val = &rest[q.len_utf8()..];
         Some(val[..val.find(q)?].to_string())
     });
     if matches!(version.as_deref(), Some("2.0" | "0.91" | "0.92")) {
@@ -165,7 +195,13 @@ fn fix_rss_version(text: &str, at: usize) -> String {
             tag.replacen(&format!("\"{v}\""), "\"2.0\"", 1)
                 .replacen(&format!("'{v}'"), "'2.0'", 1)
         }
-        None => format!("<rss version=\"2.0\"{}", &tag[4..]),
+        None => {
+            // After the element's name (`rss`, or `x:rss` with a prefix).
+            let name_end = tag
+                .find(|c: char| c.is_whitespace() || c == '/')
+                .unwrap_or(tag.len());
+            format!("{} version=\"2.0\"{}", &tag[..name_end], &tag[name_end..])
+        }
     };
     format!("{}{}{}", &text[..at], new_tag, &text[at + tag_len..])
 }
@@ -314,6 +350,53 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_declared_encoding_opened_by_a_non_ascii_byte_is_no_panic() {
+        // Found by fuzzing (rss_feed): the byte after `encoding=` was taken as a one-byte
+        // quote, and slicing after it split U+FFFD.
+        let body = b"<?xml version=\"1.0\" encoding=\xa2UTF-8\"?><rss version=\"2.0\"><channel>\
+                     <item><title>t</title></item></channel></rss>";
+        assert!(matches!(prepare(body, None), Ok(Prepared::Feed(_))));
+        let body = "<?xml version=\"1.0\" encoding=\u{e9}utf-8\u{e9}?><rss/>".as_bytes();
+        assert!(prepare(body, None).is_ok());
+    }
+
+    #[test]
+    fn an_rss_version_opened_by_a_non_ascii_byte_is_no_panic() {
+        // Found by fuzzing (factcheck_feed): the same one-byte quote in the version attribute.
+        let body = "<rss version=\u{fc}?.0\" x=\"1\"><channel></channel></rss>".as_bytes();
+        assert!(matches!(prepare(body, None), Ok(Prepared::Feed(_))));
+        // A prefixed root with a wide character in its prefix, and no version.
+        let p = prepare("<\u{20ac}:rss><channel/></\u{20ac}:rss>".as_bytes(), None).unwrap();
+        assert_eq!(
+            feed(p),
+            "<\u{20ac}:rss version=\"2.0\"><channel/></\u{20ac}:rss>"
+        );
+    }
+
+    #[test]
+    fn stray_xml_declarations_are_dropped() {
+        // Found by fuzzing (rss_feed): a second declaration naming another encoding made the
+        // XML reader under feed-rs panic.
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel>\
+                    <item><title>a</title></item><?xml version=\"1.0\" encoding=\"iso-8859-1\"?>\
+                    <item><title><![CDATA[b<?xml x?>]]></title></item><?xml-stylesheet?>\
+                    </channel></rss>";
+        let p = prepare(body.as_bytes(), None).unwrap();
+        assert_eq!(
+            feed(p),
+            "<rss version=\"2.0\"><channel><item><title>a</title></item>\
+             <item><title><![CDATA[b]]></title></item><?xml-stylesheet?></channel></rss>"
+        );
+        let ms = crate::rss::parse_feed(body.as_bytes(), "https://e.example.id/", "e").unwrap();
+        assert_eq!(ms[0].title.as_deref(), Some("a"));
+        // One inside what looks like CDATA but is not (inside a start tag): an error, no panic.
+        let broken = "<rss version=\"2.0\"><channel><item><i<![CDATA[e><title>t</title>\
+                      <?xml version=\"1.0\" encoding=\"windows-1252\"?></item></channel></rss>";
+        let err = crate::rss::parse_feed(broken.as_bytes(), "https://e.example.id/", "e");
+        assert!(err.unwrap_err().starts_with("not a valid"));
     }
 
     #[test]

@@ -79,7 +79,19 @@ pub fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Mention, String> {
         Some(other) => return Err(format!("`id` must be a string, found {}", kind(other))),
     };
     obj.insert("id".into(), Value::String(id));
-    serde_json::from_value::<Mention>(Value::Object(obj)).map_err(|e| e.to_string())
+    let m = serde_json::from_value::<Mention>(Value::Object(obj)).map_err(|e| e.to_string())?;
+    // A number too large for f32 reads as infinity, which a record cannot hold (it would be
+    // written as null and refused by every stage after the log).
+    if let Some(s) = &m.sentiment {
+        let sc = &s.scores;
+        if ![sc.negative, sc.neutral, sc.positive]
+            .iter()
+            .all(|x| x.is_finite())
+        {
+            return Err("`sentiment.scores` must be finite numbers".into());
+        }
+    }
+    Ok(m)
 }
 
 fn valid_source(s: &str) -> bool {
@@ -210,6 +222,12 @@ mod tests {
             (r#"{"text":"  "}"#, "`text` is empty"),
             (r#"{"text":"x","published_at":"yesterday"}"#, "RFC 3339"),
             (r#"{"text":"x","source":"a b"}"#, "`source` must be"),
+            // Found by fuzzing (jsonl_import): 1e308 is infinity as f32, and the record's
+            // null did not read back.
+            (
+                r#"{"text":"x","sentiment":{"label":"negative","scores":{"negative":0.9,"neutral":1.051e308,"positive":0.05}}}"#,
+                "must be finite",
+            ),
         ];
         for (line, want) in cases {
             let err = parse_line(line, now()).unwrap_err();
