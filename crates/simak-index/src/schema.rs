@@ -124,9 +124,12 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
     }
     doc.add_text(f.text, &m.text);
     doc.add_text(f.text_exact, &m.text);
+    // tantivy keeps nanoseconds in an i64 (years 1677-2262): a date beyond is stored at the
+    // range's end, not overflowed (a panic in a debug build, a wrapped date in release).
+    const MAX_SECS: i64 = i64::MAX / 1_000_000_000;
     doc.add_date(
         f.published_at,
-        DateTime::from_timestamp_secs(m.published_at.timestamp()),
+        DateTime::from_timestamp_secs(m.published_at.timestamp().clamp(-MAX_SECS, MAX_SECS)),
     );
     doc.add_u64(f.reach, m.metrics.reach());
     doc.add_facet(f.facets, facet_path("source", &m.source).as_str());

@@ -302,3 +302,30 @@ fn times_beyond_what_the_index_holds_are_its_ends_not_an_overflow() {
         .unwrap();
     assert_eq!(r.total, 0);
 }
+
+#[test]
+fn a_mention_dated_beyond_the_index_range_is_indexed_not_overflowed() {
+    // Once an i64 overflow of nanoseconds in the indexer: a panic in a debug build (the stage
+    // restarting on the same record forever), a wrapped date in release.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = IndexConfig {
+        writer_threads: 1,
+        writer_memory_mb: 16,
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
+    ix.add(&mention("far", "9999-12-31T00:00:00Z")).unwrap();
+    ix.add(&mention("early", "0001-01-01T00:00:00Z")).unwrap();
+    ix.commit().unwrap();
+    let s = MentionSearcher::open(dir.path()).unwrap();
+    s.reload().unwrap();
+    let r = s
+        .search(&SearchRequest {
+            q: "banjir".into(),
+            limit: 10,
+            sort: Sort::Newest,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(r.total, 2);
+}
