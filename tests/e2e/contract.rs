@@ -14,7 +14,6 @@
 //! `SIMAK_CONTRACT_EXAMPLES` sets the examples per operation (default 50).
 
 use crate::harness::*;
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -27,16 +26,6 @@ fn schemathesis() -> PathBuf {
         st.display()
     );
     st
-}
-
-/// Kills the demo when the test ends, whatever happened.
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// What one schemathesis run reported.
@@ -110,25 +99,8 @@ fn run_schemathesis(base: &str, token: &str, who: &str, report: &std::path::Path
 async fn the_demo_keeps_its_openapi_contract_for_an_admin_and_a_viewer() {
     schemathesis();
     let app = App::new(None, "");
-    let mut child = app
-        .cmd(&["run", "--demo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(app.dir.path().join("demo.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut users = Vec::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let w: Vec<&str> = line.split_whitespace().collect();
-        if line.starts_with("  ") && w.len() >= 3 {
-            users.push(w[0].to_string());
-        }
-        if line.starts_with("Riwayat") {
-            break;
-        }
-    }
-    let _demo = Kill(child);
+    let (_demo, logins) = start_demo(&app);
+    let users: Vec<String> = logins.into_keys().collect();
     let base = app.base_url();
     assert!(users.contains(&"demo".to_string()), "{users:?}");
     assert!(users.contains(&"pemantau-dinkes".to_string()), "{users:?}");

@@ -4,7 +4,6 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -21,32 +20,7 @@ async fn demo_shows_everything_within_a_minute() {
     std::fs::remove_dir_all(&demo_dir).unwrap();
 
     let started = Instant::now();
-    let mut child = app
-        .cmd(&["run", "--demo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(app.dir.path().join("demo.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut logins = std::collections::BTreeMap::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let w: Vec<&str> = line.split_whitespace().collect();
-        if line.starts_with("  ") && w.len() >= 3 {
-            logins.insert(w[0].to_string(), w[1].to_string());
-        }
-        if line.starts_with("Riwayat") {
-            break;
-        }
-    }
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _child = Kill(child);
+    let (_child, logins) = start_demo(&app);
     assert_eq!(
         logins.keys().collect::<Vec<_>>(),
         ["demo", "pemantau-dinkes", "petugas-bpbd"]

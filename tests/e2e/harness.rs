@@ -504,3 +504,38 @@ pub async fn http_get(url: impl AsRef<str>) -> reqwest::Result<reqwest::Response
     }
     req.send().await
 }
+
+/// A running `simak run --demo`, killed when dropped, whatever happened.
+pub struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `simak run --demo` in `app`'s directory (its log in `demo.log`) and reads the logins
+/// it prints, account name → password, up to its "Riwayat" line.
+pub fn start_demo(app: &App) -> (Demo, std::collections::BTreeMap<String, String>) {
+    use std::io::BufRead;
+    let mut child = app
+        .cmd(&["run", "--demo"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(app.dir.path().join("demo.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut logins = std::collections::BTreeMap::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if line.starts_with("  ") && w.len() >= 3 {
+            logins.insert(w[0].to_string(), w[1].to_string());
+        }
+        if line.starts_with("Riwayat") {
+            break;
+        }
+    }
+    (Demo(child), logins)
+}

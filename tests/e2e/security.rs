@@ -11,17 +11,8 @@
 use crate::harness::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::time::Duration;
-
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A client logged in with a session cookie, and its CSRF token.
 async fn login(base: &str, user: &str, pw: &str) -> (reqwest::Client, String) {
@@ -90,25 +81,7 @@ fn raw_status(port: u16, request: &[u8]) -> Option<u16> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_officer_of_one_opd_reads_nothing_of_another_and_cannot_be_forged() {
     let app = App::new(None, "");
-    let mut child = app
-        .cmd(&["run", "--demo"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(app.dir.path().join("demo.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut pw = std::collections::BTreeMap::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let w: Vec<&str> = line.split_whitespace().collect();
-        if line.starts_with("  ") && w.len() >= 3 {
-            pw.insert(w[0].to_string(), w[1].to_string());
-        }
-        if line.starts_with("Riwayat") {
-            break;
-        }
-    }
-    let _demo = Kill(child);
+    let (_demo, pw) = start_demo(&app);
     let base = app.base_url();
     let (admin, _) = login(&base, "demo", &pw["demo"]).await;
     // The demo's data: mentions, cases of every OPD and alerts.
