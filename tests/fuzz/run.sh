@@ -7,6 +7,8 @@
 #   bash tests/fuzz/run.sh [TARGET...]        # every target when none is named
 #
 # FUZZ_SECONDS: seconds per target (default 15; 0 skips fuzzing: nothing is built).
+# FUZZ_SEED: libFuzzer's seed (default 1, so a CI run repeats the inputs a run here tried and
+#   passed; 0 asks libFuzzer for a random one, for longer runs that explore further).
 # (Not SIMAK_*: the service reads every SIMAK_* variable as a configuration override and
 # refuses unknown ones, and the tests run in the same environment.)
 # FUZZ_TARGET_DIR: the build directory (default /var/tmp/simak-fuzz-target; kept apart
@@ -19,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SECS=${FUZZ_SECONDS:-15}
+SEED=${FUZZ_SEED:-1}
 if [ "$SECS" = 0 ]; then
   echo "fuzzing skipped (FUZZ_SECONDS=0)"
   exit 0
@@ -60,7 +63,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$scratch/$t" "tests/fuzz/corpus/$t"
   log="$scratch/$t.log"
   if cargo fuzz run "${FUZZ[@]}" "$t" "$scratch/$t" "tests/fuzz/corpus/$t" -- \
-    -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -max_total_time="$SECS" -seed="$SEED" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -dict="$(dict_of "$t")" -print_final_stats=1 >"$log" 2>&1; then
     result=ok
     passed=$((passed + 1))
