@@ -1,6 +1,7 @@
 //! The mention index: schema, the exactly-once indexer stage, and search.
 #![warn(missing_docs)]
 
+mod exclude;
 pub mod indexer;
 pub mod query;
 pub mod schema;

@@ -367,7 +367,7 @@ impl MentionSearcher {
         check_query_shape(q)?;
         use tantivy::query::QueryParserError as E;
         let q = crate::query::rewrite(q, &self.synonyms.get());
-        self.parser.parse_query(&q).map_err(|e| {
+        let parsed = self.parser.parse_query(&q).map_err(|e| {
             SearchError::BadQuery(match e {
                 E::FieldDoesNotExist(f) => format!(
                     "unknown field `{f}` in query; fields are: {}",
@@ -384,7 +384,8 @@ impl MentionSearcher {
                 E::FieldNotIndexed(f) => format!("field `{f}` cannot be searched"),
                 other => format!("invalid query: {other}"),
             })
-        })
+        })?;
+        Ok(crate::exclude::guard_exclusions(parsed))
     }
 
     /// The query of `req`, checked against the index: whatever the parser accepted but the

@@ -95,3 +95,47 @@ fn indonesian_as_people_write_it() {
         .unwrap();
     assert_eq!(ids(&s, "pemkab"), ["a", "c"]);
 }
+
+/// "Everything except this phrase": tantivy 0.27's phrase scorer asserted (in builds with
+/// debug assertions) when an excluded phrase ran out before the documents it filters; the
+/// fuzzer found `* -"jalan rusak"`. The answer must be the exact complement, wherever the
+/// phrase's documents sit among the others.
+#[test]
+fn excluding_a_phrase_keeps_everything_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = IndexConfig {
+        writer_threads: 1,
+        writer_memory_mb: 16,
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
+    for (id, text) in [
+        ("a", "jalan rusak di depan kantor pemkab"),
+        ("b", "pemkab memperbaiki jembatan"),
+        ("c", "rusak jalan menuju desa, pemkab diam"),
+        ("d", "banjir lagi di pasar"),
+        ("e", "jalan rusak lagi, pemkab janji perbaiki"),
+        ("f", "pelayanan pemkab cepat"),
+    ] {
+        ix.add(&mention(id, text)).unwrap();
+    }
+    ix.commit().unwrap();
+    let s = MentionSearcher::open_with_synonyms(dir.path(), None).unwrap();
+    s.reload().unwrap();
+
+    assert_eq!(ids(&s, r#"* -"jalan rusak""#), ["b", "c", "d", "f"]);
+    assert_eq!(ids(&s, r#"NOT "jalan rusak" *"#), ["b", "c", "d", "f"]);
+    assert_eq!(ids(&s, r#"pemkab -"jalan rusak""#), ["b", "c", "f"]);
+    assert_eq!(
+        ids(&s, r#"pemkab -("jalan rusak" OR banjir)"#),
+        ["b", "c", "f"]
+    );
+    assert_eq!(
+        ids(&s, r#"* -"rusak menuju"~1 -banjir"#),
+        ["a", "b", "e", "f"]
+    );
+    assert_eq!(
+        ids(&s, r#"(pemkab -"jalan rusak") OR banjir"#),
+        ["b", "c", "d", "f"]
+    );
+}
