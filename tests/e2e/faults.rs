@@ -356,15 +356,71 @@ impl Proxy {
     }
 }
 
-/// A tansu broker (in-memory storage) that advertises `advertised` as its address, so clients
-/// reach it only through that address.
-fn tansu_advertising(advertised: &str) -> (Proc, String) {
+/// moto's S3 server (a real S3-protocol HTTP server) with an empty bucket `tansu`: storage
+/// for the broker that outlives the broker's process, so a broker killed with -9 can be
+/// started again on the same topics, records and committed offsets.
+struct S3 {
+    endpoint: String,
+    _proc: Proc,
+}
+
+impl S3 {
+    fn start() -> S3 {
+        let port = free_port();
+        let child = std::process::Command::new(test_python())
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto's S3 server (installed by .ci/run; set TEST_PYTHON)");
+        let proc = Proc {
+            child,
+            name: "moto".into(),
+        };
+        let mut conn = wait_for("the S3 server to listen", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        use std::io::{Read, Write};
+        write!(
+            conn,
+            "PUT /tansu HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "create bucket: {answer}"
+        );
+        S3 {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _proc: proc,
+        }
+    }
+}
+
+/// A tansu broker that keeps its topics, records and committed offsets in `s3`'s bucket and
+/// advertises `advertised` as its address, so clients reach it only through that address.
+fn tansu_advertising(advertised: &str, s3: &S3) -> (Proc, String) {
     let port = free_port();
     let listen = format!("tcp://127.0.0.1:{port}");
     let child = std::process::Command::new(tansu_binary())
         .args(["broker", "--listener-url", &listen])
         .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
-        .args(["--storage-engine", "memory://tansu/"])
+        .args(["--storage-engine", "s3://tansu/"])
+        .env("AWS_ENDPOINT", &s3.endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -407,17 +463,20 @@ fn narratives(p: &str) -> Vec<String> {
 
 /// Kafka layout (ingest, analyzer, indexer, alerter as their own processes). While a feed keeps
 /// publishing, the broker is cut off (connection refused) for 6 s, then frozen (SIGSTOP: it
-/// accepts and never answers) for 6 s, then resumed. Ingest keeps what it fetched and hands it
-/// over once the broker is back; the analyzer, indexer and alerter carry on.
+/// accepts and never answers) for 6 s, then resumed; then killed with -9 and, 5 s later, a new
+/// broker process is started on the same storage (an S3 server) and put behind the same
+/// address. Ingest keeps what it fetched and hands it over once the broker is back; the
+/// analyzer, indexer and alerter carry on from their committed offsets.
 #[test]
 fn broker_down_and_back_loses_and_duplicates_nothing() {
     let t0 = Instant::now();
     let mut proxy = Proxy::new("127.0.0.1:1"); // target set below, once the broker has a port
-    let (broker, broker_addr) = tansu_advertising(&proxy.addr());
+    let s3 = S3::start();
+    let (mut broker, broker_addr) = tansu_advertising(&proxy.addr(), &s3);
     proxy.down();
     proxy.target = broker_addr;
     proxy.up();
-    let feed = Feed::start("brokerdown", 600, 25, Duration::from_secs(1));
+    let feed = Feed::start("brokerdown", 1000, 25, Duration::from_secs(1));
     let smtp_port = free_port();
     let dir = tempfile::tempdir().unwrap();
     let smtp = Smtp::start(smtp_port, &dir.path().join("maildir"));
@@ -440,7 +499,7 @@ fn broker_down_and_back_loses_and_duplicates_nothing() {
         },
     );
     assert!(
-        feed.published() < 600,
+        feed.published() < 1000,
         "the feed was over before the outage"
     );
 
@@ -469,6 +528,21 @@ fn broker_down_and_back_loses_and_duplicates_nothing() {
     eprintln!("broker frozen at {} published", feed.published());
     std::thread::sleep(Duration::from_secs(6));
     signal(&broker, libc::SIGCONT);
+    std::thread::sleep(Duration::from_secs(3));
+
+    // Killed: the broker process is gone mid-stream; a new one starts on the same storage.
+    let before_kill = index_ids(&app.index_path()).0;
+    broker.kill9();
+    eprintln!(
+        "broker killed at {before_kill} indexed, {} published",
+        feed.published()
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    let (broker2, broker2_addr) = tansu_advertising(&proxy.addr(), &s3);
+    proxy.down();
+    proxy.target = broker2_addr;
+    proxy.up();
+    eprintln!("broker restarted at {} published", feed.published());
     assert_ok(&app.import(&alerts[2]));
 
     feed.wait_all_published();
@@ -477,6 +551,7 @@ fn broker_down_and_back_loses_and_duplicates_nothing() {
     let (indexed, dup) = assert_index_exactly(&app, &expected, Duration::from_secs(120));
     let alerts = assert_alerts_exactly_once(&app, &smtp, 3, Duration::from_secs(60));
     report("broker down and back", expected.len(), indexed, dup, alerts);
+    drop(broker2);
     eprintln!("took {:?}", t0.elapsed());
 }
 
