@@ -1044,6 +1044,11 @@ fn log_disk_full_fails_imports_clearly_keeps_running_and_resumes() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success(), "an import into a full log succeeded");
     assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(
+        err.matches("No space left on device").count(),
+        1,
+        "the cause is named once: {err}"
+    );
     eprintln!("import into a full log: {}", err.trim());
     std::thread::sleep(Duration::from_secs(2));
     assert!(

@@ -204,7 +204,7 @@ struct Segment {
 fn io_err(path: &Path, e: std::io::Error) -> BusError {
     BusError::Io {
         path: path.to_path_buf(),
-        source: e,
+        cause: e,
     }
 }
 
@@ -874,7 +874,7 @@ impl EmbeddedProducer {
             .await
             .map_err(|e| BusError::Io {
                 path: PathBuf::from("<append task>"),
-                source: std::io::Error::other(e.to_string()),
+                cause: std::io::Error::other(e.to_string()),
             })??;
         self.topic.appended.notify_waiters();
         Ok(())
@@ -1174,7 +1174,7 @@ impl EmbeddedConsumer {
         .await
         .map_err(|e| BusError::Io {
             path: self.topic.dir.clone(),
-            source: std::io::Error::other(e.to_string()),
+            cause: std::io::Error::other(e.to_string()),
         })?;
         let (parts, res) = res;
         self.parts = parts;
@@ -1193,7 +1193,7 @@ impl EmbeddedConsumer {
             .await
             .map_err(|e| BusError::Io {
                 path: self.topic.dir.clone(),
-                source: std::io::Error::other(e.to_string()),
+                cause: std::io::Error::other(e.to_string()),
             })?
     }
 }

@@ -88,12 +88,15 @@ pub struct Consumed {
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     /// A file of the embedded log could not be read or written.
-    #[error("embedded log file {path}: {source}")]
+    ///
+    /// The cause is part of the message and deliberately not the error's `source()`, so an
+    /// error chain (`{:#}`) names it once, not twice ("No space left on device" printed twice).
+    #[error("embedded log file {path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A file of the embedded log is not in the expected format.
     #[error("embedded log is corrupt: {0}")]
