@@ -13,7 +13,43 @@
 //! nothing is lost but the shortcut.
 
 use tantivy::query::{BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight};
+use tantivy::query_grammar::{Occur as AstOccur, UserInputAst};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+
+/// The parsed query with the boost dropped from every boosted group that excludes something
+/// (`(* -"jalan rusak")^2`): tantivy's `BoostQuery` keeps its inner query private, so
+/// [`guard_exclusions`] could not reach the exclusions inside it. Only the ranking under
+/// `sort=relevance` changes (the group weighs as if unboosted); what matches is the same. A
+/// boost on a single word or phrase, excluded or not, is kept.
+pub(crate) fn unboost_exclusions(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(clauses) => UserInputAst::Clause(
+            clauses
+                .into_iter()
+                .map(|(occur, a)| (occur, unboost_exclusions(a)))
+                .collect(),
+        ),
+        UserInputAst::Boost(inner, boost) => {
+            let inner = unboost_exclusions(*inner);
+            if excludes(&inner) {
+                inner
+            } else {
+                UserInputAst::Boost(Box::new(inner), boost)
+            }
+        }
+        leaf @ UserInputAst::Leaf(_) => leaf,
+    }
+}
+
+fn excludes(ast: &UserInputAst) -> bool {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses
+            .iter()
+            .any(|(occur, a)| *occur == Some(AstOccur::MustNot) || excludes(a)),
+        UserInputAst::Boost(inner, _) => excludes(inner),
+        UserInputAst::Leaf(_) => false,
+    }
+}
 
 /// Rebuilds `query` with every excluded clause, at any depth, wrapped in [`PlainSeek`].
 pub(crate) fn guard_exclusions(query: Box<dyn Query>) -> Box<dyn Query> {

@@ -367,7 +367,20 @@ impl MentionSearcher {
         check_query_shape(q)?;
         use tantivy::query::QueryParserError as E;
         let q = crate::query::rewrite(q, &self.synonyms.get());
-        let parsed = self.parser.parse_query(&q).map_err(|e| {
+        let parsed = if q.contains('^') {
+            // A boosted group hides its clauses from `guard_exclusions` (tantivy's BoostQuery
+            // does not hand out its inner query), so a boosted group that excludes something
+            // loses its boost; see `crate::exclude::unboost_exclusions`.
+            tantivy::query_grammar::parse_query(&q)
+                .map_err(|_| E::SyntaxError(q.to_string()))
+                .and_then(|ast| {
+                    self.parser
+                        .build_query_from_user_input_ast(crate::exclude::unboost_exclusions(ast))
+                })
+        } else {
+            self.parser.parse_query(&q)
+        }
+        .map_err(|e| {
             SearchError::BadQuery(match e {
                 E::FieldDoesNotExist(f) => format!(
                     "unknown field `{f}` in query; fields are: {}",
