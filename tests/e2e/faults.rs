@@ -992,13 +992,14 @@ fn index_disk_full_reports_keeps_the_index_and_resumes() {
     assert_index_exactly(&app, &expected, Duration::from_secs(60));
     let filler = fs.fill_leaving(256 * 1024);
     assert_ok(&app.import(&mentions_jsonl("dfi", 500..3000)));
-    // The supervisor's warning names the stage and the error: tantivy's own "No space left on
-    // device" when the commit hits the full disk, or only "An index writer was killed" when a
-    // writer thread did (tantivy does not pass that thread's io error on).
+    // The supervisor's warning names the stage and says the disk is full, with the free bytes,
+    // whether the commit hit the full disk (tantivy's own "No space left on device") or a writer
+    // thread did (tantivy passes on only "An index writer was killed").
     let full = |l: &str| {
         l.contains("stage failed")
             && l.contains("\"indexer\"")
-            && (l.contains("No space left on device") || l.contains("index writer was killed"))
+            && l.contains("the disk holding the index at")
+            && l.contains("is full (")
     };
     app.wait_log_line("the indexer to report the full disk", full);
     eprintln!(

@@ -33,7 +33,7 @@ use simak_bus::{Consumed, Offsets};
 use simak_core::config::IndexConfig;
 use simak_core::Mention;
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tantivy::collector::Count;
@@ -83,6 +83,7 @@ pub fn open_or_create(path: &Path) -> Result<(Index, Fields), IndexError> {
 
 /// Writes mentions into the index with offset checkpoints.
 pub struct Indexer {
+    path: PathBuf,
     index: Index,
     writer: IndexWriter,
     fields: Fields,
@@ -151,6 +152,7 @@ impl Indexer {
             None => Offsets::new(),
         };
         Ok(Indexer {
+            path: path.to_path_buf(),
             index,
             writer,
             fields,
@@ -235,7 +237,9 @@ impl Indexer {
             DROPPED.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        self.writer.add_document(to_document(&self.fields, m))?;
+        self.writer
+            .add_document(to_document(&self.fields, m))
+            .map_err(|e| self.write_error(e))?;
         self.pending += 1;
         self.added += 1;
         self.first_pending.get_or_insert_with(Instant::now);
@@ -292,13 +296,21 @@ impl Indexer {
             offsets: self.offsets.clone(),
         })
         .expect("checkpoint serializes");
-        let mut prepared = self.writer.prepare_commit()?;
+        let path = self.path.clone();
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .map_err(|e| write_error(&path, e))?;
         prepared.set_payload(&payload);
-        prepared.commit()?;
+        prepared.commit().map_err(|e| write_error(&path, e))?;
         self.pending = 0;
         self.first_pending = None;
         self.offsets_dirty = false;
         Ok(())
+    }
+
+    fn write_error(&self, e: tantivy::TantivyError) -> IndexError {
+        write_error(&self.path, e)
     }
 
     /// The offsets the last commit holds (None before the first commit).
@@ -316,6 +328,43 @@ pub fn read_checkpoint(index: &Index) -> Result<Option<Checkpoint>, IndexError> 
             .map(Some)
             .map_err(|e| IndexError::Corrupt(format!("commit payload {p:?}: {e}"))),
     }
+}
+
+/// Below this many free bytes, a failed write is put down to a full disk.
+const NEARLY_FULL: u64 = 8 * 1024 * 1024;
+
+/// A failed write of the index, as [`IndexError::DiskFull`] when the disk is full (tantivy's
+/// own "No space left on device", or a writer thread killed while under [`NEARLY_FULL`] bytes
+/// were free), else as it came.
+fn write_error(path: &Path, e: tantivy::TantivyError) -> IndexError {
+    let free = free_bytes(path);
+    let enospc = e.to_string().contains("No space left on device");
+    match free {
+        Some(free) if enospc || free < NEARLY_FULL => IndexError::DiskFull {
+            path: path.to_path_buf(),
+            free,
+            cause: e.to_string(),
+        },
+        _ => IndexError::Tantivy(e),
+    }
+}
+
+/// Bytes an unprivileged writer may still use on the file system holding `path`.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a NUL-terminated path and `st` a buffer statvfs(3) fills on success.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    // The field types differ between platforms (u64 on 64-bit Linux, u32 elsewhere).
+    #[allow(clippy::unnecessary_cast)]
+    let (blocks, size) = (st.f_bavail as u64, st.f_frsize as u64);
+    Some(blocks.saturating_mul(size))
 }
 
 #[cfg(test)]

@@ -46,6 +46,21 @@ pub enum IndexError {
     /// The commit payload is not Simak's.
     #[error("index is corrupt: {0}")]
     Corrupt(String),
+    /// tantivy failed to write while the disk holding the index was (nearly) full. tantivy's
+    /// writer threads do not pass their io error on ("An index writer was killed"), so the
+    /// free space is looked up when a write fails.
+    #[error(
+        "the disk holding the index at {path} is full ({free} bytes free; free some space, \
+         indexing resumes by itself): {cause}"
+    )]
+    DiskFull {
+        /// The index directory.
+        path: PathBuf,
+        /// Bytes available to Simak on that disk when the write failed.
+        free: u64,
+        /// tantivy's own message.
+        cause: String,
+    },
     /// tantivy failed.
     #[error("tantivy: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
@@ -78,7 +93,7 @@ impl From<IndexError> for StageError {
     fn from(e: IndexError) -> Self {
         match e {
             IndexError::Bus(e) => e.into(),
-            IndexError::Tantivy(_) => StageError::transient(e),
+            IndexError::Tantivy(_) | IndexError::DiskFull { .. } => StageError::transient(e),
             IndexError::Io { .. }
             | IndexError::Open { .. }
             | IndexError::Locked(_)
