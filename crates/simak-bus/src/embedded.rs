@@ -387,9 +387,13 @@ impl EmbeddedLog {
             let end = match part.segments()?.last() {
                 None => 0,
                 Some(&base) => {
+                    // The end of the last whole record: a torn tail (a writer killed or out of
+                    // disk mid-append) is skipped by readers until the next append truncates
+                    // it, so it is no part of the log. Counting it made `factcheck::read_stream`
+                    // wait for bytes no reader could reach, and time out on every start.
                     let path = part.segment_path(base);
-                    match std::fs::metadata(&path) {
-                        Ok(m) => base + m.len(),
+                    match File::open(&path) {
+                        Ok(f) => base + valid_end(&f, &path, 0)?,
                         Err(e) if e.kind() == ErrorKind::NotFound => base,
                         Err(e) => return Err(io_err(&path, e)),
                     }
@@ -1077,9 +1081,12 @@ fn read_partition(
         if out.len() > before {
             return Ok(base + next);
         }
-        // Nothing new here: at the end of a closed segment, go on to the next one.
+        // Nothing new here: at the end of a closed segment, go on to the next one. An empty
+        // segment is the last one (a roll creates the next segment only once this one holds a
+        // record; a writer killed, or out of disk, right after creating it leaves it empty):
+        // going on from it would open the same file again, forever.
         let len = file.metadata().map_err(|e| io_err(&path, e))?.len();
-        if next < len {
+        if next < len || len == 0 {
             return Ok(pos);
         }
         let next_path = segment_path(dir, p, base + len);
