@@ -246,19 +246,36 @@ fn train_complaint(a: TrainComplaint) -> Result<ExitCode> {
     let rows = complaint::parse_tsv(&text).map_err(anyhow::Error::msg)?;
     eprintln!("{} training posts", rows.len());
     let t0 = Instant::now();
-    let (model, cfg, tried) = complaint::train_with_selection(&rows);
+    let (model, chosen, tried) = complaint::train_with_selection(&rows);
     for t in &tried {
         eprintln!(
-            "  epochs {:>3}  l2 {:<7}  5-fold kind macro-F1 {:.3}",
-            t.cfg.epochs, t.cfg.l2, t.macro_f1
+            "  {:<8} features {}  epochs {:>3}  l2 {:<7}  5-fold {} {:.3}",
+            t.head,
+            t.groups,
+            t.cfg.epochs,
+            t.cfg.l2,
+            if t.head == "kind" {
+                "macro-F1"
+            } else {
+                "accuracy"
+            },
+            t.score
         );
     }
     let bytes = model.to_bytes();
     std::fs::write(&a.out, &bytes).with_context(|| a.out.display().to_string())?;
     eprintln!(
-        "chose epochs {} l2 {}; trained in {:.1} s; wrote {} ({} KiB)",
-        cfg.epochs,
-        cfg.l2,
+        "chose kind: epochs {} l2 {} ({:.3}); category: features {} epochs {} l2 {} ({:.3})",
+        chosen.kind.cfg.epochs,
+        chosen.kind.cfg.l2,
+        chosen.kind.score,
+        chosen.category.groups,
+        chosen.category.cfg.epochs,
+        chosen.category.cfg.l2,
+        chosen.category.score
+    );
+    eprintln!(
+        "trained in {:.1} s; wrote {} ({} KiB)",
         t0.elapsed().as_secs_f64(),
         a.out.display(),
         bytes.len() / 1024
