@@ -13,9 +13,11 @@
 //!   and given only for those.
 //!
 //! Training is AdaGrad over a fixed-seed shuffle on one thread, class-weighted: the same data
-//! gives the same model file, byte for byte. `simak train complaint` chooses the epochs and the
-//! L2 weight by 5-fold cross-validation on the training file alone (macro-F1 of the kind), then
-//! trains on the whole file. Weights are stored sparse, as i16 with one scale per class.
+//! gives the same model file, byte for byte. `simak train complaint` chooses, by 5-fold
+//! cross-validation on the training rows alone, the epochs and the L2 weight of the kind head
+//! (by macro-F1) and of the category head, with its features (by accuracy; among them a
+//! lexicon of service words, [`SERVICE_WORDS`], as one feature per service), then trains on all
+//! the rows. Weights are stored sparse, as i16 with one scale per class.
 //!
 //! # Place
 //!
@@ -26,9 +28,11 @@
 //!
 //! # Data
 //!
-//! `data/complaints/train.tsv` trains; `data/complaints/test.tsv` is a frozen test set written
-//! separately, never trained on or used to choose anything (a test checks the two are
-//! disjoint). Both were written for the project by one author: see the README there.
+//! `data/complaints/train.tsv` trains, with [`OUTSIDE_ROWS`] of SmSA's training reviews as
+//! `other` ([`outside_rows`]: reviews of shops and apps are no complaint to the office);
+//! `data/complaints/test.tsv` is a frozen test set written separately, never trained on or used
+//! to choose anything (a test checks the two are disjoint). Both files were written for the
+//! project by one author: see the README there.
 
 use crate::sentiment::{features_with, Features, Groups};
 use serde::Deserialize;
@@ -184,6 +188,39 @@ pub fn parse_tsv(text: &str) -> Result<Vec<Row>, String> {
         });
     }
     Ok(out)
+}
+
+/// How many SmSA training reviews `simak train complaint` adds as `other` by default.
+pub const OUTSIDE_ROWS: usize = 400;
+
+/// `n` rows of a `text<TAB>label` file (SmSA's train split: reviews and comments, none
+/// addressed to a regency office) as `other` posts: the rows whose FNV-1a hash of the text is
+/// smallest, so the choice does not depend on the file's order.
+pub fn outside_rows(tsv: &str, n: usize) -> Vec<Row> {
+    let mut rows: Vec<(u64, &str)> = tsv
+        .lines()
+        .filter_map(|l| l.rsplit_once('\t').map(|(t, _)| t))
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in t.bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            (h, t)
+        })
+        .collect();
+    rows.sort_unstable();
+    rows.dedup_by_key(|r| r.0);
+    rows.into_iter()
+        .take(n)
+        .map(|(_, t)| Row {
+            text: t.to_string(),
+            kind: ComplaintKind::Other,
+            category: None,
+            place: None,
+        })
+        .collect()
 }
 
 /// The features of a text.
@@ -1267,8 +1304,9 @@ mod tests {
             .is_empty());
     }
 
-    /// Measured when the model was shipped: kind macro-F1 0.927, complaint-or-request F1
-    /// 0.971 on the 142 frozen test posts; the floors leave a small margin.
+    /// Measured when the model was shipped, on the 142 frozen test posts: kind macro-F1 0.917,
+    /// complaint-or-request F1 0.947, category accuracy 0.943; 2 of SmSA's 500 test reviews
+    /// called a complaint or request. The floors leave a small margin.
     #[test]
     fn the_shipped_model_keeps_its_figures_on_the_frozen_test_set() {
         let rows = parse_tsv(TEST).unwrap();
@@ -1279,10 +1317,10 @@ mod tests {
             (r.kind, r.best_category)
         });
         let b = evaluate(&rows, baseline);
-        assert!(e.macro_f1 >= 0.90, "macro-F1 {}", e.macro_f1);
-        assert!(e.binary.f1 >= 0.94, "binary F1 {:?}", e.binary);
+        assert!(e.macro_f1 >= 0.89, "macro-F1 {}", e.macro_f1);
+        assert!(e.binary.f1 >= 0.92, "binary F1 {:?}", e.binary);
         assert!(
-            e.category_accuracy() >= 0.78,
+            e.category_accuracy() >= 0.90,
             "category {}",
             e.category_accuracy()
         );
@@ -1294,6 +1332,13 @@ mod tests {
         );
         // Every kind is predicted at all.
         assert!(e.kinds.iter().all(|k| k.f1 > 0.8), "{:?}", e.kinds);
+        // Reviews of shops and restaurants are no complaint to the office.
+        let smsa = crate::sentiment::parse_tsv(crate::sentiment::SMSA_TEST).unwrap();
+        let (hit, n) = actionable_share(smsa.iter().map(|(t, _)| t.as_str()), |t| m.read(t).kind);
+        assert!(
+            hit * 100 <= n * 2,
+            "{hit}/{n} SmSA test reviews called a complaint"
+        );
     }
 
     fn key(t: &str) -> String {
@@ -1329,7 +1374,17 @@ mod tests {
 
     #[test]
     fn training_reproduces_the_shipped_model_byte_for_byte() {
-        let (m, chosen, tried) = train_with_selection(&parse_tsv(TRAIN).unwrap());
+        // What `simak train complaint` trains on by default.
+        let smsa = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/smsa/train.tsv"),
+        )
+        .unwrap();
+        let mut rows = parse_tsv(TRAIN).unwrap();
+        let outside = outside_rows(&smsa, OUTSIDE_ROWS);
+        assert_eq!(outside.len(), OUTSIDE_ROWS);
+        assert!(outside.iter().all(|r| r.kind == ComplaintKind::Other));
+        rows.extend(outside);
+        let (m, chosen, tried) = train_with_selection(&rows);
         assert_eq!(tried.len(), GRID.len() * (1 + CATEGORY_FEATURES.len()));
         assert_eq!(chosen.kind.head, "kind");
         assert_eq!(chosen.category.head, "category");

@@ -44,6 +44,13 @@ pub struct TrainComplaint {
     /// the binary).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Reviews and comments none of which is addressed to a regency office (`text<TAB>label`),
+    /// some of which train as `other` posts.
+    #[arg(long, default_value = "crates/simak-analyze/data/smsa/train.tsv")]
+    outside: PathBuf,
+    /// How many rows of --outside to add (chosen by a hash of the text); 0: none.
+    #[arg(long, default_value_t = simak_analyze::complaint::OUTSIDE_ROWS)]
+    outside_rows: usize,
     /// Where to write the model.
     #[arg(long, default_value = "crates/simak-analyze/models/complaint.bin")]
     out: PathBuf,
@@ -243,8 +250,16 @@ fn train_complaint(a: TrainComplaint) -> Result<ExitCode> {
         Some(p) => std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
         None => complaint::TRAIN.to_string(),
     };
-    let rows = complaint::parse_tsv(&text).map_err(anyhow::Error::msg)?;
-    eprintln!("{} training posts", rows.len());
+    let mut rows = complaint::parse_tsv(&text).map_err(anyhow::Error::msg)?;
+    eprint!("{} training posts", rows.len());
+    if a.outside_rows > 0 {
+        let t =
+            std::fs::read_to_string(&a.outside).with_context(|| a.outside.display().to_string())?;
+        let extra = complaint::outside_rows(&t, a.outside_rows);
+        eprint!(" + {} from {} as other", extra.len(), a.outside.display());
+        rows.extend(extra);
+    }
+    eprintln!();
     let t0 = Instant::now();
     let (model, chosen, tried) = complaint::train_with_selection(&rows);
     for t in &tried {
