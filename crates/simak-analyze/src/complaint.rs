@@ -1169,9 +1169,9 @@ impl crate::enrich::Enricher for ComplaintOf {
             Some(l) => l.as_str(),
             None => crate::enrich::language(m.title.as_deref(), &m.text),
         };
-        if lang == "id" {
-            m.complaint = Some(self.complaint(&m.text));
-        }
+        // Only Indonesian: the model knows no other language (a mention analyzed again after
+        // its language changed loses a reading it no longer has).
+        m.complaint = (lang == "id").then(|| self.complaint(&m.text));
     }
 }
 
@@ -1249,11 +1249,12 @@ mod tests {
             let back = Mention::from_json(&m.to_json()).unwrap();
             assert_eq!(back.complaint.as_ref(), Some(c));
         }
-        // Not Indonesian: no field.
+        // Not Indonesian: no field, also where an earlier run left one.
         let mut m = mention(
             "The street lights on Main Street have been out for weeks",
             Some("en"),
         );
+        m.complaint = Some(e.complaint("jalan rusak"));
         e.enrich(&mut m);
         assert!(m.complaint.is_none());
         assert!(!String::from_utf8(m.to_json())
