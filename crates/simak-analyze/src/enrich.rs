@@ -11,6 +11,7 @@
 //! [`simak_core::Mention`] or of a type of `simak_core` that the other stages read, never a
 //! key they look up by string.
 
+use crate::complaint::{ComplaintModel, ComplaintOf, Gazetteer};
 use crate::factcheck::LiveBase;
 use crate::hoax::{self, Clusters, OfficeModel};
 use crate::profiles::Profiles;
@@ -27,7 +28,7 @@ pub trait Enricher: Send + Sync {
 }
 
 /// The enrichers, in order, when the configuration names none.
-pub const DEFAULT_ORDER: [&str; 4] = ["language", "sentiment", "profiles", "hoax"];
+pub const DEFAULT_ORDER: [&str; 5] = ["language", "sentiment", "profiles", "complaint", "hoax"];
 
 /// What the enrichers are built from: the analyzer's models and knowledge, shared by its clones.
 #[derive(Clone)]
@@ -42,6 +43,10 @@ pub struct Parts {
     pub clusters: Arc<Clusters>,
     /// The office's hoax model, if one was trained.
     pub office: Option<Arc<OfficeModel>>,
+    /// The complaint model.
+    pub complaints: Arc<ComplaintModel>,
+    /// The office's places.
+    pub gazetteer: Arc<Gazetteer>,
 }
 
 /// The enricher named `name`, built from `parts`; `None` for a name no enricher has.
@@ -50,6 +55,10 @@ pub fn build(name: &str, parts: &Parts) -> Option<Arc<dyn Enricher>> {
         "language" => Arc::new(Language),
         "sentiment" => Arc::new(SentimentOf(parts.sentiment.clone())),
         "profiles" => Arc::new(ProfileMatch(parts.profiles.clone())),
+        "complaint" => Arc::new(ComplaintOf {
+            model: parts.complaints.clone(),
+            gazetteer: parts.gazetteer.clone(),
+        }),
         "hoax" => Arc::new(HoaxScore {
             factchecks: parts.factchecks.clone(),
             clusters: parts.clusters.clone(),
@@ -179,6 +188,8 @@ mod tests {
             factchecks: Arc::new(LiveBase::default()),
             clusters: Arc::new(Clusters::default()),
             office: None,
+            complaints: ComplaintModel::shipped_arc().clone(),
+            gazetteer: Arc::new(Gazetteer::default()),
         }
     }
 
@@ -216,6 +227,7 @@ mod tests {
         }
         assert_eq!(m.lang.as_deref(), Some("id"));
         assert!(m.sentiment.is_some());
+        assert!(m.complaint.is_some());
         assert!(m.hoax().is_some());
         let mut list = list;
         list.push(Arc::new(Shouting));
@@ -232,6 +244,7 @@ mod tests {
         let mut m = mention("Pelayanan di kantor kecamatan sangat lambat hari ini");
         list[0].enrich(&mut m);
         assert!(m.lang.is_some() && m.sentiment.is_none() && m.hoax().is_none());
+        assert!(m.complaint.is_none());
         let e = build_all(&["language".into(), "emosi".into()], &parts())
             .map(|_| ())
             .unwrap_err();

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod claim_eval;
+pub mod complaint;
 pub mod enrich;
 pub mod factcheck;
 pub mod hoax;
@@ -74,6 +75,8 @@ impl Analyzer {
                 factchecks: Arc::new(factcheck::LiveBase::default()),
                 clusters: Arc::new(hoax::Clusters::default()),
                 office: None,
+                complaints: complaint::ComplaintModel::shipped_arc().clone(),
+                gazetteer: Arc::new(complaint::Gazetteer::default()),
             },
             order: enrich::DEFAULT_ORDER
                 .iter()
@@ -118,6 +121,13 @@ impl Analyzer {
         &self.parts.factchecks
     }
 
+    /// The same analyzer taking places from `g` (the `complaint` analysis).
+    pub fn with_gazetteer(mut self, g: complaint::Gazetteer) -> Analyzer {
+        self.parts.gazetteer = Arc::new(g);
+        self.rebuild();
+        self
+    }
+
     /// The same analyzer matching mentions against `profiles`.
     pub fn with_profiles(mut self, profiles: Profiles) -> Analyzer {
         self.parts.profiles = Arc::new(profiles);
@@ -138,7 +148,17 @@ impl Analyzer {
         bus.ensure_topic(&cfg.bus.topics.factchecks).await?;
         let (fcs, pos, bad) =
             factcheck::read_stream(bus, &cfg.bus.topics.factchecks, &Offsets::new()).await?;
-        let mut a = Analyzer::new().with_profiles(profiles).with_factchecks(fcs);
+        let gazetteer =
+            complaint::Gazetteer::load(&cfg.analyzer.gazetteer).map_err(AnalyzeError::Config)?;
+        tracing::info!(
+            places = gazetteer.len(),
+            file = %cfg.analyzer.gazetteer.display(),
+            "gazetteer loaded"
+        );
+        let mut a = Analyzer::new()
+            .with_profiles(profiles)
+            .with_gazetteer(gazetteer)
+            .with_factchecks(fcs);
         if let Some(m) = office_model(cfg) {
             a = a.with_office_model(m);
         }
@@ -219,6 +239,7 @@ impl Analyzer {
             in_reply_to: None,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra: Default::default(),
         };
         self.enrich(&mut m);
@@ -228,6 +249,12 @@ impl Analyzer {
             serde_json::to_value(&m.sentiment).expect("sentiment serializes"),
         );
         obj.insert("profiles".into(), m.profiles.into());
+        if let Some(c) = &m.complaint {
+            obj.insert(
+                "complaint".into(),
+                serde_json::to_value(c).expect("complaint serializes"),
+            );
+        }
         if let Some(h) = m.extra.remove(simak_core::verdict::HOAX_KEY) {
             obj.insert(simak_core::verdict::HOAX_KEY.into(), h);
         }

@@ -318,10 +318,14 @@ pub struct AnalyzerConfig {
     /// directory; missing: no profiles.
     pub profiles_dir: PathBuf,
     /// The analyses run on each mention, in this order (each may read what the ones before it
-    /// added): `language`, `sentiment`, `profiles` (watch profiles matched), `hoax` (the hoax
+    /// added): `language`, `sentiment`, `profiles` (watch profiles matched), `complaint`
+    /// (complaint, request, question, praise or other; category; place), `hoax` (the hoax
     /// verdict). Leaving one out leaves its field out of every mention; an unknown name stops
     /// the analyzer with an error.
     pub enrichers: Vec<String>,
+    /// The office's gazetteer (kecamatan and desa, TOML) from which the `complaint` analysis
+    /// takes the place a post names. Relative to the working directory; missing: no places.
+    pub gazetteer: PathBuf,
 }
 
 impl Default for AnalyzerConfig {
@@ -329,9 +333,10 @@ impl Default for AnalyzerConfig {
         AnalyzerConfig {
             batch: 1000,
             profiles_dir: PathBuf::from("config/profiles"),
-            enrichers: ["language", "sentiment", "profiles", "hoax"]
+            enrichers: ["language", "sentiment", "profiles", "complaint", "hoax"]
                 .map(String::from)
                 .to_vec(),
+            gazetteer: PathBuf::from("config/gazetteer.toml"),
         }
     }
 }

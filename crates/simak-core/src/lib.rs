@@ -13,6 +13,7 @@ pub mod xorshift;
 
 pub use config::{Config, ConfigError};
 pub use mention::{
-    canonical_url, mention_id, url_mention_id, Author, Mention, Metrics, Sentiment, SentimentScores,
+    canonical_url, mention_id, url_mention_id, Author, Complaint, ComplaintCategory, ComplaintKind,
+    Mention, Metrics, Place, PlaceLevel, Sentiment, SentimentScores,
 };
 pub use verdict::{ClaimMatch, Cluster, HoaxLabel, HoaxVerdict, VerdictError};

@@ -50,6 +50,10 @@ pub struct Mention {
     /// Ids of the watch profiles the mention matched; set by the analyzer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    /// What the post asks of the office (complaint, request, question, praise or other), its
+    /// category and the place it names; set by the analyzer on Indonesian mentions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<Complaint>,
     /// Any other fields (enrichment added by newer stages, platform extras), kept as they are.
     /// The hoax verdict is here under `hoax`: read and write it with [`Mention::hoax`] and
     /// [`Mention::set_hoax`], never by key (see [`crate::verdict`]).
@@ -142,6 +146,161 @@ pub struct SentimentScores {
     /// P(positive).
     #[serde(serialize_with = "round4")]
     pub positive: f32,
+}
+
+/// What a post asks of the office, as the complaint analysis reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Complaint {
+    /// Complaint, request, question, praise or other.
+    pub kind: ComplaintKind,
+    /// The service it is about; only for a complaint, a request or a question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<ComplaintCategory>,
+    /// The kecamatan or desa it names, from the office's gazetteer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Place>,
+    /// The model's probability of `kind`.
+    #[serde(serialize_with = "round4")]
+    pub confidence: f32,
+}
+
+/// What a post asks of the office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintKind {
+    /// Something is wrong (aduan).
+    Complaint,
+    /// Asks the office to do something (permintaan).
+    Request,
+    /// Asks about a service (pertanyaan).
+    Question,
+    /// Thanks or praise (pujian).
+    Praise,
+    /// Anything else (lainnya).
+    Other,
+}
+
+impl ComplaintKind {
+    /// Every kind, in model order.
+    pub const ALL: [ComplaintKind; 5] = [
+        ComplaintKind::Complaint,
+        ComplaintKind::Request,
+        ComplaintKind::Question,
+        ComplaintKind::Praise,
+        ComplaintKind::Other,
+    ];
+
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        ["complaint", "request", "question", "praise", "other"][self as usize]
+    }
+
+    /// Its Indonesian label, for what users read.
+    pub fn label_id(self) -> &'static str {
+        ["aduan", "permintaan", "pertanyaan", "pujian", "lainnya"][self as usize]
+    }
+
+    /// The kind named `s` (its wire name).
+    pub fn parse(s: &str) -> Option<ComplaintKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether a post of this kind has a category: a complaint, a request or a question.
+    pub fn has_category(self) -> bool {
+        matches!(
+            self,
+            ComplaintKind::Complaint | ComplaintKind::Request | ComplaintKind::Question
+        )
+    }
+}
+
+/// The public service a complaint, request or question is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintCategory {
+    /// Roads, bridges, street lights, drainage.
+    Roads,
+    /// Piped water, clean water.
+    Water,
+    /// Waste collection, dumping, pollution by waste.
+    Waste,
+    /// Health services.
+    Health,
+    /// Schools and education.
+    Education,
+    /// Identity cards, family cards, civil registration.
+    PopulationRecords,
+    /// Permits and licences.
+    Permits,
+    /// Floods, landslides, fires and other disasters.
+    Disaster,
+    /// Public order and security.
+    Security,
+    /// Any other service.
+    Other,
+}
+
+impl ComplaintCategory {
+    /// Every category, in model order.
+    pub const ALL: [ComplaintCategory; 10] = [
+        ComplaintCategory::Roads,
+        ComplaintCategory::Water,
+        ComplaintCategory::Waste,
+        ComplaintCategory::Health,
+        ComplaintCategory::Education,
+        ComplaintCategory::PopulationRecords,
+        ComplaintCategory::Permits,
+        ComplaintCategory::Disaster,
+        ComplaintCategory::Security,
+        ComplaintCategory::Other,
+    ];
+
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        [
+            "roads",
+            "water",
+            "waste",
+            "health",
+            "education",
+            "population_records",
+            "permits",
+            "disaster",
+            "security",
+            "other",
+        ][self as usize]
+    }
+
+    /// The category named `s` (its wire name).
+    pub fn parse(s: &str) -> Option<ComplaintCategory> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A place of the regency named in a post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Place {
+    /// Its name as the gazetteer writes it.
+    pub name: String,
+    /// `kecamatan` or `desa`.
+    pub level: PlaceLevel,
+    /// The kecamatan it is in (itself for a kecamatan).
+    pub kecamatan: String,
+}
+
+/// The level of a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceLevel {
+    /// A district.
+    Kecamatan,
+    /// A village.
+    Desa,
 }
 
 /// Writes a probability with four decimals, not as the binary expansion of an f32.
@@ -254,6 +413,7 @@ mod tests {
             in_reply_to: None,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra: Map::new(),
         }
     }
@@ -268,6 +428,60 @@ mod tests {
         let v: Value = serde_json::from_slice(&m.to_json()).unwrap();
         assert_eq!(v["hoax"]["label"], "suspected");
         assert!(v.get("title").is_none(), "absent options are omitted");
+    }
+
+    #[test]
+    fn a_mention_from_before_the_complaint_field_still_reads_and_writes_the_same() {
+        // A record as the analyzer wrote it before `complaint` existed.
+        let old = r#"{"id":"x:1","source":"x","author":{},"metrics":{},"text":"jalan rusak","published_at":"2026-01-01T00:00:00Z","fetched_at":"2026-01-01T00:00:00Z","lang":"id","sentiment":{"label":"negative","scores":{"negative":0.9,"neutral":0.05,"positive":0.05}},"profiles":["pemkab-sukamaju"],"hoax":{"label":"none"}}"#;
+        let m = Mention::from_json(old.as_bytes()).unwrap();
+        assert!(m.complaint.is_none());
+        assert!(m.extra.contains_key("hoax") && !m.extra.contains_key("complaint"));
+        let v: Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(v, serde_json::from_str::<Value>(old).unwrap());
+        // With the field: its wire shape.
+        let mut m = sample();
+        m.complaint = Some(Complaint {
+            kind: ComplaintKind::Complaint,
+            category: Some(ComplaintCategory::PopulationRecords),
+            place: Some(Place {
+                name: "Jatisari".into(),
+                level: PlaceLevel::Desa,
+                kecamatan: "Karanganyar".into(),
+            }),
+            confidence: 0.912_345,
+        });
+        let v: Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(
+            v["complaint"],
+            serde_json::json!({"kind": "complaint", "category": "population_records",
+                "place": {"name": "Jatisari", "level": "desa", "kecamatan": "Karanganyar"},
+                "confidence": 0.9123})
+        );
+        let back = Mention::from_json(&m.to_json()).unwrap();
+        assert_eq!(back.complaint.unwrap().kind, ComplaintKind::Complaint);
+        m.complaint = Some(Complaint {
+            kind: ComplaintKind::Praise,
+            category: None,
+            place: None,
+            confidence: 0.5,
+        });
+        let v: Value = serde_json::from_slice(&m.to_json()).unwrap();
+        assert_eq!(
+            v["complaint"],
+            serde_json::json!({"kind": "praise", "confidence": 0.5})
+        );
+        assert!(Mention::from_json(
+            br#"{"id":"x:1","source":"x","text":"t","published_at":"2026-01-01T00:00:00Z","fetched_at":"2026-01-01T00:00:00Z","complaint":{"kind":"keluhan","confidence":1}}"#
+        )
+        .is_err());
+        for k in ComplaintKind::ALL {
+            assert_eq!(ComplaintKind::parse(k.as_str()), Some(k));
+        }
+        for c in ComplaintCategory::ALL {
+            assert_eq!(ComplaintCategory::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(ComplaintKind::Request.label_id(), "permintaan");
     }
 
     #[test]

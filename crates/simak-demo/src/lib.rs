@@ -310,6 +310,7 @@ fn mention(
         in_reply_to: None,
         sentiment: None,
         profiles: Vec::new(),
+        complaint: None,
         extra: Default::default(),
     }
 }

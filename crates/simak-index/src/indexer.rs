@@ -387,6 +387,7 @@ mod tests {
             in_reply_to: None,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra: Default::default(),
         }
     }

@@ -37,6 +37,7 @@ fn mention(i: usize) -> Mention {
         in_reply_to: None,
         sentiment: None,
         profiles: Vec::new(),
+        complaint: None,
         extra: Default::default(),
     }
 }

@@ -32,6 +32,52 @@ pub enum TrainWhat {
     /// their narratives: earlier months train, the next one calibrates (see `simak eval hoax
     /// --data`). Writes the model the analyzer compiles in.
     Matcher(TrainMatcher),
+    /// Train the complaint model (kind and category) on posts labelled
+    /// `text<TAB>kind<TAB>category<TAB>place`; epochs and L2 chosen by 5-fold
+    /// cross-validation on that file alone. Writes the model the analyzer compiles in.
+    Complaint(TrainComplaint),
+}
+
+#[derive(Args)]
+pub struct TrainComplaint {
+    /// The training posts (default: crates/simak-analyze/data/complaints/train.tsv, shipped in
+    /// the binary).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Reviews and comments none of which is addressed to a regency office (`text<TAB>label`),
+    /// some of which train as `other` posts.
+    #[arg(long, default_value = "crates/simak-analyze/data/smsa/train.tsv")]
+    outside: PathBuf,
+    /// How many rows of --outside to add (chosen by a hash of the text); 0: none.
+    #[arg(long, default_value_t = simak_analyze::complaint::OUTSIDE_ROWS)]
+    outside_rows: usize,
+    /// Where to write the model.
+    #[arg(long, default_value = "crates/simak-analyze/models/complaint.bin")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct EvalComplaint {
+    /// A model file (default: the shipped model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Posts labelled `text<TAB>kind<TAB>category<TAB>place` (default: the frozen test set,
+    /// crates/simak-analyze/data/complaints/test.tsv, shipped in the binary).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The gazetteer for the place figures.
+    #[arg(long, default_value = "config/gazetteer.toml")]
+    gazetteer: PathBuf,
+    /// IndoLEM sentiment posts (`text<TAB>label`) for the outside false-complaint figure;
+    /// skipped when the file is missing.
+    #[arg(
+        long,
+        default_value = "../shared/data/eval/indolem_sentiment_train.tsv"
+    )]
+    indolem: PathBuf,
+    /// List the posts whose kind is wrong.
+    #[arg(long)]
+    errors: bool,
 }
 
 #[derive(Args)]
@@ -117,6 +163,11 @@ pub enum EvalWhat {
     /// Precision, recall and F1 of hoax flagging, and claim-matching recall@1, on the hoax test
     /// set (the held-out half unless told otherwise).
     Hoax(EvalHoax),
+    /// Per-kind precision/recall/F1, macro-F1, complaint-or-request F1, category accuracy
+    /// and the confusion matrix of the complaint model on the frozen test set (or --data),
+    /// beside a keyword baseline; and the share of SmSA test and IndoLEM posts called a
+    /// complaint or request.
+    Complaint(EvalComplaint),
 }
 
 #[derive(Args)]
@@ -174,6 +225,7 @@ pub async fn train(cfg: &simak_core::Config, what: TrainWhat) -> Result<ExitCode
         TrainWhat::Sentiment(a) => train_sentiment(a),
         TrainWhat::Hoax { labels, out } => train_hoax(cfg, labels, out).await,
         TrainWhat::Matcher(m) => train_matcher(m),
+        TrainWhat::Complaint(a) => train_complaint(a),
     }
 }
 
@@ -190,6 +242,192 @@ fn write_tsv(path: &std::path::Path, rows: &[sentiment::Example]) -> Result<()> 
         s.push_str(&format!("{t}\t{}\n", LABELS[*l]));
     }
     std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+fn train_complaint(a: TrainComplaint) -> Result<ExitCode> {
+    use simak_analyze::complaint;
+    let text = match &a.data {
+        Some(p) => std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
+        None => complaint::TRAIN.to_string(),
+    };
+    let mut rows = complaint::parse_tsv(&text).map_err(anyhow::Error::msg)?;
+    eprint!("{} training posts", rows.len());
+    if a.outside_rows > 0 {
+        let t =
+            std::fs::read_to_string(&a.outside).with_context(|| a.outside.display().to_string())?;
+        let extra = complaint::outside_rows(&t, a.outside_rows);
+        eprint!(" + {} from {} as other", extra.len(), a.outside.display());
+        rows.extend(extra);
+    }
+    eprintln!();
+    let t0 = Instant::now();
+    let (model, chosen, tried) = complaint::train_with_selection(&rows);
+    for t in &tried {
+        eprintln!(
+            "  {:<8} features {}  epochs {:>3}  l2 {:<7}  5-fold {} {:.3}",
+            t.head,
+            t.groups,
+            t.cfg.epochs,
+            t.cfg.l2,
+            if t.head == "kind" {
+                "macro-F1"
+            } else {
+                "accuracy"
+            },
+            t.score
+        );
+    }
+    let bytes = model.to_bytes();
+    std::fs::write(&a.out, &bytes).with_context(|| a.out.display().to_string())?;
+    eprintln!(
+        "chose kind: epochs {} l2 {} ({:.3}); category: features {} epochs {} l2 {} ({:.3})",
+        chosen.kind.cfg.epochs,
+        chosen.kind.cfg.l2,
+        chosen.kind.score,
+        chosen.category.groups,
+        chosen.category.cfg.epochs,
+        chosen.category.cfg.l2,
+        chosen.category.score
+    );
+    eprintln!(
+        "trained in {:.1} s; wrote {} ({} KiB)",
+        t0.elapsed().as_secs_f64(),
+        a.out.display(),
+        bytes.len() / 1024
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_complaint(a: EvalComplaint) -> Result<()> {
+    use simak_analyze::complaint::{self, ComplaintModel, Gazetteer};
+    use simak_core::ComplaintKind;
+    let model = match &a.model {
+        Some(p) => ComplaintModel::load(p).map_err(anyhow::Error::msg)?,
+        None => ComplaintModel::shipped().clone(),
+    };
+    let (name, text) = match &a.data {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
+        ),
+        None => (
+            "frozen test set (data/complaints/test.tsv)".to_string(),
+            complaint::TEST.to_string(),
+        ),
+    };
+    let rows = complaint::parse_tsv(&text).map_err(anyhow::Error::msg)?;
+    let t0 = Instant::now();
+    let m = complaint::evaluate(&rows, |t| {
+        let r = model.read(t);
+        (r.kind, r.best_category)
+    });
+    let per_post = t0.elapsed().as_secs_f64() / rows.len().max(1) as f64;
+    let b = complaint::evaluate(&rows, complaint::baseline);
+    println!("{name}: {} posts", rows.len());
+    println!(
+        "{:<12} {:>24}   {:>24}",
+        "", "model P / R / F1", "keyword baseline P / R / F1"
+    );
+    for (i, k) in ComplaintKind::ALL.iter().enumerate() {
+        let (x, y) = (m.kinds[i], b.kinds[i]);
+        println!(
+            "{:<12} {:.3} / {:.3} / {:.3} ({:>3})   {:.3} / {:.3} / {:.3}",
+            k.as_str(),
+            x.precision,
+            x.recall,
+            x.f1,
+            x.support,
+            y.precision,
+            y.recall,
+            y.f1
+        );
+    }
+    println!(
+        "macro-F1 (5 kinds)          {:.3}   baseline {:.3}",
+        m.macro_f1, b.macro_f1
+    );
+    println!(
+        "complaint-or-request vs not  P {:.3} R {:.3} F1 {:.3}   baseline F1 {:.3}",
+        m.binary.precision, m.binary.recall, m.binary.f1, b.binary.f1
+    );
+    println!(
+        "category accuracy (gold kind) {:.3} ({}/{})   baseline {:.3}",
+        m.category_accuracy(),
+        m.category_correct,
+        m.category_rows,
+        b.category_accuracy()
+    );
+    println!(
+        "category right and kind category-bearing: {}/{}   baseline {}/{}",
+        m.category_end_to_end, m.category_rows, b.category_end_to_end, b.category_rows
+    );
+    println!("confusion (rows gold, columns predicted: complaint request question praise other)");
+    for (i, k) in ComplaintKind::ALL.iter().enumerate() {
+        println!("  {:<10} {:?}", k.as_str(), m.confusion[i]);
+    }
+    match Gazetteer::load(&a.gazetteer) {
+        Ok(g) if !g.is_empty() => {
+            let right = rows
+                .iter()
+                .filter(|r| g.find(&r.text).map(|p| p.name) == r.place)
+                .count();
+            let named = rows.iter().filter(|r| r.place.is_some()).count();
+            println!(
+                "place (gazetteer {}): {right}/{} posts right ({named} name a place)",
+                a.gazetteer.display(),
+                rows.len()
+            );
+        }
+        Ok(_) => println!("place: no gazetteer at {}", a.gazetteer.display()),
+        Err(e) => println!("place: {e}"),
+    }
+    println!(
+        "{:.2} ms a post (features and both heads)",
+        per_post * 1000.0
+    );
+    // Outside figures: posts that are not complaints to an office.
+    let smsa = sentiment::parse_tsv(sentiment::SMSA_TEST).map_err(anyhow::Error::msg)?;
+    let outside = |label: &str, texts: Vec<&str>| {
+        let (h, n) = complaint::actionable_share(texts.iter().copied(), |t| model.read(t).kind);
+        let (bh, _) =
+            complaint::actionable_share(texts.iter().copied(), |t| complaint::baseline(t).0);
+        println!(
+            "{label}: {h}/{n} ({:.1}%) called complaint or request   baseline {bh}/{n} ({:.1}%)",
+            100.0 * h as f64 / n.max(1) as f64,
+            100.0 * bh as f64 / n.max(1) as f64
+        );
+    };
+    println!("outside (reviews and tweets, none addressed to a regency office; a complaint about a restaurant or a phone counts as called):");
+    outside(
+        "  SmSA test, all",
+        smsa.iter().map(|(t, _)| t.as_str()).collect(),
+    );
+    outside(
+        "  SmSA test, positive and neutral",
+        smsa.iter()
+            .filter(|(_, l)| *l != 0)
+            .map(|(t, _)| t.as_str())
+            .collect(),
+    );
+    match std::fs::read_to_string(&a.indolem) {
+        Ok(t) => {
+            let rows = sentiment::parse_tsv(&t).map_err(anyhow::Error::msg)?;
+            outside(
+                "  IndoLEM sentiment (train + dev)",
+                rows.iter().map(|(t, _)| t.as_str()).collect(),
+            );
+        }
+        Err(_) => println!("  IndoLEM: {} not found, skipped", a.indolem.display()),
+    }
+    if a.errors {
+        for r in &rows {
+            let got = model.read(&r.text);
+            if got.kind != r.kind {
+                println!("{} -> {}\t{}", r.kind.as_str(), got.kind.as_str(), r.text);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn train_sentiment(a: TrainSentiment) -> Result<ExitCode> {
@@ -361,6 +599,7 @@ pub fn eval(what: EvalWhat) -> Result<ExitCode> {
     match what {
         EvalWhat::Sentiment(a) => eval_sentiment(a)?,
         EvalWhat::Hoax(a) => eval_hoax(a)?,
+        EvalWhat::Complaint(a) => eval_complaint(a)?,
         EvalWhat::Lang { data } => {
             let text = match &data {
                 Some(p) => std::fs::read_to_string(p).with_context(|| p.display().to_string())?,
@@ -517,7 +756,11 @@ async fn offline_analyzer(cfg: &simak_core::Config) -> Result<Analyzer> {
         return Ok(Analyzer::from_config(cfg, &bus).await?.0);
     }
     let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
-    let a = Analyzer::new().with_profiles(profiles);
+    let gazetteer = simak_analyze::complaint::Gazetteer::load(&cfg.analyzer.gazetteer)
+        .map_err(anyhow::Error::msg)?;
+    let a = Analyzer::new()
+        .with_profiles(profiles)
+        .with_gazetteer(gazetteer);
     Ok(match simak_analyze::office_model(cfg) {
         Some(m) => a.with_office_model(m),
         None => a,

@@ -162,6 +162,7 @@ pub fn parse_event(v: &serde_json::Value) -> Option<(i64, Option<Mention>)> {
             in_reply_to,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra,
         }),
     ))

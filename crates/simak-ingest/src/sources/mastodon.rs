@@ -302,6 +302,7 @@ pub fn parse_status(s: &serde_json::Value) -> Option<Mention> {
         in_reply_to: s["in_reply_to_id"].as_str().map(str::to_string),
         sentiment: None,
         profiles: Vec::new(),
+        complaint: None,
         extra,
     })
 }

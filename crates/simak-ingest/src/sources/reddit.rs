@@ -172,6 +172,7 @@ pub fn parse_post(child: &serde_json::Value) -> Option<(i64, Mention)> {
             in_reply_to: None,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra,
         },
     ))

@@ -312,6 +312,7 @@ fn to_mention(
         in_reply_to: None,
         sentiment: None,
         profiles: Vec::new(),
+        complaint: None,
         extra,
     })
 }

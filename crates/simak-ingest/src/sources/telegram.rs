@@ -191,6 +191,7 @@ pub fn parse_preview(html: &str, channel: &str) -> Preview {
                 in_reply_to: None,
                 sentiment: None,
                 profiles: Vec::new(),
+                complaint: None,
                 extra,
             },
         ));

@@ -153,6 +153,7 @@ pub fn parse_tweet(
             in_reply_to: reply_to,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra,
         },
     ))

@@ -143,6 +143,7 @@ pub fn parse_thread(t: &serde_json::Value) -> Option<(i64, Mention)> {
             in_reply_to: None,
             sentiment: None,
             profiles: Vec::new(),
+            complaint: None,
             extra,
         },
     ))
