@@ -80,8 +80,21 @@ pub const CATEGORY_FEATURES: [(Groups, f32); 4] = [
 
 /// The category head's features of a text, by [`CATEGORY_FEATURES`] entry.
 pub fn category_features(text: &str, variant: usize) -> Features {
+    category_features_reusing(text, variant, None)
+}
+
+/// [`category_features`], starting from `kind_features` (the text's [`features`]) when the
+/// variant's groups are the kind head's, instead of extracting them again.
+fn category_features_reusing(
+    text: &str,
+    variant: usize,
+    kind_features: Option<&Features>,
+) -> Features {
     let (groups, lexicon) = CATEGORY_FEATURES[variant];
-    let mut f = features_with(text, BITS, &groups);
+    let mut f = match kind_features {
+        Some(f) if groups == GROUPS => f.clone(),
+        _ => features_with(text, BITS, &groups),
+    };
     if lexicon > 0.0 {
         let words = words_of(text);
         let mask = (1u64 << BITS) - 1;
@@ -304,6 +317,28 @@ pub struct ComplaintModel {
 }
 
 impl ComplaintModel {
+    /// The category head's answer for a text whose kind features are `f`.
+    fn category_of(&self, text: &str, f: &Features) -> ComplaintCategory {
+        let cp = match self.category_groups {
+            0 => self.category.probs(f),
+            g => self
+                .category
+                .probs(&category_features_reusing(text, g, Some(f))),
+        };
+        ComplaintCategory::ALL[argmax(&cp)]
+    }
+
+    /// The kind, its probability, and the category only when the kind has one: what the
+    /// analyzer needs, without running the category head on the posts that need none.
+    pub fn classify(&self, text: &str) -> (ComplaintKind, f32, Option<ComplaintCategory>) {
+        let f = features(text);
+        let kp = self.kind.probs(&f);
+        let k = argmax(&kp);
+        let kind = ComplaintKind::ALL[k];
+        let category = kind.has_category().then(|| self.category_of(text, &f));
+        (kind, kp[k], category)
+    }
+
     /// The model shipped in the binary.
     pub fn shipped() -> &'static ComplaintModel {
         Self::shipped_arc()
@@ -326,11 +361,7 @@ impl ComplaintModel {
         let f = features(text);
         let kp = self.kind.probs(&f);
         let kind = ComplaintKind::ALL[argmax(&kp)];
-        let cp = match self.category_groups {
-            0 => self.category.probs(&f),
-            g => self.category.probs(&category_features(text, g)),
-        };
-        let best_category = ComplaintCategory::ALL[argmax(&cp)];
+        let best_category = self.category_of(text, &f);
         Reading {
             kind,
             kind_probs: kp,
@@ -1149,12 +1180,12 @@ pub struct ComplaintOf {
 impl ComplaintOf {
     /// What the post asks of the office.
     pub fn complaint(&self, text: &str) -> Complaint {
-        let r = self.model.read(text);
+        let (kind, p, category) = self.model.classify(text);
         Complaint {
-            kind: r.kind,
-            category: r.category,
+            kind,
+            category,
             place: self.gazetteer.find(text),
-            confidence: (r.kind_probs[r.kind as usize] * 10_000.0).round() / 10_000.0,
+            confidence: (p * 10_000.0).round() / 10_000.0,
         }
     }
 }
@@ -1344,6 +1375,32 @@ mod tests {
 
     fn key(t: &str) -> String {
         words_of(t).join(" ")
+    }
+
+    /// The analyzer's path (category head only when the kind has one, features extracted
+    /// once) answers what the evaluation's path does, on every test and training post.
+    #[test]
+    fn classify_agrees_with_read() {
+        let m = ComplaintModel::shipped();
+        let rows = parse_tsv(TEST).unwrap();
+        let more = parse_tsv(TRAIN).unwrap();
+        for row in rows.iter().chain(&more) {
+            let r = m.read(&row.text);
+            let (kind, p, category) = m.classify(&row.text);
+            assert_eq!((kind, category), (r.kind, r.category), "{}", row.text);
+            assert_eq!(p, r.kind_probs[r.kind as usize], "{}", row.text);
+            assert_eq!(
+                m.category
+                    .probs(&category_features(&row.text, m.category_groups)),
+                m.category.probs(&category_features_reusing(
+                    &row.text,
+                    m.category_groups,
+                    Some(&features(&row.text))
+                )),
+                "{}",
+                row.text
+            );
+        }
     }
 
     #[test]

@@ -152,14 +152,14 @@ pub fn features_with(text: &str, bits: u32, g: &Groups) -> Features {
     if g.emoticons {
         emoticons(text, |name| push(fnv(&[b"o", name]), g.word));
     }
-    let tokens = analyze(text, Options::FEATURES);
+    let tokens = analyzed(text);
     if g.shape {
         shape(text, &tokens, |name| push(fnv(&[b"k", name]), g.word));
     }
     let mut prev: Option<&str> = None;
     let mut neg_left = 0u8;
     let mut chars: Vec<char> = Vec::with_capacity(32);
-    for t in &tokens {
+    for t in tokens.iter() {
         match t.kind {
             TokenKind::Emoji => push(fnv(&[b"e", t.text.as_bytes()]), g.word),
             TokenKind::Word => {
@@ -222,6 +222,27 @@ pub fn features_with(text: &str, bits: u32, g: &Groups) -> Features {
         }
     }
     out
+}
+
+/// `text` analyzed for features, kept for the next call on this thread: the sentiment and the
+/// complaint models read the same text one after the other, and the analysis (normalization,
+/// slang, tokens) is most of what their features cost.
+fn analyzed(text: &str) -> std::rc::Rc<Vec<simak_text::Token>> {
+    type Last = Option<(String, std::rc::Rc<Vec<simak_text::Token>>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some((t, tokens)) = &*last {
+            if t == text {
+                return tokens.clone();
+            }
+        }
+        let tokens = std::rc::Rc::new(analyze(text, Options::FEATURES));
+        *last = Some((text.to_string(), tokens.clone()));
+        tokens
+    })
 }
 
 /// Calls `f` with the name of each shape feature of `text` (analyzed as `tokens`): `ask` for a
