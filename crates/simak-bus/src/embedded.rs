@@ -97,6 +97,8 @@ pub struct TopicUsage {
 /// The embedded log rooted at one directory.
 pub struct EmbeddedLog {
     root: PathBuf,
+    /// This log's identity (see [`EmbeddedLog::id`]).
+    id: String,
     default_partitions: u32,
     fsync: bool,
     poll: Duration,
@@ -228,8 +230,10 @@ impl EmbeddedLog {
         poll: Duration,
     ) -> Result<EmbeddedLog, BusError> {
         std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
+        let id = log_id(root)?;
         Ok(EmbeddedLog {
             root: root.to_path_buf(),
+            id,
             default_partitions: partitions.max(1),
             fsync,
             poll,
@@ -249,6 +253,16 @@ impl EmbeddedLog {
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// This log's identity: made when the log is created (the file `log.id` under the root),
+    /// kept by a backup and its restore, new for a log made again from nothing. Offsets saved
+    /// elsewhere (the index's commit) name it, so that offsets of a log since deleted are never
+    /// read as offsets into a new one: byte offsets of another log would land mid-record, where
+    /// a reader waits forever for a record that never becomes whole, or on a record boundary
+    /// past records never read.
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     fn topic(&self, name: &str) -> Result<Arc<Topic>, BusError> {
@@ -538,6 +552,7 @@ impl EmbeddedLog {
     /// times are kept (retention reads them). Returns the bytes of segments copied.
     pub fn snapshot_to(&self, dest: &Path) -> Result<u64, BusError> {
         std::fs::create_dir_all(dest).map_err(|e| io_err(dest, e))?;
+        copy_file(&self.root.join(LOG_ID), &dest.join(LOG_ID), None)?;
         let topics: Vec<Arc<Topic>> = self
             .usage()?
             .iter()
@@ -612,6 +627,55 @@ pub struct RetentionPause {
 }
 
 /// Copies `from` to `to` (fsynced), keeping `mtime` if given.
+/// The file under the root holding the log's identity.
+const LOG_ID: &str = "log.id";
+
+/// The identity of the log at `root`, made (16 hex digits from the clock, the process and the
+/// path) and written once if the log has none; two processes creating it at once agree, as only
+/// one `create_new` succeeds and the other reads what it wrote.
+fn log_id(root: &Path) -> Result<String, BusError> {
+    let path = root.join(LOG_ID);
+    let valid =
+        |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    for _ in 0..50 {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => {
+                use std::hash::{BuildHasher, Hasher};
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_u128(
+                    SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos()),
+                );
+                h.write_u32(std::process::id());
+                h.write(root.as_os_str().as_encoded_bytes());
+                let id = format!("{:016x}", h.finish());
+                f.write_all(id.as_bytes()).map_err(|e| io_err(&path, e))?;
+                f.sync_all().map_err(|e| io_err(&path, e))?;
+                if let Ok(d) = File::open(root) {
+                    let _ = d.sync_all();
+                }
+                return Ok(id);
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let s = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
+                let s = s.trim();
+                if valid(s) {
+                    return Ok(s.to_string());
+                }
+                // Being written by another process (or left empty by a crash just after its
+                // creation: the loop below then takes it over).
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(io_err(&path, e)),
+        }
+    }
+    // Still empty or unreadable after half a second: a creator died before writing it. The
+    // log has no identity yet, so nothing names it; make one.
+    std::fs::remove_file(&path).map_err(|e| io_err(&path, e))?;
+    log_id(root)
+}
+
 fn copy_file(from: &Path, to: &Path, mtime: Option<SystemTime>) -> Result<u64, BusError> {
     let n = std::fs::copy(from, to).map_err(|e| io_err(from, e))?;
     let f = OpenOptions::new()

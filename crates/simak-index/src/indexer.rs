@@ -53,8 +53,8 @@ pub fn horizon_dropped_total() -> u64 {
 /// What a commit's payload records.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Checkpoint {
-    /// Identifies the log and topic the offsets belong to (`embedded:<topic>`,
-    /// `kafka:<brokers>:<topic>`).
+    /// Identifies the log and topic the offsets belong to (see [`crate::log_identity`]:
+    /// `embedded:<log id>:<topic>`, `kafka-cluster:<id>:<topic>`, `kafka:<brokers>:<topic>`).
     pub log: String,
     /// Next offset to read, per partition.
     pub offsets: Offsets,

@@ -69,14 +69,18 @@ pub enum IndexError {
     Bus(#[from] simak_bus::BusError),
 }
 
-/// Names the log and topic the indexer reads, for its checkpoints: `embedded:<topic>`, or
+/// Names the log and topic the indexer reads, for its checkpoints: `embedded:<log id>:<topic>`
+/// (see [`simak_bus::embedded::EmbeddedLog::id`]; `embedded:<topic>` before), or
 /// `kafka-cluster:<cluster id>:<topic>` for a Kafka cluster that reports its id (the same
 /// cluster under another broker list or address is the same log), else
 /// `kafka:<brokers>:<topic>`. The second value is the names an older Simak gave the same log,
 /// which a checkpoint may still carry.
 pub async fn log_identity(bus: &Bus, topic: &str) -> (String, Vec<String>) {
     match bus {
-        Bus::Embedded(_) => (format!("embedded:{topic}"), Vec::new()),
+        Bus::Embedded(e) => (
+            format!("embedded:{}:{topic}", e.id()),
+            vec![format!("embedded:{topic}")],
+        ),
         Bus::Kafka(k) => {
             let by_brokers = format!("kafka:{}:{topic}", k.brokers());
             match k.cluster_id().await {
