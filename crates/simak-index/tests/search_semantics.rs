@@ -12,6 +12,20 @@ fn mention(id: &str, text: &str) -> Mention {
     .unwrap()
 }
 
+/// Indexes `docs` (id, text) at `path` and commits.
+fn index(path: &std::path::Path, docs: &[(&str, &str)]) {
+    let cfg = IndexConfig {
+        writer_threads: 1,
+        writer_memory_mb: 16,
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(path, &cfg, "test").unwrap();
+    for (id, text) in docs {
+        ix.add(&mention(id, text)).unwrap();
+    }
+    ix.commit().unwrap();
+}
+
 fn ids(s: &MentionSearcher, q: &str) -> Vec<String> {
     let mut v: Vec<String> = s
         .search(&SearchRequest {
@@ -32,26 +46,20 @@ fn ids(s: &MentionSearcher, q: &str) -> Vec<String> {
 #[test]
 fn indonesian_as_people_write_it() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = IndexConfig {
-        writer_threads: 1,
-        writer_memory_mb: 16,
-        ..Default::default()
-    };
-    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
-    for (id, text) in [
-        ("a", "Pelayanan di kantor Pemkab gak ramah sama sekali"),
-        ("b", "Layanan KTP sudah cepat, petugas tidak bikin ribet"),
-        (
-            "c",
-            "Jalannya nggak pernah diperbaiki, pemerintah kabupaten diam",
-        ),
-        ("d", "Bangeeet lama antre di Disdukcapil #pelayanan"),
-        ("e", "jalan rusak depan pasar"),
-        ("f", "rusak jalan menuju desa"),
-    ] {
-        ix.add(&mention(id, text)).unwrap();
-    }
-    ix.commit().unwrap();
+    index(
+        dir.path(),
+        &[
+            ("a", "Pelayanan di kantor Pemkab gak ramah sama sekali"),
+            ("b", "Layanan KTP sudah cepat, petugas tidak bikin ribet"),
+            (
+                "c",
+                "Jalannya nggak pernah diperbaiki, pemerintah kabupaten diam",
+            ),
+            ("d", "Bangeeet lama antre di Disdukcapil #pelayanan"),
+            ("e", "jalan rusak depan pasar"),
+            ("f", "rusak jalan menuju desa"),
+        ],
+    );
     let syn_path = dir.path().join("synonyms.txt");
     std::fs::write(&syn_path, "").unwrap();
     let s = MentionSearcher::open_with_synonyms(dir.path(), Some(&syn_path)).unwrap();
@@ -103,23 +111,17 @@ fn indonesian_as_people_write_it() {
 #[test]
 fn excluding_a_phrase_keeps_everything_else() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = IndexConfig {
-        writer_threads: 1,
-        writer_memory_mb: 16,
-        ..Default::default()
-    };
-    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
-    for (id, text) in [
-        ("a", "jalan rusak di depan kantor pemkab"),
-        ("b", "pemkab memperbaiki jembatan"),
-        ("c", "rusak jalan menuju desa, pemkab diam"),
-        ("d", "banjir lagi di pasar"),
-        ("e", "jalan rusak lagi, pemkab janji perbaiki"),
-        ("f", "pelayanan pemkab cepat"),
-    ] {
-        ix.add(&mention(id, text)).unwrap();
-    }
-    ix.commit().unwrap();
+    index(
+        dir.path(),
+        &[
+            ("a", "jalan rusak di depan kantor pemkab"),
+            ("b", "pemkab memperbaiki jembatan"),
+            ("c", "rusak jalan menuju desa, pemkab diam"),
+            ("d", "banjir lagi di pasar"),
+            ("e", "jalan rusak lagi, pemkab janji perbaiki"),
+            ("f", "pelayanan pemkab cepat"),
+        ],
+    );
     let s = MentionSearcher::open_with_synonyms(dir.path(), None).unwrap();
     s.reload().unwrap();
 
