@@ -20,6 +20,10 @@
 //!   its narrative is a near-duplicate of another fact-check's (TurnBackHoax debunks some
 //!   hoaxes several times; matching the other copy is right, not a false flag). Any flag on it is a false flag: it simulates a
 //!   new hoax about the same people before it is fact-checked;
+//! * **hard: other fact-checks' claims**: the claim of a fact-check under the same rules (its
+//!   own fact-check and the judged same-hoax ones left out, no near-duplicate): a
+//!   headline-length text naming the people of other fact-checks and saying something else of
+//!   them, the shape of a tweet about a candidate, which long narratives lack;
 //! * **hard: ordinary posts naming a fact-check entity**: the ordinary posts that name an
 //!   entity of the claims (election posts naming the same candidates, posts naming the same
 //!   ministry).
@@ -448,6 +452,7 @@ impl EvalData {
         );
         let mut queries = Vec::new();
         let mut hard_other = Vec::new();
+        let mut hard_claims = Vec::new();
         for r in rows {
             let Some(e) = kb.index_of(&r.id) else {
                 continue;
@@ -487,16 +492,42 @@ impl EvalData {
                     text: r.narrative.clone(),
                     part,
                     gold: None,
+                    exclude: exclude.clone(),
+                });
+            }
+            // The claim itself, against the other claims: a short post that names the people
+            // of other fact-checks and says something else of them (the shape of a tweet about
+            // a candidate, which the long narratives do not have).
+            let claim_names_other = words_lower(&r.claim).any(|w| {
+                named_by
+                    .get(&w)
+                    .is_some_and(|es| es.iter().any(|x| *x != e))
+            });
+            if claim_names_other && !duplicate {
+                let mut exclude = vec![e];
+                exclude.extend(r.same_as.iter().filter_map(|id| kb.index_of(id)));
+                hard_claims.push(Post {
+                    text: r.claim.clone(),
+                    part,
+                    gold: None,
                     exclude,
                 });
             }
         }
-        let mut negatives = vec![NegSet {
-            name: "hard: other fact-checks' narratives".into(),
-            hard: true,
-            derived: false,
-            posts: hard_other,
-        }];
+        let mut negatives = vec![
+            NegSet {
+                name: "hard: other fact-checks' narratives".into(),
+                hard: true,
+                derived: false,
+                posts: hard_other,
+            },
+            NegSet {
+                name: "hard: other fact-checks' claims".into(),
+                hard: true,
+                derived: false,
+                posts: hard_claims,
+            },
+        ];
         let mut naming = Vec::new();
         for (name, texts) in ordinary {
             let posts: Vec<Post> = texts
