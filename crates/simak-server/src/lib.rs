@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub mod auth;
+pub mod complaints;
 pub mod error;
 pub mod export;
 pub mod params;
@@ -842,6 +843,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
         .route("/api/review/{id}/actions", axum::routing::post(review_act))
+        .route("/api/complaints", get(complaints::list))
+        .route("/api/complaints/{id}", get(complaints::detail))
+        .route(
+            "/api/complaints/{id}/actions",
+            axum::routing::post(complaints::act),
+        )
         .route("/api/alerts", get(alerts_list))
         .route("/api/mentions/{id}", get(views::mention))
         .route("/api/summary/{profile}/{date}", get(views::summary))

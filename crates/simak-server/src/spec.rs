@@ -132,6 +132,9 @@ fields an endpoint does not take answer 400 unknown_parameter."
         crate::review_list,
         crate::review_case,
         crate::review_act,
+        crate::complaints::list,
+        crate::complaints::detail,
+        crate::complaints::act,
         crate::alerts_list,
         crate::views::mention,
         crate::views::summary,
@@ -187,6 +190,12 @@ pub fn document(max_limit: usize) -> Value {
             "get",
             "ActOnCase",
             link("review_act", "id", "/cases/0/id"),
+        ),
+        (
+            "/api/complaints",
+            "get",
+            "GetComplaint",
+            link("complaint_detail", "id", "/complaints/0/id"),
         ),
         (
             "/api/search",
