@@ -320,18 +320,21 @@ pub enum ComplaintAction {
     Reopen,
 }
 
+/// `v` trimmed, None when blank; more than [`MAX_TEXT`] characters is an error.
 fn text_field(name: &str, v: Option<&str>) -> Result<Option<String>, ReviewError> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > MAX_TEXT => Err(ReviewError::Invalid(format!(
+    if v.is_some_and(|s| s.chars().count() > MAX_TEXT) {
+        return Err(ReviewError::Invalid(format!(
             "{name} must be at most {MAX_TEXT} characters"
-        ))),
-        Some(s) => Ok(Some(s.to_string())),
-        None => Ok(None),
+        )));
     }
+    Ok(v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string))
 }
 
 impl ComplaintAction {
-    /// Parses an action (`answer` needs `text`, and `url` if given must be http(s);
+    /// Parses an action (`answer` needs `text`, and `url` if given must be an http(s) address
+    /// without spaces;
     /// `reroute` needs `opd`; the reason of a re-route is the note, and required).
     pub fn parse(
         name: &str,
@@ -346,7 +349,7 @@ impl ComplaintAction {
                 let Some(text) = text_field("text", text)? else {
                     return bad("answer needs the text of the office's answer".into());
                 };
-                let url = match url.map(str::trim).filter(|u| !u.is_empty()) {
+                let url = match url.filter(|u| !u.is_empty()) {
                     Some(u) if u.len() > 2000 => {
                         return bad("url must be at most 2000 characters".into())
                     }
@@ -813,7 +816,7 @@ impl ReviewStore {
                     )));
                 }
                 if *new == case.opd {
-                    return Err(ReviewError::Invalid(format!(
+                    return Err(ReviewError::Conflict(format!(
                         "the complaint is already {new:?}'s"
                     )));
                 }

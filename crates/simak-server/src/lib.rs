@@ -827,7 +827,8 @@ async fn not_found() -> ApiError {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    let doc = Arc::new(spec::document(state.max_limit).to_string());
+    let opds: Vec<String> = state.profiles.iter().map(|p| p.id.clone()).collect();
+    let doc = Arc::new(spec::with_opds(spec::document(state.max_limit), &opds).to_string());
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(|| async { "ok" }))
