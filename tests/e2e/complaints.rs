@@ -317,3 +317,137 @@ async fn complaints_open_route_and_get_answered() {
         "{audit}"
     );
 }
+
+/// A citizen's comment carrying markup that would run if put into the page as HTML.
+const HOSTILE_COMMENT: &str = "@pemkabsukamaju jalan di desa Jatisari berlubang besar, sudah banyak motor jatuh <img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_officer_answers_a_complaint_in_the_browser() {
+    use crate::browser::{browser, click, start_driver, type_into, until};
+    let app = App::new(None, "");
+    app.add_user(
+        "pu-1",
+        "officer",
+        "dpupr-sukamaju",
+        Some("pu-1 (uji)"),
+        "sandi-kantor-pu",
+    );
+    let _run = app.spawn(&["run"]);
+    let base = app.base_url();
+    // The comment, as a source would bring it: an imported mention, analyzed and routed.
+    let comment = json!({"id": "ig:b1", "source": "instagram", "url": "https://instagram.example/p/7/c/1",
+        "author": {"handle": "warga_jatisari"}, "text": HOSTILE_COMMENT,
+        "published_at": chrono::Utc::now().to_rfc3339()});
+    assert_ok(&app.import(&format!("{comment}\n")));
+    let v = wait_for_complaints(&app, 1).await;
+    let case = &v["complaints"][0];
+    assert_eq!(case["opd"], "dpupr-sukamaju", "{v}");
+    let id = case["id"].as_i64().unwrap();
+
+    let (_driver, dport) = start_driver();
+    let c = browser(dport).await;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    until(&c, "the login form", "return document.querySelector('#u')").await;
+    type_into(&c, "#u", "pu-1").await;
+    type_into(&c, "#p", "sandi-kantor-pu").await;
+    click(&c, "#f button").await;
+    until(
+        &c,
+        "the logged-in page",
+        "return location.pathname === '/' && document.querySelector('#who').textContent",
+    )
+    .await;
+    // The Aduan page lists it, with its text as text.
+    click(&c, "nav a[data-page=aduan]").await;
+    let row = until(
+        &c,
+        "the complaint in the list",
+        &format!("const r = document.querySelector('#complaints tr[data-complaint=\"{id}\"]'); return r && r.innerText"),
+    )
+    .await;
+    let row = row.as_str().unwrap();
+    assert!(
+        row.contains("terbuka") && row.contains("jalan dan jembatan"),
+        "{row}"
+    );
+    assert!(row.contains("<img src=x onerror"), "{row}");
+    click(&c, &format!("#complaints tr[data-complaint=\"{id}\"] a")).await;
+    let text = until(
+        &c,
+        "the complaint's page",
+        "const t = document.querySelector('#complaint-text'); return t && t.textContent",
+    )
+    .await;
+    assert_eq!(text, HOSTILE_COMMENT);
+    let history = c
+        .execute(
+            "return document.querySelector('#complaint-history').innerText",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        history.as_str().unwrap().contains("diarahkan")
+            && history
+                .as_str()
+                .unwrap()
+                .contains("kategori jalan dan jembatan"),
+        "{history}"
+    );
+    // The officer records the public answer.
+    type_into(
+        &c,
+        "#answer-text",
+        "Terima kasih, jalan Jatisari kami tambal besok pagi.",
+    )
+    .await;
+    type_into(&c, "#answer-url", "https://instagram.example/p/7/c/1/r/1").await;
+    click(&c, "#answer-form button").await;
+    let status = until(
+        &c,
+        "the answered status",
+        "const s = document.querySelector('#complaint-status'); return s && s.dataset.status === 'answered' && s.textContent",
+    )
+    .await;
+    assert_eq!(status, "sudah dijawab");
+    let page = c
+        .execute("return document.querySelector('main').innerText", vec![])
+        .await
+        .unwrap();
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("jalan Jatisari kami tambal besok pagi") && page.contains("dijawab"),
+        "{page}"
+    );
+    assert!(!page.contains("jawaban pertama: belum"), "{page}");
+    let injected = c
+        .execute(
+            "return [window.__xss === undefined, document.querySelectorAll('main img, main script').length]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        injected,
+        json!([true, 0]),
+        "no injected element ran or exists"
+    );
+    c.close().await.unwrap();
+    // The API agrees: answered by pu-1, with the link to the public reply.
+    let (_, d) = get(&format!("{base}/api/complaints/{id}"), None).await;
+    assert_eq!(d["complaint"]["status"], "answered");
+    assert!(d["complaint"]["first_response_at"].is_string());
+    let last = d["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["actor"].as_str(),
+            last["action"].as_str(),
+            last["url"].as_str()
+        ),
+        (
+            Some("pu-1"),
+            Some("answer"),
+            Some("https://instagram.example/p/7/c/1/r/1")
+        )
+    );
+}
