@@ -451,3 +451,83 @@ async fn an_officer_answers_a_complaint_in_the_browser() {
         )
     );
 }
+
+/// An overdue complaint reaches its OPD by SMTP (a real aiosmtpd) exactly once: not again on
+/// later checks, nor after a crash and restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdue_complaint_is_mailed_to_its_opd_once() {
+    let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = Smtp::start(port, &dir.path().join("maildir"));
+    let app = App::new(
+        None,
+        &format!(
+            "[alerts]\nsummary_time = \"\"\nsmtp_url = \"smtp://127.0.0.1:{port}\"\n\
+             base_url = \"http://simak.kantor\"\noverdue_check_secs = 1\n"
+        ),
+    );
+    let mut run = app.spawn(&["run"]);
+    // The health complaint was posted 30 hours ago (Dinkes answers within 24); the road one an
+    // hour ago (DPUPR has 48).
+    let posts = comments(&[1, 30, 3, 1, 1]);
+    assert_ok(&app.import(&posts));
+    let v = wait_for_complaints(&app, 3).await;
+    let health = v["complaints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mention_id"] == "ig:c2")
+        .unwrap()
+        .clone();
+    assert_eq!(health["overdue"], true);
+    let id = health["id"].as_i64().unwrap();
+    let wait_mail = |n: usize| {
+        let t0 = std::time::Instant::now();
+        loop {
+            let m = smtp.messages();
+            if m.len() >= n || t0.elapsed() > Duration::from_secs(45) {
+                assert_eq!(m.len(), n, "{m:?}\n{}", app.logs());
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let msgs = tokio::task::block_in_place(|| wait_mail(1));
+    let m = &msgs[0];
+    assert_eq!(m["to"], "dinkes@sukamajukab.go.id");
+    assert_eq!(
+        m["alert"],
+        format!("complaint_overdue:dinkes-sukamaju:{id} v1")
+    );
+    assert_eq!(m["mention"], "ig:c2");
+    let subject = m["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with("[Simak] Aduan belum dijawab lewat 24 jam — Dinas Kesehatan"),
+        "{subject}"
+    );
+    let text = m["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("http://simak.kantor/#/aduan/{id}"))
+            && text.contains("obat di puskesmas Cibening habis"),
+        "{text}"
+    );
+    // The checker runs every second: a few more checks, then a crash and a restart, and still
+    // one e-mail.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    run.kill9();
+    let _run = app.spawn(&["run"]);
+    wait_for("the restarted server", Duration::from_secs(30), || {
+        std::net::TcpStream::connect(("127.0.0.1", app.port)).ok()
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, a) = get(&format!("{}/api/alerts", app.base_url()), None).await;
+    let rows: Vec<&Value> = a["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["key"].as_str().unwrap().starts_with("complaint_overdue:"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{a}");
+    assert_eq!(rows[0]["state"], "sent");
+    assert_eq!(smtp.messages().len(), 1, "exactly once");
+}

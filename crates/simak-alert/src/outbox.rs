@@ -242,6 +242,38 @@ impl AlertStore {
         Ok(n)
     }
 
+    /// Queues one e-mail under `key` for `recipients` (once per key and recipient, whatever
+    /// the restarts); `mention_id` names the post it is about. Returns the rows queued (0 if
+    /// it was queued before).
+    pub fn queue_once(
+        &self,
+        key: &str,
+        recipients: &[String],
+        email: &compose::Email,
+        mention_id: &str,
+    ) -> Result<usize, AlertError> {
+        let conn = self.conn.lock().expect("alert db lock");
+        let now = now_s();
+        let n = insert_outbox(
+            &conn,
+            &Queued {
+                key,
+                version: 1,
+                email,
+                mention_id,
+                handed_over_at: &now,
+                created_at: &now,
+                images: None,
+            },
+            recipients,
+        )?;
+        drop(conn);
+        if n > 0 {
+            self.queued.notify_one();
+        }
+        Ok(n)
+    }
+
     /// Whether something was queued under `key`.
     pub fn has_key(&self, key: &str) -> Result<bool, AlertError> {
         let conn = self.conn.lock().expect("alert db lock");

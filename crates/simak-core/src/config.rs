@@ -91,6 +91,9 @@ pub struct AlertsConfig {
     /// When the daily summary of the day before goes out, `HH:MM` in WIB (Asia/Jakarta).
     /// Empty: no daily summary e-mail.
     pub summary_time: String,
+    /// How often the alert stage looks for complaint cases open past their OPD's target
+    /// (each is e-mailed to the OPD once), in seconds.
+    pub overdue_check_secs: u64,
 }
 
 impl Default for AlertsConfig {
@@ -110,6 +113,7 @@ impl Default for AlertsConfig {
             negative_k: 3.0,
             negative_min_count: 10,
             summary_time: "07:00".into(),
+            overdue_check_secs: 60,
         }
     }
 }
