@@ -80,6 +80,16 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
     },
     // 3: the per-recipient rate limit looks up recent deliveries.
     Step::Sql("CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, state, sent_at);"),
+    // 4: the overdue complaints each OPD has been e-mailed about (once each).
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS overdue_sent (
+    opd TEXT NOT NULL,
+    complaint_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (opd, complaint_id)
+);",
+    ),
 ];
 
 /// Now, as stored in the database.
@@ -242,36 +252,58 @@ impl AlertStore {
         Ok(n)
     }
 
-    /// Queues one e-mail under `key` for `recipients` (once per key and recipient, whatever
-    /// the restarts); `mention_id` names the post it is about. Returns the rows queued (0 if
-    /// it was queued before).
-    pub fn queue_once(
+    /// In one transaction: of `cases` (complaint case ids of `opd`), those `opd` has not been
+    /// e-mailed about yet are given to `compose`, and the e-mail it writes (if any) is queued
+    /// for `recipients` under the key it returns, with those cases marked as sent. Two checkers
+    /// at once, or a check repeated after a crash, mail no case twice. Returns the cases the
+    /// e-mail is about.
+    pub fn queue_overdue(
         &self,
-        key: &str,
+        opd: &str,
+        cases: &[i64],
         recipients: &[String],
-        email: &compose::Email,
-        mention_id: &str,
-    ) -> Result<usize, AlertError> {
-        let conn = self.conn.lock().expect("alert db lock");
+        compose: impl FnOnce(&[i64]) -> Option<(String, String, compose::Email)>,
+    ) -> Result<Vec<i64>, AlertError> {
+        let mut conn = self.conn.lock().expect("alert db lock");
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut new = Vec::new();
+        {
+            let mut seen =
+                tx.prepare("SELECT 1 FROM overdue_sent WHERE opd = ?1 AND complaint_id = ?2")?;
+            for &c in cases {
+                if !seen.exists(params![opd, c])? {
+                    new.push(c);
+                }
+            }
+        }
+        let Some((key, mention_id, email)) = (!new.is_empty()).then(|| compose(&new)).flatten()
+        else {
+            return Ok(Vec::new());
+        };
         let now = now_s();
-        let n = insert_outbox(
-            &conn,
+        for &c in &new {
+            tx.execute(
+                "INSERT INTO overdue_sent (opd, complaint_id, key, at) VALUES (?1, ?2, ?3, ?4)",
+                params![opd, c, key, now],
+            )?;
+        }
+        insert_outbox(
+            &tx,
             &Queued {
-                key,
+                key: &key,
                 version: 1,
-                email,
-                mention_id,
+                email: &email,
+                mention_id: &mention_id,
                 handed_over_at: &now,
                 created_at: &now,
                 images: None,
             },
             recipients,
         )?;
+        tx.commit()?;
         drop(conn);
-        if n > 0 {
-            self.queued.notify_one();
-        }
-        Ok(n)
+        self.queued.notify_one();
+        Ok(new)
     }
 
     /// Whether something was queued under `key`.

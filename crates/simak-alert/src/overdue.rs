@@ -3,10 +3,12 @@
 //! once.
 //!
 //! Unlike the rules, this is not set off by a mention but by the clock: the checker looks at the
-//! review database every `alerts.overdue_check_secs`. Each e-mail is keyed
-//! `complaint_overdue:<opd>:<case>`, and the outbox keeps one row per key and recipient, so a
-//! check repeated after a restart queues nothing new; a case re-routed to another OPD while
-//! overdue is that OPD's to hear about once too.
+//! review database every `alerts.overdue_check_secs`. Each check sends each OPD at most one
+//! e-mail, about the cases that became overdue since its last one (one case: the case; more: a
+//! list, so that a first start over weeks of history does not flood anyone). The alert database
+//! records which cases an OPD was told about in the same transaction as it queues the e-mail
+//! (keyed `complaint_overdue:<opd>:<first case>`), so no case is mailed twice, whatever the
+//! restarts; a case re-routed to another OPD while overdue is that OPD's to hear about once too.
 
 use crate::compose::{esc, link, subject_line, wib, Email};
 use crate::{AlertError, AlertStore};
@@ -14,12 +16,11 @@ use chrono::{DateTime, Utc};
 use simak_analyze::profiles::Profiles;
 use simak_review::complaints::{category_label_id, ComplaintCase};
 use simak_review::ReviewStore;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The outbox key of `c`'s overdue e-mail.
-pub fn key(c: &ComplaintCase) -> String {
-    format!("complaint_overdue:{}:{}", c.opd, c.id)
-}
+/// The most cases one e-mail lists; it links to the page with all of them.
+pub const MAX_LISTED: usize = 20;
 
 fn time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
@@ -27,71 +28,103 @@ fn time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The e-mail about overdue `c`, for the OPD named `opd_name`.
-pub fn email(c: &ComplaintCase, opd_name: &str, base_url: &str) -> Email {
-    let (posted, due) = (time(&c.posted_at), time(&c.due_at));
-    let hours = match (posted, due) {
+fn target_hours(c: &ComplaintCase) -> i64 {
+    match (time(&c.posted_at), time(&c.due_at)) {
         (Some(p), Some(d)) => (d - p).num_hours(),
         _ => 0,
+    }
+}
+
+/// The e-mail about overdue `cases` (at least one) of the OPD `opd` named `opd_name`.
+pub fn email(cases: &[&ComplaintCase], opd: &str, opd_name: &str, base_url: &str) -> Email {
+    let base = base_url.trim_end_matches('/');
+    let at = |s: &str| time(s).map(|t| wib(&t)).unwrap_or_default();
+    let one_line = |c: &ComplaintCase| c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let category = |c: &ComplaintCase| {
+        c.category
+            .as_deref()
+            .and_then(simak_core::ComplaintCategory::parse)
+            .map_or("–", category_label_id)
     };
-    let category = c
-        .category
-        .as_deref()
-        .and_then(simak_core::ComplaintCategory::parse)
-        .map_or("–", category_label_id);
-    let one_line = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let short: String = one_line.chars().take(80).collect();
-    let subject = subject_line(&format!(
-        "[Simak] Aduan belum dijawab lewat {hours} jam — {opd_name}: {short}"
-    ));
-    let page = format!("{}/#/aduan/{}", base_url.trim_end_matches('/'), c.id);
-    let at = |t: Option<DateTime<Utc>>| t.map(|t| wib(&t)).unwrap_or_default();
-    let mut t = format!(
-        "Aduan no. {} untuk {opd_name} belum dijawab, padahal target jawaban {hours} jam sudah lewat.\n\n",
-        c.id
+    let page = |c: &ComplaintCase| format!("{base}/#/aduan/{}", c.id);
+    let all = format!(
+        "{base}/#/aduan?opd={}&overdue=true",
+        simak_core::mention::path_segment(opd)
     );
-    t.push_str(&format!("Diunggah: {}\n", at(posted)));
-    t.push_str(&format!("Tenggat: {}\n", at(due)));
-    t.push_str(&format!("Kategori: {category}\n"));
-    t.push_str(&format!("Wilayah: {}\n", c.place.as_deref().unwrap_or("–")));
-    t.push_str(&format!(
-        "Sumber: {} {}\n\n",
-        c.source,
-        c.url.as_deref().unwrap_or("")
-    ));
-    t.push_str(&format!(
-        "{one_line}\n\nJawab atau alihkan di Simak: {page}\n"
-    ));
+    let subject = match cases {
+        [c] => {
+            let short: String = one_line(c).chars().take(80).collect();
+            format!(
+                "[Simak] Aduan belum dijawab lewat {} jam — {opd_name}: {short}",
+                target_hours(c)
+            )
+        }
+        _ => format!(
+            "[Simak] {} aduan belum dijawab lewat target — {opd_name}",
+            cases.len()
+        ),
+    };
+    let mut t = match cases {
+        [c] => format!(
+            "Aduan no. {} untuk {opd_name} belum dijawab, padahal target jawaban {} jam sudah lewat.\n",
+            c.id,
+            target_hours(c)
+        ),
+        _ => format!(
+            "{} aduan untuk {opd_name} belum dijawab, padahal target jawabannya sudah lewat.\n",
+            cases.len()
+        ),
+    };
     let mut x = String::from("<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Aduan lewat target</title></head><body style=\"font-family:sans-serif;max-width:760px\">");
     x.push_str(&format!(
-        "<h1>Aduan belum dijawab</h1><p>Aduan no. {} untuk <b>{}</b> belum dijawab, padahal target jawaban {hours} jam sudah lewat.</p>",
-        c.id,
-        esc(opd_name)
+        "<h1>Aduan belum dijawab</h1><p>{}</p>",
+        esc(t.trim_end())
     ));
-    x.push_str(&format!(
-        "<p>Diunggah {} · tenggat {} · kategori {} · wilayah {} · {} {}</p><blockquote>{}</blockquote>",
-        esc(&at(posted)),
-        esc(&at(due)),
-        esc(category),
-        esc(c.place.as_deref().unwrap_or("–")),
-        esc(&c.source),
-        c.url.as_deref().map(|u| link(u, "buka unggahan")).unwrap_or_default(),
-        esc(&c.text)
-    ));
-    x.push_str(&format!(
-        "<p>{}</p><p style=\"color:#666\">Dibuat otomatis oleh Simak.</p></body></html>",
-        link(&page, "Jawab atau alihkan di Simak")
-    ));
+    for c in cases.iter().take(MAX_LISTED) {
+        t.push_str(&format!(
+            "\nAduan no. {} · diunggah {} · tenggat {} · kategori {} · wilayah {}\n  {} {}\n  {}\n  Jawab atau alihkan di Simak: {}\n",
+            c.id,
+            at(&c.posted_at),
+            at(&c.due_at),
+            category(c),
+            c.place.as_deref().unwrap_or("–"),
+            c.source,
+            c.url.as_deref().unwrap_or(""),
+            one_line(c),
+            page(c)
+        ));
+        x.push_str(&format!(
+            "<h2>Aduan no. {}</h2><p>Diunggah {} · tenggat {} · kategori {} · wilayah {} · {} {}</p><blockquote>{}</blockquote><p>{}</p>",
+            c.id,
+            esc(&at(&c.posted_at)),
+            esc(&at(&c.due_at)),
+            esc(category(c)),
+            esc(c.place.as_deref().unwrap_or("–")),
+            esc(&c.source),
+            c.url.as_deref().map(|u| link(u, "buka unggahan")).unwrap_or_default(),
+            esc(&c.text),
+            link(&page(c), "Jawab atau alihkan di Simak")
+        ));
+    }
+    if cases.len() > MAX_LISTED {
+        let more = cases.len() - MAX_LISTED;
+        t.push_str(&format!("\n… dan {more} aduan lainnya: {all}\n"));
+        x.push_str(&format!(
+            "<p>… dan {more} aduan lainnya: {}</p>",
+            link(&all, "semua aduan yang lewat target")
+        ));
+    }
+    x.push_str("<p style=\"color:#666\">Dibuat otomatis oleh Simak.</p></body></html>");
     Email {
-        subject,
+        subject: subject_line(&subject),
         text: t,
         html: x,
     }
 }
 
-/// Queues the e-mail of every complaint overdue at `now` that has none yet, to its OPD's
-/// recipients (the configured defaults for a profile that names none, or that no longer
-/// exists). Returns the rows queued.
+/// For each OPD with complaints overdue at `now` it has not been told about, queues one e-mail
+/// about them to its recipients (the configured defaults for a profile that names none, or that
+/// no longer exists). Returns the cases e-mailed about.
 pub fn queue(
     cfg: &simak_core::Config,
     store: &AlertStore,
@@ -99,22 +132,30 @@ pub fn queue(
     profiles: &Profiles,
     now: DateTime<Utc>,
 ) -> Result<usize, String> {
-    let mut n = 0;
+    let mut by_opd: BTreeMap<String, Vec<ComplaintCase>> = BTreeMap::new();
     for c in review.overdue_complaints(now).map_err(|e| e.to_string())? {
-        let key = key(&c);
-        if store.has_key(&key).map_err(|e| e.to_string())? {
-            continue;
-        }
-        let p = profiles.iter().find(|p| p.id == c.opd);
+        by_opd.entry(c.opd.clone()).or_default().push(c);
+    }
+    let mut n = 0;
+    for (opd, cases) in by_opd {
+        let p = profiles.iter().find(|p| p.id == opd);
         let recipients = crate::recipients(
             p.map(|p| p.alert_recipients.as_slice()).unwrap_or(&[]),
             &cfg.alerts,
         );
-        let name = p.map_or(c.opd.as_str(), |p| p.name.as_str());
-        let mail = email(&c, name, &cfg.alerts.base_url);
-        n += store
-            .queue_once(&key, &recipients, &mail, &c.mention_id)
+        let name = p.map_or(opd.as_str(), |p| p.name.as_str());
+        let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+        let sent = store
+            .queue_overdue(&opd, &ids, &recipients, |new| {
+                let list: Vec<&ComplaintCase> =
+                    cases.iter().filter(|c| new.contains(&c.id)).collect();
+                let first = list.first()?;
+                let key = format!("complaint_overdue:{opd}:{}", first.id);
+                let mention = first.mention_id.clone();
+                Some((key, mention, email(&list, &opd, name, &cfg.alerts.base_url)))
+            })
             .map_err(|e| e.to_string())?;
+        n += sent.len();
     }
     Ok(n)
 }
@@ -145,7 +186,9 @@ pub async fn run_checker(
                 .expect("overdue task");
             match res {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(queued = n, "overdue complaint e-mails queued"),
+                Ok(n) => {
+                    tracing::info!(complaints = n, "overdue complaints e-mailed to their OPDs")
+                }
                 Err(e) => tracing::error!(error = %e, "checking overdue complaints failed"),
             }
         }
@@ -242,7 +285,12 @@ mod tests {
             .unwrap();
         let later = Utc::now() + chrono::Duration::hours(24);
         assert_eq!(queue(&cfg, &store, &review, &ps, later).unwrap(), 0);
-        let mail = email(&pu, "Dinas PU <Sukamaju>", "http://simak.kantor");
+        let mail = email(
+            &[&pu],
+            "dpupr",
+            "Dinas PU <Sukamaju>",
+            "http://simak.kantor",
+        );
         assert!(mail.subject.contains("lewat 48 jam"), "{}", mail.subject);
         assert!(
             mail.text
@@ -252,5 +300,43 @@ mod tests {
         );
         assert!(!mail.html.contains("<script") && !mail.html.contains("<Sukamaju>"));
         assert!(mail.html.contains("&lt;script&gt;"), "{}", mail.html);
+    }
+
+    #[test]
+    fn many_overdue_complaints_make_one_email_per_opd_and_check() {
+        let d = tempfile::tempdir().unwrap();
+        let review = ReviewStore::open(&d.path().join("review.sqlite")).unwrap();
+        let store = AlertStore::open(&d.path().join("alerts.sqlite")).unwrap();
+        let ps = profiles();
+        let router = Router::new(ps.iter()).unwrap();
+        let cfg = simak_core::Config::default();
+        // Weeks of history at the first start: 25 overdue for Humas.
+        let old: Vec<_> = (0..25)
+            .map(|i| complaint(&format!("h:{i}"), 100 + i, "waste"))
+            .collect();
+        review.open_complaints(&old, &router).unwrap();
+        assert_eq!(queue(&cfg, &store, &review, &ps, Utc::now()).unwrap(), 25);
+        let rows = store.outbox(10).unwrap();
+        assert_eq!(rows.len(), 1, "one e-mail");
+        assert!(rows[0].subject.contains("25 aduan"), "{}", rows[0].subject);
+        // Then one more: its own e-mail, about it alone.
+        review
+            .open_complaints(&[complaint("h:new", 30, "waste")], &router)
+            .unwrap();
+        assert_eq!(queue(&cfg, &store, &review, &ps, Utc::now()).unwrap(), 1);
+        let rows = store.outbox(10).unwrap();
+        assert_eq!(rows.len(), 2);
+        let new = review.complaint_of_mention("h:new").unwrap().unwrap();
+        assert_eq!(rows[0].key, format!("complaint_overdue:pemkab:{}", new.id));
+        let all: Vec<ComplaintCase> = review.overdue_complaints(Utc::now()).unwrap();
+        let refs: Vec<&ComplaintCase> = all.iter().collect();
+        let mail = email(&refs, "pemkab", "Pemkab", "http://simak.kantor");
+        assert!(
+            mail.text.contains(
+                "… dan 6 aduan lainnya: http://simak.kantor/#/aduan?opd=pemkab&overdue=true"
+            ),
+            "{}",
+            mail.text
+        );
     }
 }
