@@ -556,8 +556,10 @@ fn case_row(r: &rusqlite::Row<'_>, now: &str) -> rusqlite::Result<ComplaintCase>
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn event(
     conn: &Connection,
+    at: &str,
     id: i64,
     actor: &str,
     action: &str,
@@ -571,7 +573,7 @@ fn event(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
-            now(),
+            at,
             actor,
             action,
             from.as_str(),
@@ -636,6 +638,7 @@ impl ReviewStore {
             let open = (Status::Open, Status::Open);
             event(
                 &tx,
+                &t,
                 id,
                 SYSTEM_ACTOR,
                 "opened",
@@ -646,6 +649,7 @@ impl ReviewStore {
             let note = format!("{} ({})", route.reason, route.rule);
             event(
                 &tx,
+                &t,
                 id,
                 SYSTEM_ACTOR,
                 "routed",
@@ -768,6 +772,19 @@ impl ReviewStore {
         note: Option<&str>,
         router: &Router,
     ) -> Result<ComplaintCase, ReviewError> {
+        self.act_on_complaint_at(id, actor, action, note, router, Utc::now())
+    }
+
+    /// [`ReviewStore::act_on_complaint`] as if done `at` (the demo's history of answers).
+    pub fn act_on_complaint_at(
+        &self,
+        id: i64,
+        actor: &str,
+        action: &ComplaintAction,
+        note: Option<&str>,
+        router: &Router,
+        at: DateTime<Utc>,
+    ) -> Result<ComplaintCase, ReviewError> {
         if actor.trim().is_empty() {
             return Err(ReviewError::Invalid("who acts must be named".into()));
         }
@@ -784,7 +801,7 @@ impl ReviewStore {
                     case.status.as_str()
                 ))
             })?;
-        let t = now();
+        let t = ts(&at);
         let mut opd = case.opd.clone();
         match action {
             ComplaintAction::Answer { text, url } => {
@@ -838,6 +855,7 @@ impl ReviewStore {
         let from_opd = (opd != case.opd).then_some(case.opd.as_str());
         event(
             &tx,
+            &t,
             id,
             actor,
             action.name(),
