@@ -115,6 +115,32 @@ async fn complaints_open_route_and_get_answered() {
     let (_, v) = get(&format!("{base}/api/complaints"), None).await;
     assert_eq!(v["complaints"].as_array().unwrap().len(), 4, "{v}");
 
+    // The public works office's own account replies under the water complaint on the platform:
+    // the source brings the reply, and the case is answered by it.
+    let reply = json!({"id": "ig:r6", "source": "instagram", "in_reply_to": "ig:c6",
+        "url": "https://instagram.example/p/1/c/6/r/1", "author": {"handle": "@dpupr_sukamaju"},
+        "text": "Mohon maaf, pipa induk sedang diperbaiki, air mengalir lagi nanti malam.",
+        "published_at": chrono::Utc::now().to_rfc3339()});
+    assert_ok(&app.import(&format!("{reply}\n")));
+    let mut answered = Value::Null;
+    for _ in 0..300 {
+        let (_, v) = get(&format!("{base}/api/complaints?status=answered"), None).await;
+        if let Some(c) = v["complaints"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["mention_id"] == "ig:c6"))
+        {
+            answered = c.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        answered["answer_url"], "https://instagram.example/p/1/c/6/r/1",
+        "answered by the office's reply on the platform\n{}",
+        app.logs()
+    );
+    assert!(answered["first_response_at"].is_string());
+
     // Filters.
     let ids = |v: &Value| -> Vec<String> {
         v["complaints"]
@@ -125,7 +151,7 @@ async fn complaints_open_route_and_get_answered() {
             .collect()
     };
     let (_, v) = get(&format!("{base}/api/complaints?opd=dpupr-sukamaju"), None).await;
-    assert_eq!(ids(&v), ["ig:c1", "ig:c6"], "{v}");
+    assert_eq!(ids(&v), ["ig:c1", "ig:c6"], "open first: {v}");
     let (_, v) = get(&format!("{base}/api/complaints?category=health"), None).await;
     assert_eq!(ids(&v), ["ig:c2"]);
     let (_, v) = get(&format!("{base}/api/complaints?overdue=true"), None).await;

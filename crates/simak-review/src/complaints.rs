@@ -24,6 +24,11 @@
 //!  reopen (resolved / not_ours ──▶ open, or answered if it was answered)
 //! ```
 //!
+//! **Replies on the platform.** When one of the office's own accounts replies to the post (a
+//! mention by an official account whose `in_reply_to` is the case's mention, where the source
+//! gives it), the feeder marks the open case answered by that account, with the reply's text,
+//! link and time.
+//!
 //! **The response clock** starts when the citizen posted (never later than when Simak opened
 //! the case's clock, never in the future); `first_response_at` is the first answer; an open case
 //! past its OPD's `target_hours` is overdue.
@@ -194,10 +199,15 @@ impl Router {
         if !c.kind.has_category() || (m.profiles.is_empty() && c.place.is_none()) {
             return false;
         }
-        !m.author
+        self.official_author(m).is_none()
+    }
+
+    /// The handle of `m`'s author when it is one of the office's own accounts.
+    pub fn official_author<'m>(&self, m: &'m Mention) -> Option<&'m str> {
+        m.author
             .handle
             .as_deref()
-            .is_some_and(|h| self.official.contains(&handle_key(h)))
+            .filter(|h| self.official.contains(&handle_key(h)))
     }
 
     /// Where `c` goes (None: no profile owns it and none is the fallback).
@@ -661,6 +671,50 @@ impl ReviewStore {
         }
         tx.commit()?;
         Ok(opened)
+    }
+
+    /// Marks answered the open cases that one of the office's own accounts replied to on the
+    /// platform (a mention by an official account whose `in_reply_to` is the case's mention),
+    /// with the reply's text, link and time, the account as the actor. A case already answered,
+    /// resolved or not ours is left alone, so a replay changes nothing. Returns how many.
+    pub fn record_official_replies(
+        &self,
+        mentions: &[Mention],
+        router: &Router,
+    ) -> Result<usize, ReviewError> {
+        let mut n = 0;
+        for m in mentions {
+            let (Some(handle), Some(parent)) = (router.official_author(m), &m.in_reply_to) else {
+                continue;
+            };
+            let Some(case) = self.complaint_of_mention(parent)? else {
+                continue;
+            };
+            if case.status != Status::Open {
+                continue;
+            }
+            let text: String = m.text.trim().chars().take(MAX_TEXT).collect();
+            let answer = ComplaintAction::Answer {
+                text: if text.is_empty() {
+                    "(balasan tanpa teks)".into()
+                } else {
+                    text
+                },
+                url: m
+                    .url
+                    .clone()
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+            };
+            let actor = format!("@{}", handle.trim_start_matches('@'));
+            let at = m.published_at.min(Utc::now());
+            match self.act_on_complaint_at(case.id, &actor, &answer, None, router, at) {
+                Ok(_) => n += 1,
+                // Answered in between by an officer: nothing to do.
+                Err(ReviewError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
     }
 
     /// Complaint cases: open ones first, the most urgent first; then answered, then the rest,
@@ -1265,5 +1319,50 @@ mod tests {
             .unwrap();
         assert_eq!((fig.opened, fig.answered, fig.overdue), (1, 1, 0));
         assert!(fig.median_response_minutes.unwrap() >= 179, "{fig:?}");
+    }
+
+    #[test]
+    fn an_official_reply_on_the_platform_answers_the_case() {
+        let (_d, s) = store();
+        let r = router();
+        s.open_complaints(&[mention("m:1", Some("roads"), "jalan rusak", 5)], &r)
+            .unwrap();
+        let mut reply = mention(
+            "m:r",
+            None,
+            "Sudah kami jadwalkan perbaikan, terima kasih",
+            2,
+        );
+        reply.complaint = None;
+        reply.author.handle = Some("@DPUPR_skm".into());
+        reply.in_reply_to = Some("m:1".into());
+        reply.url = Some("https://instagram.example/p/m:1/r".into());
+        let mut stranger = reply.clone();
+        stranger.author.handle = Some("@warga2".into());
+        assert_eq!(s.record_official_replies(&[stranger], &r).unwrap(), 0);
+        assert_eq!(
+            s.record_official_replies(std::slice::from_ref(&reply), &r)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.record_official_replies(&[reply], &r).unwrap(),
+            0,
+            "a replay"
+        );
+        let c = s.complaint_of_mention("m:1").unwrap().unwrap();
+        assert_eq!(c.status, Status::Answered);
+        assert_eq!(
+            c.answer_url.as_deref(),
+            Some("https://instagram.example/p/m:1/r")
+        );
+        let posted = DateTime::parse_from_rfc3339(&c.posted_at).unwrap();
+        let first = DateTime::parse_from_rfc3339(c.first_response_at.as_deref().unwrap()).unwrap();
+        assert_eq!((first - posted).num_hours(), 3, "the reply's own time");
+        let last = s.complaint_events(c.id).unwrap().pop().unwrap();
+        assert_eq!(
+            (last.actor.as_str(), last.action.as_str()),
+            ("@DPUPR_skm", "answer")
+        );
     }
 }

@@ -803,22 +803,28 @@ impl Stage for FeederStage {
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
         let store = self.store.clone();
         let router = self.complaints.clone();
-        let (added, opened) = tokio::task::spawn_blocking(move || {
+        let (added, complaints) = tokio::task::spawn_blocking(move || {
             let (mentions, _rejected) = simak_bus::decode_mentions(&batch, "review feeder");
             let added = store.add_flagged(&mentions)?;
-            let opened = match &router {
-                Some(r) => store.open_complaints(&mentions, r)?,
+            let complaints = match &router {
+                Some(r) => {
+                    store.open_complaints(&mentions, r)?
+                        + store.record_official_replies(&mentions, r)?
+                }
                 None => 0,
             };
-            Ok::<_, ReviewError>((added, opened))
+            Ok::<_, ReviewError>((added, complaints))
         })
         .await
         .expect("review task")?;
         if added > 0 {
             tracing::info!(added, "review queue: flagged mentions added");
         }
-        if opened > 0 {
-            tracing::info!(opened, "complaint cases opened");
+        if complaints > 0 {
+            tracing::info!(
+                complaints,
+                "complaint cases opened or answered on the platform"
+            );
         }
         Ok(Done::Commit)
     }
