@@ -135,7 +135,8 @@ async fn complaints_open_route_and_get_answered() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
-        answered["answer_url"], "https://instagram.example/p/1/c/6/r/1",
+        answered["answer_url"],
+        "https://instagram.example/p/1/c/6/r/1",
         "answered by the office's reply on the platform\n{}",
         app.logs()
     );
@@ -446,6 +447,10 @@ async fn an_officer_answers_a_complaint_in_the_browser() {
         "{page}"
     );
     assert!(!page.contains("jawaban pertama: belum"), "{page}");
+    assert!(
+        !page.contains("null") && !page.contains("undefined"),
+        "{page}"
+    );
     let injected = c
         .execute(
             "return [window.__xss === undefined, document.querySelectorAll('main img, main script').length]",
@@ -457,6 +462,25 @@ async fn an_officer_answers_a_complaint_in_the_browser() {
         injected,
         json!([true, 0]),
         "no injected element ran or exists"
+    );
+    // The day's summary counts it, answered.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    c.goto(&format!(
+        "{base}/#/ringkasan?profile=dpupr-sukamaju&date={today}"
+    ))
+    .await
+    .unwrap();
+    let figures = until(
+        &c,
+        "the summary's complaint figures",
+        "const p = document.querySelector('#summary-complaints'); return p && p.textContent",
+    )
+    .await;
+    assert!(
+        figures.as_str().unwrap().starts_with(
+            "1 masuk · 1 sudah dijawab · 0 lewat target saat ini · median waktu jawab"
+        ),
+        "{figures}"
     );
     c.close().await.unwrap();
     // The API agrees: answered by pu-1, with the link to the public reply.

@@ -484,7 +484,7 @@ async function complaintPage(id) {
     r.history.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.actor), h("td", {}, CACTION[e.action] || e.action),
       h("td", {}, CSTATUS[e.to] || e.to), h("td", {}, e.from_opd ? e.from_opd + " → " + e.opd : e.opd),
       h("td", {}, e.note || "", " ", ext(e.url, "balasan publik"))))));
-  setMain(...parts);
+  setMain(...parts.filter(Boolean));
 }
 
 async function summaryPage() {
@@ -511,7 +511,15 @@ async function summaryPage() {
     h("h2", {}, "Kata teratas"), h("p", {}, s.top_terms.map(([t, n]) => `${t} (${n})`).join(", ") || "–"),
     h("h2", {}, "Tagar teratas"), h("p", {}, s.top_hashtags.map(([t, n]) => `${t} (${n})`).join(", ") || "–"),
     h("h2", {}, "Unggahan dengan jangkauan terbesar"), h("div", {}, s.top_posts.map((m) => h("div", { class: "hit" }, mentionMeta(m), h("div", {}, m.text), h("a", { href: "#/sebutan/" + encodeURIComponent(m.id) }, "Detail")))),
-    h("h2", {}, "Kasus hoaks"), s.cases.length ? h("ul", {}, s.cases.map((c) => h("li", {}, h("a", { href: "#/kasus/" + encodeURIComponent(c.id) }, c.text), ` · ${STATE[c.state] || c.state} · ${num(c.mentions)} unggahan`))) : h("p", { class: "muted" }, "Tidak ada."));
+    h("h2", {}, "Kasus hoaks"), s.cases.length ? h("ul", {}, s.cases.map((c) => h("li", {}, h("a", { href: "#/kasus/" + encodeURIComponent(c.id) }, c.text), ` · ${STATE[c.state] || c.state} · ${num(c.mentions)} unggahan`))) : h("p", { class: "muted" }, "Tidak ada."),
+    h("div", {}, s.complaints ? [h("h2", {}, "Aduan warga"), h("p", { id: "summary-complaints" },
+      `${num(s.complaints.opened)} masuk · ${num(s.complaints.answered)} sudah dijawab · ${num(s.complaints.overdue)} lewat target saat ini · median waktu jawab ${minutes(s.complaints.median_response_minutes)} · `,
+      h("a", { href: "#/aduan?opd=" + encodeURIComponent(s.profile) }, "lihat aduan"))] : null));
+}
+
+function minutes(m) {
+  if (typeof m !== "number") return "–";
+  return m < 60 ? `${m} menit` : `${Math.floor(m / 60)} jam ${m % 60} menit`;
 }
 
 async function alertsPage() {
