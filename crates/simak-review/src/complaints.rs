@@ -64,6 +64,16 @@ pub fn category_label_id(c: ComplaintCategory) -> &'static str {
     }
 }
 
+/// A routing rule as officers read it.
+pub fn rule_label_id(rule: &str) -> &'static str {
+    match rule {
+        "category_place" => "kategori dan wilayah",
+        "category" => "kategori",
+        "place" => "wilayah",
+        _ => "cadangan",
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Owner {
     id: String,
@@ -656,7 +666,7 @@ impl ReviewStore {
                 (&route.opd, None),
                 (None, None),
             )?;
-            let note = format!("{} ({})", route.reason, route.rule);
+            let note = format!("{} · aturan {}", route.reason, rule_label_id(route.rule));
             event(
                 &tx,
                 &t,
@@ -1184,7 +1194,10 @@ mod tests {
         let actions: Vec<&str> = h.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["opened", "routed"]);
         assert!(
-            h[1].note.as_deref().unwrap().contains("(category)"),
+            h[1].note
+                .as_deref()
+                .unwrap()
+                .ends_with(" · aturan kategori"),
             "{:?}",
             h[1].note
         );
