@@ -104,6 +104,25 @@ async fn demo_shows_everything_within_a_minute() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     eprintln!("demo ready after {ready:?}");
+    // Complaints over several OPDs, some answered, some overdue.
+    let all = get(&admin, "/api/complaints?limit=1000").await;
+    let all = all["complaints"].as_array().unwrap();
+    let opds: std::collections::BTreeSet<&str> =
+        all.iter().map(|c| c["opd"].as_str().unwrap()).collect();
+    assert!(opds.len() >= 3, "{opds:?}");
+    let answered = all
+        .iter()
+        .filter(|c| c["first_response_at"].is_string())
+        .count();
+    let overdue = all.iter().filter(|c| c["overdue"] == true).count();
+    eprintln!(
+        "demo complaints: {} over {opds:?}, {answered} answered, {overdue} overdue",
+        all.len()
+    );
+    assert!(
+        answered > 10 && overdue > 10,
+        "{answered} answered, {overdue} overdue"
+    );
     // Alert e-mails are files in the outbox.
     let outbox = app.dir.path().join("data/demo/outbox");
     let emls = std::fs::read_dir(&outbox).unwrap().count();

@@ -7,6 +7,7 @@ mod backup;
 mod browser;
 mod classify;
 mod cli;
+mod complaints;
 mod contract;
 mod crash;
 mod demo;

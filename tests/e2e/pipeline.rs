@@ -68,7 +68,11 @@ async fn kafka_import_analyze_index_search() {
     assert_eq!(all["facets"]["profile"]["pemkab-sukamaju"], 1, "{all}");
     let (_, r) = get(&format!("{base}/api/search?q=*&profile=pemkab-sukamaju")).await;
     assert_eq!(ids(&r), ["p:1"]);
-    assert_eq!(r["hits"][0]["profiles"][0], "pemkab-sukamaju");
+    // The road complaint is the public works office's business too (its shipped profile).
+    assert_eq!(
+        r["hits"][0]["profiles"],
+        serde_json::json!(["dpupr-sukamaju", "pemkab-sukamaju"])
+    );
     // The sentiment filter finds p:1 under its own label, and only under it.
     let label = r["hits"][0]["sentiment"]["label"]
         .as_str()

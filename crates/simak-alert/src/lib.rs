@@ -19,6 +19,10 @@
 //!
 //! A new rule is one file in `rules/` and one line in [`rules::all`].
 //!
+//! **Overdue complaints** are set off by the clock, not by a mention: [`overdue`] looks at the
+//! complaint cases every `alerts.overdue_check_secs` and e-mails each one open past its OPD's
+//! target to that OPD, once.
+//!
 //! **Nothing lost, nothing twice.** The alerter applies a batch of mentions in one SQLite
 //! transaction (counts, alert state, outbox rows) and commits its log offsets after it. Counting
 //! and outbox rows are keyed (mention per profile; alert key, version and recipient), so a batch
@@ -31,6 +35,7 @@
 mod alerter;
 pub mod compose;
 mod outbox;
+pub mod overdue;
 pub mod rules;
 mod smtp;
 pub mod summary;

@@ -80,6 +80,16 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at);
     },
     // 3: the per-recipient rate limit looks up recent deliveries.
     Step::Sql("CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, state, sent_at);"),
+    // 4: the overdue complaints each OPD has been e-mailed about (once each).
+    Step::Sql(
+        "CREATE TABLE IF NOT EXISTS overdue_sent (
+    opd TEXT NOT NULL,
+    complaint_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (opd, complaint_id)
+);",
+    ),
 ];
 
 /// Now, as stored in the database.
@@ -240,6 +250,60 @@ impl AlertStore {
             self.queued.notify_one();
         }
         Ok(n)
+    }
+
+    /// In one transaction: of `cases` (complaint case ids of `opd`), those `opd` has not been
+    /// e-mailed about yet are given to `compose`, and the e-mail it writes (if any) is queued
+    /// for `recipients` under the key it returns, with those cases marked as sent. Two checkers
+    /// at once, or a check repeated after a crash, mail no case twice. Returns the cases the
+    /// e-mail is about.
+    pub fn queue_overdue(
+        &self,
+        opd: &str,
+        cases: &[i64],
+        recipients: &[String],
+        compose: impl FnOnce(&[i64]) -> Option<(String, String, compose::Email)>,
+    ) -> Result<Vec<i64>, AlertError> {
+        let mut conn = self.conn.lock().expect("alert db lock");
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut new = Vec::new();
+        {
+            let mut seen =
+                tx.prepare("SELECT 1 FROM overdue_sent WHERE opd = ?1 AND complaint_id = ?2")?;
+            for &c in cases {
+                if !seen.exists(params![opd, c])? {
+                    new.push(c);
+                }
+            }
+        }
+        let Some((key, mention_id, email)) = (!new.is_empty()).then(|| compose(&new)).flatten()
+        else {
+            return Ok(Vec::new());
+        };
+        let now = now_s();
+        for &c in &new {
+            tx.execute(
+                "INSERT INTO overdue_sent (opd, complaint_id, key, at) VALUES (?1, ?2, ?3, ?4)",
+                params![opd, c, key, now],
+            )?;
+        }
+        insert_outbox(
+            &tx,
+            &Queued {
+                key: &key,
+                version: 1,
+                email: &email,
+                mention_id: &mention_id,
+                handed_over_at: &now,
+                created_at: &now,
+                images: None,
+            },
+            recipients,
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.queued.notify_one();
+        Ok(new)
     }
 
     /// Whether something was queued under `key`.

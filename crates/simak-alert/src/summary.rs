@@ -34,6 +34,9 @@ pub struct Summary {
     pub top_posts: Vec<Mention>,
     /// Hoax cases new that day or still open: (id, state, label, mentions, text).
     pub cases: Vec<(String, simak_review::State, String, u64, String)>,
+    /// The profile's complaint cases: posted that day, answered of them, overdue now, median
+    /// time to the first answer (None without the review database).
+    pub complaints: Option<simak_review::complaints::ComplaintFigures>,
 }
 
 fn wib_day(date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -156,6 +159,13 @@ pub fn build(
     posts.truncate(5);
     let (start, end) = wib_day(date);
     let mut cases = Vec::new();
+    let complaints = match review {
+        Some(r) => Some(
+            r.complaint_figures(profile, start, end)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
     if let Some(r) = review {
         let all = r
             .list(&Filter {
@@ -188,6 +198,7 @@ pub fn build(
         top_hashtags: top(tags, 10),
         top_posts: posts,
         cases,
+        complaints,
     })
 }
 
@@ -286,6 +297,15 @@ fn change(today: u64, before: f64) -> String {
     }
 }
 
+/// A response time as officers read it: `3 jam 5 menit`, `–` when nothing was answered.
+fn response_time(minutes: Option<u64>) -> String {
+    match minutes {
+        None => "–".into(),
+        Some(m) if m < 60 => format!("{m} menit"),
+        Some(m) => format!("{} jam {} menit", m / 60, m % 60),
+    }
+}
+
 /// `w (n), w (n), ...`, each word through `f` (escaping for HTML, or not).
 fn counted(v: &[(String, u64)], f: impl Fn(&str) -> String) -> String {
     v.iter()
@@ -356,6 +376,15 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
             "  - {} · {label} · {n} unggahan · {id}\n    {}\n",
             state.label_id(),
             text.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
+    }
+    if let Some(f) = &s.complaints {
+        t.push_str(&format!(
+            "\nAduan warga: {} masuk, {} sudah dijawab, {} lewat target saat ini, median waktu jawab {}\n",
+            f.opened,
+            f.answered,
+            f.overdue,
+            response_time(f.median_response_minutes)
         ));
     }
     t.push_str(&format!(
@@ -442,6 +471,15 @@ pub fn render(s: &Summary, img: &dyn Fn(&str) -> String, base_url: &str) -> Emai
             ));
         }
         x.push_str("</ul>");
+    }
+    if let Some(f) = &s.complaints {
+        x.push_str(&format!(
+            "<h2>Aduan warga</h2><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\"><tr><th>Masuk</th><th>Sudah dijawab</th><th>Lewat target saat ini</th><th>Median waktu jawab</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+            f.opened,
+            f.answered,
+            f.overdue,
+            esc(&response_time(f.median_response_minutes))
+        ));
     }
     x.push_str("<p style=\"color:#666\">Dibuat otomatis oleh Simak.</p></body></html>");
     Email {
@@ -569,5 +607,52 @@ pub async fn run_scheduler(
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_gives_the_complaint_figures() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let mut s = Summary {
+            profile: "dpupr".into(),
+            profile_name: "Dinas PU".into(),
+            date,
+            total: 0,
+            by_source: vec![],
+            days: (0..8)
+                .map(|i| (date - CDuration::days(7 - i), 0, 0, 0, 0))
+                .collect(),
+            top_terms: vec![],
+            top_hashtags: vec![],
+            top_posts: vec![],
+            cases: vec![],
+            complaints: Some(simak_review::complaints::ComplaintFigures {
+                opd: "dpupr".into(),
+                opened: 7,
+                answered: 5,
+                overdue: 2,
+                median_response_minutes: Some(185),
+            }),
+        };
+        let e = render(&s, &|_| String::new(), "http://simak.kantor");
+        assert!(
+            e.text.contains(
+                "Aduan warga: 7 masuk, 5 sudah dijawab, 2 lewat target saat ini, median waktu jawab 3 jam 5 menit"
+            ),
+            "{}",
+            e.text
+        );
+        assert!(
+            e.html.contains("<h2>Aduan warga</h2>") && e.html.contains("<td>3 jam 5 menit</td>"),
+            "{}",
+            e.html
+        );
+        s.complaints = None;
+        let e = render(&s, &|_| String::new(), "http://simak.kantor");
+        assert!(!e.text.contains("Aduan warga"));
     }
 }

@@ -52,6 +52,9 @@ pub struct WatchProfile {
     /// This profile's alert thresholds, where they differ from `[alerts]` in the configuration.
     #[serde(default)]
     pub alerts: AlertOverrides,
+    /// The complaints this OPD owns and its response target (`[complaints]`).
+    #[serde(default)]
+    pub complaints: simak_core::config::ComplaintRouting,
 }
 
 /// Per-profile alert thresholds; each one left out takes the configuration's value.

@@ -16,14 +16,21 @@ fn m(text: &str) -> Mention {
 fn example_profiles_load_and_match() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/profiles");
     let p = Profiles::load_dir(&dir).unwrap();
-    assert_eq!(p.len(), 2);
+    assert_eq!(p.len(), 4);
+    assert_eq!(
+        p.match_mention(&m(
+            "Dinas PU Sukamaju, jalan berlubang di Jatisari kapan ditambal?"
+        )),
+        ["dpupr-sukamaju"]
+    );
     assert_eq!(
         p.match_mention(&m("Pemkab Sukamaju lambat tangani banjir")),
         ["pemkab-sukamaju"]
     );
     assert_eq!(
         p.match_mention(&m("Diskominfo Sukamaju: pesan soal vaksin itu hoaks")),
-        ["diskominfo-sukamaju"]
+        // A vaccine hoax is the health office's business too.
+        ["dinkes-sukamaju", "diskominfo-sukamaju"]
     );
     assert_eq!(
         p.match_mention(&m(

@@ -91,6 +91,9 @@ pub struct AlertsConfig {
     /// When the daily summary of the day before goes out, `HH:MM` in WIB (Asia/Jakarta).
     /// Empty: no daily summary e-mail.
     pub summary_time: String,
+    /// How often the alert stage looks for complaint cases open past their OPD's target
+    /// (each is e-mailed to the OPD once), in seconds.
+    pub overdue_check_secs: u64,
 }
 
 impl Default for AlertsConfig {
@@ -110,6 +113,7 @@ impl Default for AlertsConfig {
             negative_k: 3.0,
             negative_min_count: 10,
             summary_time: "07:00".into(),
+            overdue_check_secs: 60,
         }
     }
 }
@@ -337,6 +341,40 @@ impl Default for AnalyzerConfig {
                 .map(String::from)
                 .to_vec(),
             gazetteer: PathBuf::from("config/gazetteer.toml"),
+        }
+    }
+}
+
+/// Which complaints a watch profile (an OPD) owns: the `[complaints]` table of its profile file.
+///
+/// A complaint, request or question opens a case for the OPD that owns it (see
+/// `simak_review::complaints`): one owning its category and its place first, then one owning its
+/// category anywhere (no `places`), then one owning its place whatever the category (no
+/// `categories`: a kecamatan office), else the profile marked `fallback` (Humas).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields, default)]
+pub struct ComplaintRouting {
+    /// The services this OPD answers for (`roads`, `water`, `waste`, `health`, `education`,
+    /// `population_records`, `permits`, `disaster`, `security`, `other`). Empty: none by
+    /// category.
+    pub categories: Vec<crate::ComplaintCategory>,
+    /// The kecamatan or desa (names from the gazetteer) it answers for; a kecamatan covers its
+    /// desa. Empty: everywhere, for its categories.
+    pub places: Vec<String>,
+    /// Hours within which a complaint should get its first public answer; later it is overdue.
+    pub target_hours: u32,
+    /// Takes the complaints no other profile owns (Humas). At most one profile may.
+    pub fallback: bool,
+}
+
+impl Default for ComplaintRouting {
+    fn default() -> Self {
+        ComplaintRouting {
+            categories: Vec::new(),
+            places: Vec::new(),
+            target_hours: 24,
+            fallback: false,
         }
     }
 }
@@ -859,7 +897,7 @@ impl Config {
         self.data_dir.join("outbox")
     }
 
-    /// The review queue database (SQLite).
+    /// The review queue database (SQLite): hoax review cases and complaint cases.
     pub fn review_db_path(&self) -> PathBuf {
         self.data_dir.join("review.sqlite")
     }

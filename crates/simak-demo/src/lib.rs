@@ -433,6 +433,10 @@ pub async fn replay(cfg: Config, bus: Bus, token: CancellationToken) -> Result<(
         }
         let _ = searcher.reload();
     }
+    match answer_complaints(&cfg, &token).await {
+        Ok(n) => tracing::info!(answered = n, "demo: complaint cases worked on by the OPDs"),
+        Err(e) => tracing::warn!(error = %e, "demo: the complaint cases could not be worked on"),
+    }
     if let Err(e) = queue_summaries(&cfg, &searcher) {
         tracing::warn!(error = %e, "demo: yesterday's summaries could not be queued");
     }
@@ -455,6 +459,121 @@ pub async fn replay(cfg: Config, bus: Bus, token: CancellationToken) -> Result<(
     tracing::info!("demo: live replay finished; the service keeps running (Ctrl-C stops it)");
     token.cancelled().await;
     Ok(())
+}
+
+/// The OPDs' history on the complaint cases the history opened, decided per case (the same
+/// each run): about half answered within or past their target (and of those, half resolved),
+/// a few not theirs, the rest left open, which the older ones leave overdue. Waits first until
+/// the feeder has opened the history's cases (their number stops growing). Returns how many
+/// cases were worked on.
+async fn answer_complaints(cfg: &Config, token: &CancellationToken) -> Result<usize> {
+    use simak_review::complaints::{ComplaintAction, ComplaintFilter, Router, Status};
+    let review = simak_review::ReviewStore::open(&cfg.review_db_path())?;
+    let profiles = simak_analyze::profiles::Profiles::load_dir(&cfg.analyzer.profiles_dir)?;
+    let router = Router::new(profiles.iter()).map_err(anyhow::Error::msg)?;
+    let count = |r: &simak_review::ReviewStore| -> Result<usize> {
+        let mut n = 0;
+        loop {
+            let page = r.complaints(&ComplaintFilter {
+                limit: Some(1000),
+                offset: n,
+                ..Default::default()
+            })?;
+            n += page.len();
+            if page.len() < 1000 {
+                return Ok(n);
+            }
+        }
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut last = usize::MAX;
+    loop {
+        let n = count(&review)?;
+        if (n == last && n > 0) || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        last = n;
+        tokio::select! {
+            _ = token.cancelled() => return Ok(0),
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    }
+    let now = Utc::now();
+    let mut cases = Vec::new();
+    loop {
+        let page = review.complaints(&ComplaintFilter {
+            status: Some(Status::Open),
+            limit: Some(1000),
+            offset: cases.len(),
+            ..Default::default()
+        })?;
+        let done = page.len() < 1000;
+        cases.extend(page);
+        if done {
+            break;
+        }
+    }
+    let answers = [
+        "Terima kasih laporannya. Tim kami sudah menjadwalkan penanganan minggu ini.",
+        "Terima kasih, laporan sudah kami teruskan ke petugas lapangan dan akan segera ditindaklanjuti.",
+        "Mohon maaf atas ketidaknyamanannya. Petugas kami sudah ke lokasi hari ini.",
+        "Terima kasih atas masukannya, silakan hubungi layanan pengaduan kami untuk detail lebih lanjut.",
+    ];
+    let mut worked = 0;
+    for c in &cases {
+        let mut rng = simak_core::xorshift::xorshift_from(0xADA0_2026 ^ (c.id as u64) << 20);
+        // Seeds this close start alike: stir first.
+        for _ in 0..4 {
+            rng();
+        }
+        let roll = rng() % 100;
+        let posted: DateTime<Utc> = c.posted_at.parse()?;
+        let due: DateTime<Utc> = c.due_at.parse()?;
+        let target = (due - posted).num_minutes().max(60);
+        let actor = "demo";
+        if roll < 5 {
+            let at = posted + Duration::minutes(target / 4);
+            if at < now {
+                review.act_on_complaint_at(
+                    c.id,
+                    actor,
+                    &ComplaintAction::NotOurs,
+                    Some("bukan kewenangan pemerintah kabupaten"),
+                    &router,
+                    at,
+                )?;
+                worked += 1;
+            }
+            continue;
+        }
+        if roll >= 55 {
+            continue;
+        }
+        // Most within the target, some late.
+        let after = target * (15 + (rng() % 120) as i64) / 100;
+        let at = posted + Duration::minutes(after);
+        if at >= now {
+            continue;
+        }
+        let answer = ComplaintAction::Answer {
+            text: answers[(rng() % answers.len() as u64) as usize].to_string(),
+            url: c.url.as_ref().map(|u| format!("{u}#balasan")),
+        };
+        review.act_on_complaint_at(c.id, actor, &answer, None, &router, at)?;
+        let resolved = at + Duration::hours(6 + (rng() % 48) as i64);
+        if roll < 30 && resolved < now {
+            review.act_on_complaint_at(
+                c.id,
+                actor,
+                &ComplaintAction::Resolve,
+                None,
+                &router,
+                resolved,
+            )?;
+        }
+        worked += 1;
+    }
+    Ok(worked)
 }
 
 fn queue_summaries(cfg: &Config, searcher: &simak_index::MentionSearcher) -> Result<()> {

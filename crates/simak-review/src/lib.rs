@@ -16,6 +16,8 @@
 //! becomes a fact-check entry (the office's own clarification), which the caller publishes on
 //! the fact-check stream so every analyzer matches later posts against it.
 //!
+//! The same database holds the complaint cases ([`complaints`]), which the same feeder opens.
+//!
 //! The queue lives in SQLite (WAL mode), so the web server and the command line can use it at
 //! once. Feeding it is idempotent: a mention already in a case is not added twice, so the feeder
 //! can be at-least-once.
@@ -32,6 +34,8 @@ use simak_runtime::{Attempt, Done, Input, Stage, StageError};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
+
+pub mod complaints;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -324,8 +328,9 @@ fn ts(t: &DateTime<Utc>) -> String {
 
 /// The review database's schema, one step per version (see `simak_core::schema`). Version 1 is
 /// the first release's; never edit a released step, add one.
-const SCHEMA: &[Step] = &[Step::Sql(
-    "
+const SCHEMA: &[Step] = &[
+    Step::Sql(
+        "
 CREATE TABLE IF NOT EXISTS cases (
     id TEXT PRIMARY KEY,
     profile TEXT NOT NULL,
@@ -367,7 +372,50 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_case ON events(case_id, seq);
 ",
-)];
+    ),
+    // Version 2: complaint cases (`complaints`).
+    Step::Sql(
+        "
+CREATE TABLE IF NOT EXISTS complaints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mention_id TEXT NOT NULL UNIQUE,
+    opd TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    kind TEXT NOT NULL,
+    category TEXT,
+    place TEXT,
+    text TEXT NOT NULL,
+    url TEXT,
+    author TEXT,
+    source TEXT NOT NULL,
+    posted_at TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    first_response_at TEXT,
+    answer_text TEXT,
+    answer_url TEXT,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS complaints_opd_status ON complaints(opd, status, due_at);
+CREATE INDEX IF NOT EXISTS complaints_posted ON complaints(posted_at);
+CREATE TABLE IF NOT EXISTS complaint_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    complaint_id INTEGER NOT NULL REFERENCES complaints(id),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    opd TEXT NOT NULL,
+    from_opd TEXT,
+    note TEXT,
+    url TEXT
+);
+CREATE INDEX IF NOT EXISTS complaint_events_case ON complaint_events(complaint_id, seq);
+",
+    ),
+];
 
 const CASE_COLS: &str = "id, profile, state, label, score, \
     (SELECT COUNT(*) FROM case_mentions m WHERE m.case_id = cases.id), first_mention, text, url, \
@@ -721,6 +769,7 @@ pub struct FeederStage {
     store: std::sync::Arc<ReviewStore>,
     topic: String,
     group: String,
+    complaints: Option<std::sync::Arc<complaints::Router>>,
 }
 
 impl FeederStage {
@@ -730,7 +779,14 @@ impl FeederStage {
             store,
             topic: cfg.bus.topics.enriched.clone(),
             group: cfg.bus.groups.review.clone(),
+            complaints: None,
         }
+    }
+
+    /// Also opens complaint cases, routed by `router` ([`complaints`]).
+    pub fn with_complaints(mut self, router: complaints::Router) -> FeederStage {
+        self.complaints = Some(std::sync::Arc::new(router));
+        self
     }
 }
 
@@ -746,14 +802,29 @@ impl Stage for FeederStage {
 
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
         let store = self.store.clone();
-        let added = tokio::task::spawn_blocking(move || {
+        let router = self.complaints.clone();
+        let (added, complaints) = tokio::task::spawn_blocking(move || {
             let (mentions, _rejected) = simak_bus::decode_mentions(&batch, "review feeder");
-            store.add_flagged(&mentions)
+            let added = store.add_flagged(&mentions)?;
+            let complaints = match &router {
+                Some(r) => {
+                    store.open_complaints(&mentions, r)?
+                        + store.record_official_replies(&mentions, r)?
+                }
+                None => 0,
+            };
+            Ok::<_, ReviewError>((added, complaints))
         })
         .await
         .expect("review task")?;
         if added > 0 {
             tracing::info!(added, "review queue: flagged mentions added");
+        }
+        if complaints > 0 {
+            tracing::info!(
+                complaints,
+                "complaint cases opened or answered on the platform"
+            );
         }
         Ok(Done::Commit)
     }
@@ -781,7 +852,10 @@ pub async fn run_feeder(
     store: std::sync::Arc<ReviewStore>,
     attempt: &Attempt,
 ) -> Result<(), StageError> {
-    let mut stage = FeederStage::new(cfg, store);
+    // The routing table as the profiles say now: a profile edit applies from the next attempt.
+    let router = complaints::load_router(cfg)
+        .map_err(|e| StageError::fatal(ReviewError::Invalid(format!("complaint routing: {e}"))))?;
+    let mut stage = FeederStage::new(cfg, store).with_complaints(router);
     tracing::info!(topic = %stage.topic, db = %cfg.review_db_path().display(), "review queue feeder started");
     attempt.run(&mut stage, bus).await
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub mod auth;
+pub mod complaints;
 pub mod error;
 pub mod export;
 pub mod params;
@@ -826,7 +827,8 @@ async fn not_found() -> ApiError {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    let doc = Arc::new(spec::document(state.max_limit).to_string());
+    let opds: Vec<String> = state.profiles.iter().map(|p| p.id.clone()).collect();
+    let doc = Arc::new(spec::with_opds(spec::document(state.max_limit), &opds).to_string());
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(|| async { "ok" }))
@@ -842,6 +844,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/review", get(review_list))
         .route("/api/review/{id}", get(review_case))
         .route("/api/review/{id}/actions", axum::routing::post(review_act))
+        .route("/api/complaints", get(complaints::list))
+        .route("/api/complaints/{id}", get(complaints::detail))
+        .route(
+            "/api/complaints/{id}/actions",
+            axum::routing::post(complaints::act),
+        )
         .route("/api/alerts", get(alerts_list))
         .route("/api/mentions/{id}", get(views::mention))
         .route("/api/summary/{profile}/{date}", get(views::summary))

@@ -132,6 +132,9 @@ fields an endpoint does not take answer 400 unknown_parameter."
         crate::review_list,
         crate::review_case,
         crate::review_act,
+        crate::complaints::list,
+        crate::complaints::detail,
+        crate::complaints::act,
         crate::alerts_list,
         crate::views::mention,
         crate::views::summary,
@@ -172,6 +175,18 @@ pub fn document(max_limit: usize) -> Value {
         b["if"] = json!({"properties": {"action": {"const": "clarify"}}, "required": ["action"]});
         b["then"] = json!({"required": ["url"], "properties": {"url": {"type": "string", "pattern": "^https?://"}}});
     }
+    // The rules between a complaint action and its fields.
+    if let Some(b) = schemas.get_mut("ComplaintActionBody") {
+        let nonblank = json!({"type": "string", "pattern": "\\S"});
+        b["allOf"] = json!([
+            {"if": {"properties": {"action": {"const": "answer"}}, "required": ["action"]},
+             "then": {"required": ["text"], "properties": {
+                 "text": nonblank,
+                 "url": {"type": ["string", "null"], "pattern": "^(https?://\\S*)?$", "maxLength": 2000}}}},
+            {"if": {"properties": {"action": {"const": "reroute"}}, "required": ["action"]},
+             "then": {"required": ["opd", "note"], "properties": {"opd": nonblank, "note": nonblank}}},
+        ]);
+    }
     // Links from a list to its items, so that clients (and schemathesis's stateful phase) can
     // follow real ids rather than guess them.
     let link = |op: &str, param: &str, from: &str| json!({"operationId": op, "parameters": {param: format!("$response.body#{from}")}});
@@ -187,6 +202,12 @@ pub fn document(max_limit: usize) -> Value {
             "get",
             "ActOnCase",
             link("review_act", "id", "/cases/0/id"),
+        ),
+        (
+            "/api/complaints",
+            "get",
+            "GetComplaint",
+            link("complaint_detail", "id", "/complaints/0/id"),
         ),
         (
             "/api/search",
@@ -263,6 +284,20 @@ pub fn document(max_limit: usize) -> Value {
                 }
             }
         }
+    }
+    doc
+}
+
+/// `doc` with the watch profiles a complaint can be re-routed to as the only values of the
+/// action's `opd` (another id is a 400).
+pub fn with_opds(mut doc: Value, ids: &[String]) -> Value {
+    if let Some(p) = doc
+        .pointer_mut("/components/schemas/ComplaintActionBody/properties/opd")
+        .and_then(Value::as_object_mut)
+    {
+        let mut values: Vec<Value> = ids.iter().map(|i| json!(i)).collect();
+        values.push(Value::Null);
+        p.insert("enum".into(), Value::Array(values));
     }
     doc
 }

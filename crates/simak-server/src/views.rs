@@ -157,6 +157,9 @@ pub struct SummaryView {
     pub top_posts: Vec<Mention>,
     /// Hoax cases new that day or still open.
     pub cases: Vec<CaseRow>,
+    /// The profile's complaint cases: posted that day, answered of them, overdue now, median
+    /// minutes to the first answer.
+    pub complaints: Option<simak_review::complaints::ComplaintFigures>,
 }
 
 /// Mentions of one day by sentiment.
@@ -279,6 +282,7 @@ pub async fn summary(
             })
             .collect(),
         cases,
+        complaints: s.complaints,
     })
     .into_response())
 }

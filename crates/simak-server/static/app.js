@@ -17,6 +17,11 @@ const ACTIONS = [
   ["reopen", "Buka kembali"],
 ];
 
+const CSTATUS = { open: "terbuka", answered: "sudah dijawab", resolved: "selesai", not_ours: "bukan wewenang kami" };
+const CKIND = { complaint: "aduan", request: "permintaan", question: "pertanyaan" };
+const CCAT = { roads: "jalan dan jembatan", water: "air bersih", waste: "sampah", health: "kesehatan", education: "pendidikan", population_records: "administrasi kependudukan", permits: "perizinan", disaster: "bencana", security: "ketertiban dan keamanan", other: "lainnya" };
+const CACTION = { opened: "dibuka", routed: "diarahkan", answer: "dijawab", resolve: "diselesaikan", not_ours: "bukan wewenang kami", reroute: "dialihkan", reopen: "dibuka kembali" };
+
 let me = null;
 let csrf = null;
 
@@ -403,6 +408,85 @@ async function casePage(id) {
   setMain(...parts);
 }
 
+async function complaintsPage() {
+  const p = params();
+  const profiles = (await api("/api/profiles")).profiles;
+  const sel = (name, label, opts) => { const s = h("select", { name }, h("option", { value: "" }, "semua"), opts.map(([v, t]) => h("option", { value: v }, t))); s.value = p.get(name) || ""; return h("label", {}, label, s); };
+  const form = h("form", { class: "bar", id: "complaint-filter" },
+    sel("opd", "OPD", profiles.map((x) => [x.id, x.name])),
+    sel("status", "Status", Object.entries(CSTATUS)),
+    sel("category", "Kategori", Object.entries(CCAT)),
+    sel("overdue", "Lewat target", [["true", "ya"], ["false", "tidak"]]),
+    h("label", {}, "Sejak", h("input", { type: "date", name: "since", value: p.get("since") || "" })),
+    h("label", {}, "Sampai", h("input", { type: "date", name: "until", value: p.get("until") || "" })),
+    h("button", { type: "submit" }, "Saring"));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); go("aduan", new URLSearchParams(new FormData(form))); });
+  const out = h("div", {}, h("p", { class: "muted" }, "Memuat…"));
+  setMain(h("h1", {}, "Aduan warga"), form, out);
+  let r;
+  try { r = await api("/api/complaints?" + new URLSearchParams([...p].filter(([, v]) => v))); } catch (e) { out.replaceChildren(errorBox(e)); return; }
+  if (!r.complaints.length) { out.replaceChildren(h("p", { class: "muted" }, "Tidak ada aduan.")); return; }
+  out.replaceChildren(h("table", { id: "complaints" },
+    h("tr", {}, ["No.", "Status", "OPD", "Jenis", "Kategori", "Wilayah", "Teks", "Diunggah", "Tenggat", "Dijawab"].map((t) => h("th", {}, t))),
+    r.complaints.map((c) => h("tr", { "data-complaint": String(c.id), class: c.overdue ? "overdue" : null },
+      h("td", {}, String(c.id)),
+      h("td", { class: "c-" + c.status }, (CSTATUS[c.status] || c.status) + (c.overdue ? " · lewat target" : "")),
+      h("td", {}, c.opd), h("td", {}, CKIND[c.kind] || c.kind), h("td", {}, CCAT[c.category] || c.category || "–"), h("td", {}, c.place || "–"),
+      h("td", {}, h("a", { href: "#/aduan/" + encodeURIComponent(c.id) }, c.text.length > 140 ? c.text.slice(0, 140) + "…" : c.text)),
+      h("td", {}, when(c.posted_at)), h("td", {}, when(c.due_at)), h("td", {}, c.first_response_at ? when(c.first_response_at) : "–")))));
+}
+
+async function complaintPage(id) {
+  let r;
+  try { r = await api("/api/complaints/" + encodeURIComponent(id)); } catch (e) { setMain(h("h1", {}, "Aduan"), errorBox(e)); return; }
+  const c = r.complaint;
+  const parts = [
+    h("h1", {}, "Aduan no. " + c.id),
+    h("p", {}, "Status: ", h("strong", { id: "complaint-status", "data-status": c.status, class: "c-" + c.status }, CSTATUS[c.status] || c.status),
+      c.overdue ? h("strong", { class: "err" }, " · lewat target") : null,
+      ` · OPD ${c.opd} · ${CKIND[c.kind] || c.kind} · kategori ${CCAT[c.category] || c.category || "–"} · wilayah ${c.place || "–"}`),
+    h("blockquote", { id: "complaint-text" }, c.text),
+    h("p", {}, "Oleh ", c.author || "–", " di ", c.source, " · ", when(c.posted_at), " ", ext(c.url, "buka unggahan")),
+    h("p", {}, "Tenggat jawaban: ", when(c.due_at), " · jawaban pertama: ", c.first_response_at ? when(c.first_response_at) : "belum"),
+  ];
+  if (c.answer_text) parts.push(h("h2", {}, "Jawaban"), h("blockquote", { id: "complaint-answer" }, c.answer_text), c.answer_url ? h("p", {}, "Balasan publik: ", ext(c.answer_url)) : null);
+  if (canAct(c.opd)) {
+    const msg = h("div", { role: "status" });
+    const send = async (body) => {
+      msg.className = ""; msg.textContent = "Menyimpan…";
+      try {
+        await api(`/api/complaints/${encodeURIComponent(c.id)}/actions`, { method: "POST", body });
+        await complaintPage(id);
+        const m = document.querySelector("#answer-form [role=status]") || document.querySelector("#complaint-actions [role=status]");
+        if (m) { m.className = "ok"; m.textContent = "Tersimpan."; }
+      } catch (e) { msg.className = ""; msg.replaceChildren(errorBox(e)); }
+    };
+    if (c.status === "open" || c.status === "answered") {
+      const text = h("textarea", { name: "text", id: "answer-text", rows: 3, cols: 60, required: true, placeholder: "Jawaban kantor" });
+      const url = h("input", { type: "url", name: "url", id: "answer-url", placeholder: "https://… (tautan balasan publik)" });
+      const answer = h("form", { class: "card", id: "answer-form" }, h("label", {}, "Jawaban", text), h("label", {}, "Tautan balasan publik", url), h("button", { type: "submit" }, "Simpan jawaban"), msg);
+      answer.addEventListener("submit", (ev) => { ev.preventDefault(); send({ action: "answer", text: text.value, url: url.value || undefined }); });
+      const opd = h("select", { name: "opd", id: "reroute-opd" }, r.opds.filter((o) => o.id !== c.opd).map((o) => h("option", { value: o.id }, o.name)));
+      const why = h("input", { type: "text", name: "note", id: "reroute-note", placeholder: "Alasan" });
+      const reroute = h("form", { class: "bar card", id: "reroute-form" }, h("label", {}, "Alihkan ke", opd), h("label", {}, "Alasan", why), h("button", { type: "submit" }, "Alihkan"));
+      reroute.addEventListener("submit", (ev) => { ev.preventDefault(); send({ action: "reroute", opd: opd.value, note: why.value || undefined }); });
+      const note = h("input", { type: "text", name: "note", id: "close-note", placeholder: "Catatan" });
+      const close = h("div", { class: "bar card", id: "complaint-actions" }, h("label", {}, "Catatan", note),
+        h("button", { type: "button", id: "resolve", onclick: () => send({ action: "resolve", note: note.value || undefined }) }, "Selesai"),
+        h("button", { type: "button", id: "not-ours", onclick: () => send({ action: "not_ours", note: note.value || undefined }) }, "Bukan wewenang kami"));
+      parts.push(h("h2", {}, "Tindakan"), answer, reroute, close);
+    } else {
+      parts.push(h("h2", {}, "Tindakan"), h("div", { class: "bar card", id: "complaint-actions" },
+        h("button", { type: "button", id: "reopen", onclick: () => send({ action: "reopen" }) }, "Buka kembali"), msg));
+    }
+  }
+  parts.push(h("h2", {}, "Riwayat"), h("table", { id: "complaint-history" }, h("tr", {}, ["Waktu", "Oleh", "Tindakan", "Status", "OPD", "Catatan"].map((t) => h("th", {}, t))),
+    r.history.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.actor), h("td", {}, CACTION[e.action] || e.action),
+      h("td", {}, CSTATUS[e.to] || e.to), h("td", {}, e.from_opd ? e.from_opd + " → " + e.opd : e.opd),
+      h("td", {}, e.note || "", " ", ext(e.url, "balasan publik"))))));
+  setMain(...parts.filter(Boolean));
+}
+
 async function summaryPage() {
   const p = params();
   const profiles = (await api("/api/profiles")).profiles;
@@ -427,7 +511,15 @@ async function summaryPage() {
     h("h2", {}, "Kata teratas"), h("p", {}, s.top_terms.map(([t, n]) => `${t} (${n})`).join(", ") || "–"),
     h("h2", {}, "Tagar teratas"), h("p", {}, s.top_hashtags.map(([t, n]) => `${t} (${n})`).join(", ") || "–"),
     h("h2", {}, "Unggahan dengan jangkauan terbesar"), h("div", {}, s.top_posts.map((m) => h("div", { class: "hit" }, mentionMeta(m), h("div", {}, m.text), h("a", { href: "#/sebutan/" + encodeURIComponent(m.id) }, "Detail")))),
-    h("h2", {}, "Kasus hoaks"), s.cases.length ? h("ul", {}, s.cases.map((c) => h("li", {}, h("a", { href: "#/kasus/" + encodeURIComponent(c.id) }, c.text), ` · ${STATE[c.state] || c.state} · ${num(c.mentions)} unggahan`))) : h("p", { class: "muted" }, "Tidak ada."));
+    h("h2", {}, "Kasus hoaks"), s.cases.length ? h("ul", {}, s.cases.map((c) => h("li", {}, h("a", { href: "#/kasus/" + encodeURIComponent(c.id) }, c.text), ` · ${STATE[c.state] || c.state} · ${num(c.mentions)} unggahan`))) : h("p", { class: "muted" }, "Tidak ada."),
+    h("div", {}, s.complaints ? [h("h2", {}, "Aduan warga"), h("p", { id: "summary-complaints" },
+      `${num(s.complaints.opened)} masuk · ${num(s.complaints.answered)} sudah dijawab · ${num(s.complaints.overdue)} lewat target saat ini · median waktu jawab ${minutes(s.complaints.median_response_minutes)} · `,
+      h("a", { href: "#/aduan?opd=" + encodeURIComponent(s.profile) }, "lihat aduan"))] : null));
+}
+
+function minutes(m) {
+  if (typeof m !== "number") return "–";
+  return m < 60 ? `${m} menit` : `${Math.floor(m / 60)} jam ${m % 60} menit`;
 }
 
 async function alertsPage() {
@@ -531,6 +623,7 @@ async function route() {
       case "sebutan": return await mentionPage(arg);
       case "tinjauan": return await reviewPage();
       case "kasus": return await casePage(arg);
+      case "aduan": return arg ? await complaintPage(arg) : await complaintsPage();
       case "ringkasan": return await summaryPage();
       case "peringatan": return await alertsPage();
       case "sumber": return await sourcesPage();

@@ -504,8 +504,13 @@ fn spawn_stage(
                         .await
                         .context("daily summary")
                 });
-                let (a, b, c) = tokio::join!(rules, sender, daily);
-                (Stage::Alert, a.and(b).and(c))
+                let overdue = stopping_all(&inner, async {
+                    simak_alert::overdue::run_checker(cfg.clone(), store.clone(), inner.clone())
+                        .await
+                        .context("overdue complaints")
+                });
+                let (a, b, c, d) = tokio::join!(rules, sender, daily, overdue);
+                (Stage::Alert, a.and(b).and(c).and(d))
             });
         }
         Stage::Serve => {
