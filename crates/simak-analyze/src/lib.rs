@@ -314,14 +314,13 @@ pub struct AnalyzeStats {
 }
 
 /// Enriches a batch of raw records: the records to forward (in input order) and the number
-/// rejected. Large batches are split across the machine's cores.
+/// rejected. Large batches are split across the machine's cores (one pool of [`Workers`] for
+/// the process; the stage keeps its own, sized by `analyzer.workers`).
 pub fn analyze_batch(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || records.len() < 2 * CHUNK {
-        return analyze_chunk(analyzer, records);
-    }
-    let pool = Workers::new(threads);
-    pool.analyze(analyzer, records)
+    static SHARED: std::sync::OnceLock<Workers> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| Workers::new(0))
+        .analyze(analyzer, records)
 }
 
 /// Records a worker takes at a time: small enough that the workers finish a batch together,
