@@ -3,6 +3,11 @@
 //! Delivery is at least once: the stage runtime ([`AnalyzerStage`]) commits offsets only after
 //! the enriched batch was acknowledged by the log. A crash re-analyzes the uncommitted batch;
 //! the indexer's unique key makes that harmless. A record that is not a valid mention is logged and skipped.
+//!
+//! Each batch is analyzed on `analyzer.workers` threads (default: one per core) in chunks they
+//! take in turn, and its output is written in input order, so one mention's versions (one key)
+//! stay in order. Under a backlog the stage is pipelined: the next batch is analyzed while the
+//! one before is written and committed (see [`AnalyzerStage`]).
 #![warn(missing_docs)]
 
 pub mod claim_eval;
@@ -309,30 +314,79 @@ pub struct AnalyzeStats {
 }
 
 /// Enriches a batch of raw records: the records to forward (in input order) and the number
-/// rejected. Large batches are split across the machine's cores.
+/// rejected. Large batches are split across the machine's cores (one pool of [`Workers`] for
+/// the process; the stage keeps its own, sized by `analyzer.workers`).
 pub fn analyze_batch(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || records.len() < 256 {
-        return analyze_chunk(analyzer, records);
+    static SHARED: std::sync::OnceLock<Workers> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| Workers::new(0))
+        .analyze(analyzer, records)
+}
+
+/// Records a worker takes at a time: small enough that the workers finish a batch together,
+/// large enough that taking one costs nothing next to analyzing it.
+const CHUNK: usize = 32;
+
+/// The analyzer's worker threads: a batch is cut into chunks of [`CHUNK`] records that the
+/// workers take in turn (a worker that drew short texts takes more), and the outputs are put
+/// back in input order. The threads live as long as the pool, so their scratch space
+/// (thread-local tables of the fact-check matcher) is kept from one batch to the next.
+#[derive(Clone)]
+pub struct Workers {
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+impl Workers {
+    /// `n` worker threads; 0 means one per core. One worker analyzes on the calling thread.
+    pub fn new(n: usize) -> Workers {
+        let n = if n == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            n
+        };
+        if n < 2 {
+            return Workers { pool: None };
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .thread_name(|i| format!("analyzer-{i}"))
+            .build()
+            .map_err(|e| tracing::warn!(error = %e, "analyzer worker threads not started; analyzing on one"))
+            .ok()
+            .map(Arc::new);
+        Workers { pool }
     }
-    let size = records.len().div_ceil(threads);
-    let parts: Vec<(Vec<Record>, u64)> = std::thread::scope(|s| {
-        let handles: Vec<_> = records
-            .chunks(size)
-            .map(|chunk| s.spawn(move || analyze_chunk(analyzer, chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("analyzer thread"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(records.len());
-    let mut rejected = 0;
-    for (recs, r) in parts {
-        out.extend(recs);
-        rejected += r;
+
+    /// How many threads analyze.
+    pub fn threads(&self) -> usize {
+        self.pool.as_ref().map_or(1, |p| p.current_num_threads())
     }
-    (out, rejected)
+
+    /// Enriches `records` on the workers: the records to forward, in input order, and the
+    /// number rejected. Blocks the calling thread until the batch is done.
+    pub fn analyze(
+        &self,
+        analyzer: &Analyzer,
+        records: &[simak_bus::Consumed],
+    ) -> (Vec<Record>, u64) {
+        let Some(pool) = self.pool.as_ref().filter(|_| records.len() > CHUNK) else {
+            return analyze_chunk(analyzer, records);
+        };
+        use rayon::prelude::*;
+        let parts: Vec<(Vec<Record>, u64)> = pool.install(|| {
+            records
+                .par_chunks(CHUNK)
+                .map(|c| analyze_chunk(analyzer, c))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(records.len());
+        let mut rejected = 0;
+        for (recs, r) in parts {
+            out.extend(recs);
+            rejected += r;
+        }
+        (out, rejected)
+    }
 }
 
 fn analyze_chunk(analyzer: &Analyzer, records: &[simak_bus::Consumed]) -> (Vec<Record>, u64) {
@@ -379,9 +433,21 @@ pub struct AnalyzerStage {
     topic: String,
     group: String,
     batch: usize,
+    workers: Workers,
+    /// Offsets after every record read so far.
+    read: Offsets,
+    /// The batch being analyzed while the one before it is written (only under a backlog).
+    pending: Option<Pending>,
     /// What this run forwarded and rejected.
     pub stats: AnalyzeStats,
     _follower: tokio_util::sync::DropGuard,
+}
+
+/// A batch handed to the workers and not written yet.
+struct Pending {
+    task: tokio::task::JoinHandle<(Vec<Record>, u64)>,
+    /// Offsets after the batch (and every one before it).
+    after: Offsets,
 }
 
 impl AnalyzerStage {
@@ -410,9 +476,36 @@ impl AnalyzerStage {
             topic: input.clone(),
             group: cfg.bus.groups.analyzer.clone(),
             batch: cfg.analyzer.batch.max(1),
+            workers: Workers::new(cfg.analyzer.workers),
+            read: Offsets::new(),
+            pending: None,
             stats: AnalyzeStats::default(),
             _follower: follower.drop_guard(),
         })
+    }
+
+    /// Hands `batch` to the workers.
+    fn start(
+        &self,
+        batch: Vec<simak_bus::Consumed>,
+    ) -> tokio::task::JoinHandle<(Vec<Record>, u64)> {
+        let (a, w) = (self.analyzer.clone(), self.workers.clone());
+        tokio::task::spawn_blocking(move || w.analyze(&a, &batch))
+    }
+
+    /// Waits for an analyzed batch and writes it to the enriched topic. A batch the log did not
+    /// take fails the stage: nothing after the last durable batch is committed, and the batch
+    /// is analyzed again after the restart.
+    async fn write(
+        &mut self,
+        task: tokio::task::JoinHandle<(Vec<Record>, u64)>,
+    ) -> Result<(), StageError> {
+        let (out, rejected) = task.await.expect("analyze task");
+        self.stats.rejected += rejected;
+        let n = out.len() as u64;
+        self.producer.send(out).await?;
+        self.stats.forwarded += n;
+        Ok(())
     }
 }
 
@@ -426,21 +519,44 @@ impl Stage for AnalyzerStage {
         Input::from_group(&self.topic, &self.group).max_records(self.batch)
     }
 
+    /// Under a backlog (a full batch), the batch is handed to the workers and the one before it
+    /// (analyzed meanwhile) is written, so analysis goes on while the log writes and commits;
+    /// the runtime then commits the offsets after the batch written. A short batch (the stage
+    /// caught up) is written at once, with the one before, so a quiet stream waits for nothing.
+    /// Output is written in the order it was read, and offsets are committed only after the
+    /// output of every record before them is in the log: a crash re-analyzes, never skips.
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
-        let a = self.analyzer.clone();
-        let (out, rejected) = tokio::task::spawn_blocking(move || analyze_batch(&a, &batch))
-            .await
-            .expect("analyze task");
-        self.stats.rejected += rejected;
-        let n = out.len() as u64;
-        // A batch the log did not take fails the stage: nothing is committed, and the batch is
-        // analyzed again after the restart.
-        self.producer.send(out).await?;
-        self.stats.forwarded += n;
-        Ok(Done::Commit)
+        let full = batch.len() >= self.batch;
+        simak_bus::advance(&mut self.read, &batch);
+        let after = self.read.clone();
+        let task = self.start(batch);
+        let mut durable = None;
+        if let Some(prev) = self.pending.take() {
+            self.write(prev.task).await?;
+            durable = Some(prev.after);
+        }
+        if full {
+            self.pending = Some(Pending { task, after });
+            return Ok(durable.map_or(Done::Hold, Done::CommitTo));
+        }
+        self.write(task).await?;
+        Ok(Done::CommitTo(after))
     }
 
+    async fn idle(&mut self) -> Result<Done, StageError> {
+        match self.pending.take() {
+            Some(prev) => {
+                self.write(prev.task).await?;
+                Ok(Done::CommitTo(prev.after))
+            }
+            None => Ok(Done::Hold),
+        }
+    }
+
+    /// A batch still being analyzed is dropped unwritten: its offsets were not committed, so
+    /// the next run reads it again.
     async fn finish(&mut self) -> Result<(), StageError> {
+        self.pending = None;
         tracing::info!(
             forwarded = self.stats.forwarded,
             rejected = self.stats.rejected,

@@ -73,6 +73,12 @@ enum BenchWhat {
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     if let Some(phase) = &a.phase {
         let input = a.input.clone().context("--input")?;
+        if phase == "generate" {
+            // For profiling one phase alone: write the input the phases read, then run
+            // `--phase embedded --input FILE --work DIR` under a profiler.
+            generate(&a.corpus, &input, a.n)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let work = a.work.clone().context("--work")?;
         let figures = match phase.as_str() {
             "baseline" => baseline(&input, &work, a.n)?,

@@ -275,7 +275,10 @@ pub struct IndexConfig {
     pub commit_ms: u64,
     /// Memory for the index writer, in MiB (split among its threads).
     pub writer_memory_mb: usize,
-    /// Indexing threads (0: one per core, at most 4).
+    /// Indexing threads (0: one per four cores, at least 1, at most 4: the analyzer needs
+    /// about three times the indexer's CPU for each mention, and each indexing thread writes
+    /// its own segments, so more threads than that make more segments to merge, not more
+    /// mentions indexed).
     pub writer_threads: usize,
     /// Query-time synonyms: lines of equivalent words or phrases, `pemkab, pemerintah kabupaten`.
     /// Re-read when the file changes; no reindexing needed. Empty or missing file: none.
@@ -318,6 +321,9 @@ impl IndexConfig {
 pub struct AnalyzerConfig {
     /// Records per batch taken from the log.
     pub batch: usize,
+    /// Threads that analyze a batch (in chunks, the output kept in input order); 0: one per
+    /// core.
+    pub workers: usize,
     /// Directory of watch profiles, one `*.toml` per agency or OPD. Relative to the working
     /// directory; missing: no profiles.
     pub profiles_dir: PathBuf,
@@ -336,6 +342,7 @@ impl Default for AnalyzerConfig {
     fn default() -> Self {
         AnalyzerConfig {
             batch: 1000,
+            workers: 0,
             profiles_dir: PathBuf::from("config/profiles"),
             enrichers: ["language", "sentiment", "profiles", "complaint", "hoax"]
                 .map(String::from)

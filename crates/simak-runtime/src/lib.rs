@@ -13,6 +13,10 @@
 //!   applies the batch again, so `apply` must be idempotent.
 //! * [`Done::Hold`]: nothing read since the last commit is durable yet; the runtime commits
 //!   nothing.
+//! * [`Done::CommitTo`]: the effects of the records before these offsets are durable, those
+//!   after them are still in flight in the stage (a pipelined stage that analyzes one batch
+//!   while it writes the one before); the runtime commits exactly these offsets to the group.
+//!   Delivery is at least once, as with [`Done::Commit`].
 //! * [`Done::Stored`]: the stage keeps its own offsets, stored atomically with its effects (the
 //!   indexer writes them into the index commit, which makes it exactly once, and starts from them
 //!   with [`Start::At`]). The runtime only reports them to the consumer group, best effort, so
@@ -131,6 +135,9 @@ pub enum Done {
     Commit,
     /// Nothing new is durable yet: commit nothing.
     Hold,
+    /// The effects of every record before these offsets (next offset to read, per partition)
+    /// are durable, later ones are not yet: commit these offsets to the group.
+    CommitTo(Offsets),
     /// The stage stored these offsets with its effects; report them to the group.
     Stored(Offsets),
 }

@@ -82,6 +82,16 @@ pub async fn run_stage<S: Stage + ?Sized>(
                     }
                 }
             }
+            Done::CommitTo(offsets) => {
+                if offsets.is_empty() {
+                    continue;
+                }
+                if let Err(e) = consumer.commit(&offsets).await {
+                    metrics.failed();
+                    tracing::warn!(stage = name, error = %e,
+                        "committing offsets failed; the batches after the last commit will be read (and applied) again");
+                }
+            }
             Done::Stored(offsets) => {
                 // Best effort: lets Kafka tools show the stage's lag. The stage holds the truth.
                 if let Err(e) = consumer.commit(&offsets).await {

@@ -166,6 +166,63 @@ async fn held_batches_are_not_committed() {
     assert_eq!(unread(&bus).await, ["a", "b", "c"]);
 }
 
+/// Keeps each batch in flight until the next one arrives, as the pipelined analyzer does:
+/// answers [`Done::CommitTo`] with the offsets before the batch just read.
+struct OneBehind {
+    seen: Arc<Mutex<Vec<String>>>,
+    read: simak_bus::Offsets,
+}
+
+#[async_trait::async_trait]
+impl Stage for OneBehind {
+    fn name(&self) -> &'static str {
+        "one-behind"
+    }
+
+    fn input(&self) -> Input {
+        Input::from_group("t", "g")
+            .max_records(2)
+            .max_wait(Duration::from_millis(20))
+    }
+
+    async fn apply(&mut self, batch: Vec<Consumed>) -> Result<Done, StageError> {
+        self.seen
+            .lock()
+            .unwrap()
+            .extend(batch.iter().map(|r| r.key.clone()));
+        let before = self.read.clone();
+        simak_bus::advance(&mut self.read, &batch);
+        Ok(Done::CommitTo(before))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_to_commits_exactly_the_offsets_given() {
+    let dir = tempfile::tempdir().unwrap();
+    // One partition, so the batches come in the order produced.
+    let bus = Bus::Embedded(Arc::new(
+        EmbeddedLog::open(dir.path(), 1, false, Duration::from_millis(5)).unwrap(),
+    ));
+    produce(&bus, &["a", "b", "c", "d", "e"]).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stage = OneBehind {
+        seen: seen.clone(),
+        read: Default::default(),
+    };
+    let shutdown = CancellationToken::new();
+    let attempt = Attempt::new(shutdown.clone());
+    let run = run_stage(&mut stage, &bus, &attempt);
+    let stop = async {
+        wait_until("every batch", || seen.lock().unwrap().len() == 5).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        shutdown.cancel();
+    };
+    let (r, ()) = tokio::join!(run, stop);
+    r.unwrap();
+    // Batches [a b] [c d] [e]: the commit after [e] covers [c d] only.
+    assert_eq!(unread(&bus).await, ["e"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_stops_a_running_stage_and_its_supervisor() {
     let dir = tempfile::tempdir().unwrap();
