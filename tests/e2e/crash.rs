@@ -12,7 +12,7 @@ const SMALL_SEGMENTS: (&str, &str) = ("SIMAK_BUS__EMBEDDED__SEGMENT_MB", "1");
 
 /// Feeds TOTAL mentions in chunks from a background thread, so the stream is still running
 /// when the indexer is killed.
-fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHandle<()> {
+pub(crate) fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHandle<()> {
     let config = app.config.clone();
     std::thread::spawn(move || {
         for start in (0..TOTAL).step_by(CHUNK) {
@@ -35,7 +35,7 @@ fn stream_in_background(app: &App, prefix: &'static str) -> std::thread::JoinHan
     })
 }
 
-fn assert_exactly_once(app: &App, prefix: &str) {
+pub(crate) fn assert_exactly_once(app: &App, prefix: &str) {
     let (n, ids) = wait_for(
         "the index to hold every mention",
         Duration::from_secs(180),
@@ -58,7 +58,7 @@ fn assert_exactly_once(app: &App, prefix: &str) {
 }
 
 /// Waits until the indexer has committed part of the stream, and checks it is mid-stream.
-fn wait_mid_stream(app: &App) -> u64 {
+pub(crate) fn wait_mid_stream(app: &App) -> u64 {
     let n = wait_for(
         "the indexer to commit part of the stream",
         Duration::from_secs(120),

@@ -14,6 +14,7 @@ mod demo;
 mod faults;
 mod harness;
 mod pipeline;
+mod replicas;
 mod review;
 mod security;
 mod sources;
