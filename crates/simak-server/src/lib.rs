@@ -14,6 +14,7 @@ use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+pub mod accounts;
 pub mod auth;
 pub mod complaints;
 pub mod error;
@@ -850,6 +851,7 @@ pub fn router(state: AppState) -> Router {
             "/api/complaints/{id}/actions",
             axum::routing::post(complaints::act),
         )
+        .route("/api/accounts/ranking", get(accounts::ranking))
         .route("/api/alerts", get(alerts_list))
         .route("/api/mentions/{id}", get(views::mention))
         .route("/api/summary/{profile}/{date}", get(views::summary))
