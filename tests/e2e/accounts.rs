@@ -267,4 +267,18 @@ async fn the_opds_accounts_are_ranked_by_their_posts_and_answers() {
     .await;
     assert_eq!(heading, "Peringkat Akun OPD");
     c.close().await.unwrap();
+
+    // The server recorded each OPD's official accounts in the audit log as it read them.
+    let audit = String::from_utf8_lossy(&app.run(&["user", "audit"]).stdout).to_string();
+    let line = audit
+        .lines()
+        .find(|l| l.contains("profile.accounts") && l.contains("dpupr-sukamaju"))
+        .unwrap_or_else(|| panic!("no profile.accounts entry in\n{audit}"));
+    assert!(line.contains("@dpupr_sukamaju (first recorded)"), "{line}");
+    assert!(line.contains("config"), "{line}");
+    let entries = audit
+        .lines()
+        .filter(|l| l.contains("profile.accounts"))
+        .count();
+    assert_eq!(entries, 4, "one per OPD, once: {audit}");
 }

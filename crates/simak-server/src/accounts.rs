@@ -313,6 +313,56 @@ pub fn opds(st: &AppState) -> Vec<Opd> {
         .collect()
 }
 
+/// The audit action recording an OPD's official accounts.
+pub const AUDIT_ACTION: &str = "profile.accounts";
+/// Who records it: the configuration as the server read it at start.
+pub const AUDIT_ACTOR: &str = "config";
+
+/// `accounts` as the audit log writes them: `@handle`, lowercased, sorted, once each; `–` for
+/// none.
+pub fn account_list(accounts: &[String]) -> String {
+    let mut hs: Vec<String> = accounts
+        .iter()
+        .map(|a| handle_key(a))
+        .filter(|a| !a.is_empty())
+        .map(|a| format!("@{a}"))
+        .collect();
+    hs.sort();
+    hs.dedup();
+    if hs.is_empty() {
+        "–".into()
+    } else {
+        hs.join(", ")
+    }
+}
+
+/// Records in the audit log each OPD whose official accounts differ from the last list the log
+/// holds for it (action `profile.accounts`, actor `config`, target the profile id, detail the
+/// new list and the one before): a handover of an OPD's accounts on staff rotation is a change
+/// of its profile file, and this puts it in the audit log when a server first reads it. An OPD
+/// the log has never seen is recorded with `(first recorded)`. Returns how many were recorded.
+pub fn audit_account_changes(
+    auth: &simak_auth::AuthStore,
+    opds: &[Opd],
+) -> Result<usize, simak_auth::AuthError> {
+    let mut n = 0;
+    for o in opds {
+        let now = account_list(&o.accounts);
+        let before = auth.last_audit(AUDIT_ACTION, &o.id)?.map(|e| {
+            // The detail is `<list> (was: <list>)` or `<list> (first recorded)`.
+            e.detail.split(" (").next().unwrap_or_default().to_string()
+        });
+        let detail = match before {
+            Some(b) if b == now => continue,
+            Some(b) => format!("{now} (was: {b})"),
+            None => format!("{now} (first recorded)"),
+        };
+        auth.audit(AUDIT_ACTOR, AUDIT_ACTION, &o.id, &detail)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// The OPDs ranked by how their own accounts post and how they answer complaints over a period
 /// (default the last 30 days): posts, reach and comments where the platform gives them,
 /// complaints received, share answered (within target), median time to the first answer, and a
@@ -535,6 +585,47 @@ mod tests {
             [("c", Some(1)), ("a", Some(2)), ("b", Some(2))]
         );
         assert_eq!(r, ranked(&opds, &posts, &[]));
+    }
+
+    #[test]
+    fn a_change_of_an_opds_accounts_goes_into_the_audit_log_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = simak_auth::AuthStore::open(&dir.path().join("accounts.sqlite")).unwrap();
+        let first = [opd("pu", &["@PU_Kab", "pu_air"]), opd("dinkes", &[])];
+        assert_eq!(audit_account_changes(&auth, &first).unwrap(), 2);
+        // The same lists, written differently: nothing new.
+        let same = [
+            opd("pu", &["pu_air", "pu_kab", "@pu_kab"]),
+            opd("dinkes", &[" "]),
+        ];
+        assert_eq!(audit_account_changes(&auth, &same).unwrap(), 0);
+        // The public works office hands @pu_air over to a new account.
+        let handover = [opd("pu", &["@pu_kab", "@pu_air_baru"]), opd("dinkes", &[])];
+        assert_eq!(audit_account_changes(&auth, &handover).unwrap(), 1);
+        assert_eq!(audit_account_changes(&auth, &handover).unwrap(), 0);
+        let log: Vec<(String, String, String, String)> = auth
+            .audit_log(10)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == AUDIT_ACTION)
+            .map(|e| (e.actor, e.action, e.target, e.detail))
+            .collect();
+        let e = |t: &str, d: &str| {
+            (
+                "config".to_string(),
+                "profile.accounts".to_string(),
+                t.to_string(),
+                d.to_string(),
+            )
+        };
+        assert_eq!(
+            log,
+            [
+                e("pu", "@pu_air_baru, @pu_kab (was: @pu_air, @pu_kab)"),
+                e("dinkes", "– (first recorded)"),
+                e("pu", "@pu_air, @pu_kab (first recorded)"),
+            ]
+        );
     }
 
     #[test]
