@@ -874,9 +874,10 @@ impl MentionSearcher {
         if any.is_empty() || since >= until {
             return Ok(0);
         }
-        let term = |t: DateTime<Utc>| {
-            Term::from_field_date(self.fields.published_at, index_date(t.timestamp()))
-        };
+        // The index keeps whole seconds: `until` inside a second takes that whole second, so a
+        // post of this very second is not lost to a period ending now.
+        let term = |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
+        let end = until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0);
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,
@@ -885,8 +886,8 @@ impl MentionSearcher {
             (
                 Occur::Must,
                 Box::new(RangeQuery::new(
-                    Bound::Included(term(since)),
-                    Bound::Excluded(term(until)),
+                    Bound::Included(term(since.timestamp())),
+                    Bound::Excluded(term(end)),
                 )),
             ),
         ]);

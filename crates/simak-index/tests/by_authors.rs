@@ -63,6 +63,15 @@ fn posts_by_handles_within_a_period() {
         ["b"]
     );
     assert!(ids(&["dinkes_sukamaju"], until, since).is_empty());
+    // The index keeps whole seconds: a period ending inside the second of a post keeps it.
+    assert_eq!(
+        ids(&["dinkes_sukamaju"], since, "2026-11-21T10:00:00.400Z"),
+        ["a", "b"]
+    );
+    assert_eq!(
+        ids(&["dinkes_sukamaju"], since, "2026-11-21T10:00:00Z"),
+        ["a"]
+    );
     assert!(ids(&[], since, until).is_empty());
     assert!(ids(&["@", " "], since, until).is_empty());
     // A handle is a handle, never query syntax.
