@@ -1,6 +1,7 @@
 //! End-to-end tests against real components: the `simak` binary, a real Kafka-protocol broker
 //! (tansu) on loopback, real files. One test binary, so linking happens once.
 
+mod accounts;
 mod alerts;
 mod auth;
 mod backup;

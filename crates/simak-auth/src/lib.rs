@@ -330,6 +330,27 @@ impl AuthStore {
         audit_on(&self.db(), actor, action, target, detail)
     }
 
+    /// The newest audit entry of `action` on `target`, if any.
+    pub fn last_audit(&self, action: &str, target: &str) -> Result<Option<AuditEntry>, AuthError> {
+        let db = self.db();
+        Ok(db
+            .query_row(
+                "SELECT at, actor, action, target, detail FROM audit \
+                 WHERE action = ?1 AND target = ?2 ORDER BY seq DESC LIMIT 1",
+                params![action, target],
+                |r| {
+                    Ok(AuditEntry {
+                        at: parse_ts(&r.get::<_, String>(0)?),
+                        actor: r.get(1)?,
+                        action: r.get(2)?,
+                        target: r.get(3)?,
+                        detail: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// The newest `limit` audit entries, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, AuthError> {
         let db = self.db();

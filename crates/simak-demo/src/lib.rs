@@ -62,6 +62,17 @@ struct Set {
     news: Vec<Article>,
     #[serde(rename = "wave")]
     waves: Vec<Wave>,
+    official: Vec<Official>,
+}
+
+/// One of the office's own accounts and what it posts.
+#[derive(Debug, Deserialize)]
+struct Official {
+    handle: String,
+    source: String,
+    posts: usize,
+    replies: usize,
+    texts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,9 +252,51 @@ pub fn expand(end: DateTime<Utc>) -> Result<Vec<Mention>> {
             out.push(m);
         }
     }
+    // The office's own accounts: announcements, and a few replies to citizens' complaints a few
+    // hours after them.
+    let citizens: Vec<(String, DateTime<Utc>)> = out
+        .iter()
+        .filter(|m| {
+            m.extra
+                .get("demo")
+                .is_some_and(|d| d["written_as"] == "negative")
+        })
+        .map(|m| (m.id.clone(), m.published_at))
+        .collect();
+    for o in &set.official {
+        for k in 0..o.posts {
+            let a = simak_core::Author {
+                id: Some(format!("{}-{}", o.source, o.handle)),
+                handle: Some(o.handle.clone()),
+                name: Some(o.handle.replace('_', " ")),
+                followers: Some(2_000 + rng.below(20_000) as u64),
+            };
+            let (text, at, parent) = if k < o.replies && !citizens.is_empty() {
+                let (parent, posted) = rng.pick(&citizens).clone();
+                let at = (posted + Duration::minutes(30 + rng.below(36 * 60) as i64)).min(end);
+                (rng.pick(&OFFICIAL_REPLIES).to_string(), at, Some(parent))
+            } else {
+                let t = rng.pick(&o.texts).clone();
+                (fill(&mut rng, &t), when(&mut rng), None)
+            };
+            let key = format!("o-{}-{k}", o.handle);
+            let mut m = mention(&o.source, &key, None, text, at, a, &mut rng);
+            m.in_reply_to = parent;
+            m.extra
+                .insert("demo".into(), serde_json::json!({"official": o.handle}));
+            out.push(m);
+        }
+    }
     out.sort_by(|a, b| a.published_at.cmp(&b.published_at).then(a.id.cmp(&b.id)));
     Ok(out)
 }
+
+/// What an OPD's account answers under a citizen's complaint.
+const OFFICIAL_REPLIES: [&str; 3] = [
+    "Terima kasih laporannya, Pemkab Sukamaju sudah meneruskan ke petugas lapangan.",
+    "Mohon maaf atas ketidaknyamanannya, tim kami di Sukamaju segera ke lokasi.",
+    "Terima kasih, laporan Anda sudah kami catat dan ditindaklanjuti oleh OPD Sukamaju terkait.",
+];
 
 const NEWS_SITES: [&str; 4] = [
     "Kabar Sukamaju",
@@ -632,6 +685,45 @@ mod tests {
                 .filter(|m| m.extra.get("demo").is_some_and(|d| d["written_as"] == tone))
                 .count();
             assert!(n > 300, "{tone}: {n}");
+        }
+        // Every OPD's own accounts post, some far more than others, and some of them answer
+        // citizens under their posts.
+        let mut official = std::collections::BTreeMap::new();
+        for m in a.iter().filter(|m| {
+            m.extra
+                .get("demo")
+                .is_some_and(|d| d["official"].is_string())
+        }) {
+            *official
+                .entry(m.author.handle.clone().unwrap())
+                .or_insert(0) += 1;
+        }
+        let configured: Vec<String> = PROFILES
+            .iter()
+            .flat_map(|(_, body)| {
+                toml::from_str::<simak_analyze::profiles::WatchProfile>(body)
+                    .unwrap()
+                    .accounts
+            })
+            .map(|h| h.trim_start_matches('@').to_string())
+            .collect();
+        assert_eq!(official.len(), configured.len(), "{official:?}");
+        assert!(
+            configured.iter().all(|h| official.contains_key(h)),
+            "{official:?}"
+        );
+        let (lo, hi) = (
+            official.values().min().unwrap(),
+            official.values().max().unwrap(),
+        );
+        assert!(hi / lo >= 5, "{official:?}");
+        let by_id: std::collections::HashMap<&str, &Mention> =
+            a.iter().map(|m| (m.id.as_str(), m)).collect();
+        let replies: Vec<&Mention> = a.iter().filter(|m| m.in_reply_to.is_some()).collect();
+        assert!(replies.len() >= 5, "{}", replies.len());
+        for r in replies {
+            let parent = by_id[r.in_reply_to.as_deref().unwrap()];
+            assert!(parent.published_at < r.published_at, "{}", r.id);
         }
         for (name, body) in PROFILES {
             let p: simak_analyze::profiles::WatchProfile = toml::from_str(body).unwrap();

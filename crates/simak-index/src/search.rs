@@ -848,6 +848,69 @@ impl MentionSearcher {
         Ok(n)
     }
 
+    /// Every mention written by one of `handles` (with or without `@`, any case) and published
+    /// in `since..until`, handed to `each` (no order promised). Exact handles, not the query
+    /// language: a handle is never read as syntax or rewritten by the synonyms. Returns how many
+    /// were handed over.
+    pub fn by_authors(
+        &self,
+        handles: &[String],
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        mut each: impl FnMut(Mention),
+    ) -> Result<usize, SearchError> {
+        let any: Vec<(Occur, Box<dyn Query>)> = handles
+            .iter()
+            .map(|h| h.trim().trim_start_matches('@').to_lowercase())
+            .filter(|h| !h.is_empty())
+            .map(|h| {
+                let q = TermQuery::new(
+                    Term::from_field_text(self.fields.author, &h),
+                    IndexRecordOption::Basic,
+                );
+                (Occur::Should, Box::new(q) as Box<dyn Query>)
+            })
+            .collect();
+        if any.is_empty() || since >= until {
+            return Ok(0);
+        }
+        // The index keeps whole seconds: `until` inside a second takes that whole second, so a
+        // post of this very second is not lost to a period ending now.
+        let term = |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
+        let end = until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0);
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(term(since.timestamp())),
+                    Bound::Excluded(term(end)),
+                )),
+            ),
+        ]);
+        let searcher = self.reader.searcher();
+        let addrs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        let mut n = 0;
+        for addr in addrs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let json = doc
+                .get_first(self.fields.doc)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}");
+            match Mention::from_json(json.as_bytes()) {
+                Ok(m) => {
+                    n += 1;
+                    each(m);
+                }
+                Err(e) => tracing::warn!(error = %e, "stored mention does not parse; skipped"),
+            }
+        }
+        Ok(n)
+    }
+
     /// The underlying index.
     pub fn index(&self) -> &Index {
         &self.index

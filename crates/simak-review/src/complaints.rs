@@ -991,6 +991,59 @@ impl ReviewStore {
     }
 }
 
+/// When one complaint case was posted, due and first answered: what the OPD accounts' ranking
+/// reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTiming {
+    /// The OPD that owns the case now.
+    pub opd: String,
+    /// Its status now.
+    pub status: Status,
+    /// When the citizen posted it.
+    pub posted_at: DateTime<Utc>,
+    /// When the first answer was due.
+    pub due_at: DateTime<Utc>,
+    /// When the office first answered.
+    pub first_response_at: Option<DateTime<Utc>>,
+}
+
+impl ReviewStore {
+    /// The timings of every case posted in `since..until`, of every OPD, oldest first.
+    pub fn complaint_timings(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<CaseTiming>, ReviewError> {
+        let conn = self.conn.lock().expect("review db lock");
+        let mut st = conn.prepare(
+            "SELECT opd, status, posted_at, due_at, first_response_at FROM complaints \
+             WHERE posted_at >= ?1 AND posted_at < ?2 ORDER BY posted_at, id",
+        )?;
+        let parse = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+        };
+        let rows = st.query_map(params![ts(&since), ts(&until)], |r| {
+            let first: Option<String> = r.get(4)?;
+            Ok(CaseTiming {
+                opd: r.get(0)?,
+                status: Status::parse(&r.get::<_, String>(1)?).unwrap_or(Status::Open),
+                posted_at: parse(&r.get::<_, String>(2)?)?,
+                due_at: parse(&r.get::<_, String>(3)?)?,
+                first_response_at: first.as_deref().map(parse).transpose()?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 fn complaint_in(conn: &Connection, id: i64) -> Result<ComplaintCase, ReviewError> {
     let t = now();
     conn.query_row(
@@ -1332,6 +1385,21 @@ mod tests {
             .unwrap();
         assert_eq!((fig.opened, fig.answered, fig.overdue), (1, 1, 0));
         assert!(fig.median_response_minutes.unwrap() >= 179, "{fig:?}");
+        // The timings the accounts' ranking reads: the case, its OPD now, its first answer.
+        let t = s
+            .complaint_timings(Utc::now() - Hours::hours(24), Utc::now())
+            .unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (t[0].opd.as_str(), t[0].status),
+            ("dpupr", Status::Answered)
+        );
+        assert_eq!((t[0].due_at - t[0].posted_at).num_hours(), 48);
+        assert_eq!(ts(&t[0].first_response_at.unwrap()), first);
+        let none = s
+            .complaint_timings(Utc::now(), Utc::now() + Hours::hours(1))
+            .unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+pub mod accounts;
 pub mod auth;
 pub mod complaints;
 pub mod error;
@@ -850,6 +851,7 @@ pub fn router(state: AppState) -> Router {
             "/api/complaints/{id}/actions",
             axum::routing::post(complaints::act),
         )
+        .route("/api/accounts/ranking", get(accounts::ranking))
         .route("/api/alerts", get(alerts_list))
         .route("/api/mentions/{id}", get(views::mention))
         .route("/api/summary/{profile}/{date}", get(views::summary))
@@ -881,6 +883,19 @@ pub async fn serve(
             format!("cannot listen on {addr}: {e} (set server.addr or SIMAK_SERVER__ADDR)"),
         )
     })?;
+    // A handover of an OPD's official accounts (its profile file changed) goes into the audit
+    // log as the server first reads it.
+    let (auth, opds) = (state.auth.clone(), accounts::opds(&state));
+    match tokio::task::spawn_blocking(move || accounts::audit_account_changes(&auth, &opds)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(profiles = n, "official accounts recorded in the audit log"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "recording the official accounts in the audit log failed")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "recording the official accounts in the audit log failed")
+        }
+    }
     tracing::info!(addr = %listener.local_addr()?, "HTTP server listening");
     axum::serve(
         listener,

@@ -135,6 +135,7 @@ fields an endpoint does not take answer 400 unknown_parameter."
         crate::complaints::list,
         crate::complaints::detail,
         crate::complaints::act,
+        crate::accounts::ranking,
         crate::alerts_list,
         crate::views::mention,
         crate::views::summary,

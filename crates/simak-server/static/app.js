@@ -487,6 +487,43 @@ async function complaintPage(id) {
   setMain(...parts.filter(Boolean));
 }
 
+// The OPDs ranked by their own accounts and their answers to complaints (GET /api/accounts/ranking).
+async function rankingPage() {
+  const p = params();
+  const today = wibDate(new Date());
+  const since = p.get("since") || wibDate(new Date(Date.now() - 30 * 864e5));
+  const until = p.get("until") || "";
+  const form = h("form", { class: "bar", id: "ranking-period" },
+    h("label", {}, "Sejak", h("input", { type: "date", name: "since", value: since })),
+    h("label", {}, "Sampai (tidak termasuk)", h("input", { type: "date", name: "until", value: until, max: today })),
+    h("button", { type: "submit" }, "Tampilkan"));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); go("peringkat", new URLSearchParams(new FormData(form))); });
+  const out = h("div", {}, h("p", { class: "muted" }, "Menghitung…"));
+  setMain(h("h1", {}, "Peringkat Akun OPD"), form, out);
+  let r;
+  try { r = await api("/api/accounts/ranking?" + new URLSearchParams([["since", since], ["until", until]].filter(([, v]) => v))); } catch (e) { out.replaceChildren(errorBox(e)); return; }
+  const w = r.weights;
+  const opt = (x, f) => (x === null || x === undefined ? "–" : f(x));
+  out.replaceChildren(
+    h("p", { class: "muted" }, `Periode ${when(r.since)} – ${when(r.until)}. Skor 0–100: ${w.answered} untuk bagian aduan yang dijawab, ${w.on_time} untuk yang dijawab dalam target OPD, ${w.activity} untuk keaktifan akun resmi (penuh bila rata-rata satu unggahan sehari). Bagian tanpa data tidak dihitung; jangkauan ditampilkan tetapi tidak dinilai karena tiap platform menghitungnya berbeda. Aduan yang bukan wewenang OPD tidak dihitung.`),
+    h("table", { id: "ranking" },
+      h("tr", {}, ["Peringkat", "OPD", "Akun resmi", "Unggahan", "Balasan", "Jangkauan", "Komentar", "Aduan masuk", "Dijawab", "Tepat waktu", "Median waktu jawab", "Lewat target", "Skor"].map((t) => h("th", {}, t))),
+      r.opds.map((o) => h("tr", { "data-opd": o.opd },
+        h("td", { class: "rank" }, o.rank ? String(o.rank) : "–"),
+        h("td", {}, o.name, " ", h("code", {}, o.opd)),
+        h("td", {}, o.accounts.length ? o.accounts.join(", ") : "–"),
+        h("td", { class: "posts" }, num(o.posts)),
+        h("td", {}, num(o.replies)),
+        h("td", {}, opt(o.reach, num)),
+        h("td", {}, opt(o.comments, num)),
+        h("td", { class: "complaints" }, h("a", { href: "#/aduan?opd=" + encodeURIComponent(o.opd) }, num(o.complaints))),
+        h("td", { class: "answered" }, `${num(o.answered)} (${opt(o.share_answered, pct)})`),
+        h("td", {}, opt(o.share_on_time, pct)),
+        h("td", {}, minutes(o.median_response_minutes)),
+        h("td", {}, num(o.overdue)),
+        h("td", { class: "score" }, opt(o.score, (s) => s.toLocaleString("id-ID", { maximumFractionDigits: 1 })))))));
+}
+
 async function summaryPage() {
   const p = params();
   const profiles = (await api("/api/profiles")).profiles;
@@ -624,6 +661,7 @@ async function route() {
       case "tinjauan": return await reviewPage();
       case "kasus": return await casePage(arg);
       case "aduan": return arg ? await complaintPage(arg) : await complaintsPage();
+      case "peringkat": return await rankingPage();
       case "ringkasan": return await summaryPage();
       case "peringatan": return await alertsPage();
       case "sumber": return await sourcesPage();
