@@ -581,3 +581,153 @@ async fn an_overdue_complaint_is_mailed_to_its_opd_once() {
     assert_eq!(rows[0]["state"], "sent");
     assert_eq!(smtp.messages().len(), 1, "exactly once");
 }
+
+async fn put(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut r = reqwest::Client::new().put(url).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or_default())
+}
+
+/// An admin changes an OPD's complaint routing over the API while `simak run` runs: the
+/// profile file is rewritten (in the app's own copy), the audit log has it, and a complaint
+/// imported afterwards follows the new rule without a restart; bad edits are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_changes_the_complaint_routing_and_new_complaints_follow_it() {
+    let app = App::new(None, "");
+    let profiles = app.own_profiles();
+    let repo_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../config/profiles/dinkes-sukamaju.toml");
+    let repo_before = std::fs::read_to_string(&repo_file).unwrap();
+    let _run = app.spawn(&["run"]);
+    let base = app.base_url();
+    let at = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
+
+    // Before: nobody owns waste, so Humas gets it as the fallback.
+    let waste = |id: &str| {
+        json!({"id": id, "source": "instagram",
+               "text": "@pemkabsukamaju sampah di pasar Karanganyar menumpuk tidak diangkut seminggu",
+               "published_at": at(1)})
+        .to_string()
+            + "\n"
+    };
+    assert_ok(&app.import(&waste("ig:w1")));
+    let v = wait_for_complaints(&app, 1).await;
+    assert_eq!(v["complaints"][0]["opd"], "pemkab-sukamaju", "{v}");
+
+    let admin = app.token("e2e-admin");
+    app.add_user(
+        "pu-1",
+        "officer",
+        "dpupr-sukamaju",
+        None,
+        "kata-sandi-kantor",
+    );
+    let officer = app.token("pu-1");
+    let url = format!("{base}/api/profiles/dinkes-sukamaju/complaints");
+    let new = json!({"categories": ["health", "waste"], "places": [], "target_hours": 12,
+                     "fallback": false});
+
+    // Who may: not anonymous, not an officer.
+    let (s, _) = put(&url, None, new.clone()).await;
+    assert_eq!(s, 401);
+    let (s, v) = put(&url, Some(&officer), new.clone()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "{v}"
+    );
+    // What may not: an unknown category, a place the gazetteer does not know, a zero target, a
+    // second fallback, an unknown profile.
+    let bad = [
+        json!({"categories": ["potholes"], "target_hours": 12}),
+        json!({"categories": ["waste"], "places": ["Atlantis"], "target_hours": 12}),
+        json!({"categories": ["waste"], "target_hours": 0}),
+    ];
+    for (b, says) in bad.iter().zip(["potholes", "Atlantis", "at least 1"]) {
+        let (s, v) = put(&url, Some(&admin), b.clone()).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{b}: {v}"
+        );
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(says),
+            "{v}"
+        );
+    }
+    // A second fallback clashes with Humas'.
+    let b = json!({"categories": ["waste"], "target_hours": 12, "fallback": true});
+    let (s, v) = put(&url, Some(&admin), b).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pemkab-sukamaju"),
+        "{v}"
+    );
+    let (s, _) = put(
+        &format!("{base}/api/profiles/nobody/complaints"),
+        Some(&admin),
+        new.clone(),
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // The edit.
+    let (s, v) = put(&url, Some(&admin), new.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["complaints"]["categories"], json!(["health", "waste"]));
+    let text = std::fs::read_to_string(profiles.join("dinkes-sukamaju.toml")).unwrap();
+    assert!(
+        text.contains("categories = [\"health\", \"waste\"]"),
+        "{text}"
+    );
+    assert!(text.contains("target_hours = 12"), "{text}");
+    assert!(text.starts_with("# Watch profile for an OPD"), "{text}");
+    assert_eq!(std::fs::read_to_string(&repo_file).unwrap(), repo_before);
+    let (_, v) = get(&format!("{base}/api/profiles"), Some(&admin)).await;
+    let dinkes = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "dinkes-sukamaju")
+        .unwrap()
+        .clone();
+    assert_eq!(dinkes["complaints"]["target_hours"], 12, "{dinkes}");
+
+    // A waste complaint imported now goes to the health office; the first case stays Humas'.
+    assert_ok(&app.import(&waste("ig:w2")));
+    let v = wait_for_complaints(&app, 2).await;
+    let by = |m: &str| {
+        v["complaints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["mention_id"] == m)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("ig:w2")["opd"], "dinkes-sukamaju", "{v}");
+    assert_eq!(by("ig:w1")["opd"], "pemkab-sukamaju", "{v}");
+
+    let audit = String::from_utf8_lossy(&app.run(&["user", "audit"]).stdout).to_string();
+    let line = audit
+        .lines()
+        .find(|l| l.contains("profile.complaints"))
+        .unwrap_or_else(|| panic!("{audit}"));
+    assert!(
+        line.contains("e2e-admin")
+            && line.contains("dinkes-sukamaju")
+            && line.contains("\"waste\""),
+        "{line}"
+    );
+}

@@ -203,6 +203,28 @@ impl App {
         app
     }
 
+    /// Gives the app its own copy of the repository's watch profiles (and points it at the
+    /// repository's gazetteer), for tests that edit profiles: the repository's files stay as
+    /// they are. Call before starting anything.
+    pub fn own_profiles(&self) -> PathBuf {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let dir = self.dir.path().join("profiles");
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(repo.join("profiles")).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+        let shared = format!("profiles_dir = {:?}", repo.join("profiles"));
+        let own = format!(
+            "profiles_dir = {dir:?}\ngazetteer = {:?}",
+            repo.join("gazetteer.toml")
+        );
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        assert!(text.contains(&shared), "{text}");
+        std::fs::write(&self.config, text.replacen(&shared, &own, 1)).unwrap();
+        dir
+    }
+
     /// Adds an account with this password, scoped to `profile` (empty: none).
     pub fn add_user(&self, user: &str, role: &str, profile: &str, name: Option<&str>, pw: &str) {
         let file = self.dir.path().join(format!("{user}.pw"));

@@ -1050,6 +1050,21 @@ pub struct Gazetteer {
     by_key: HashMap<String, Vec<GazEntry>>,
 }
 
+impl Gazetteer {
+    /// Every kecamatan and desa name, sorted, once each (the places a profile may own).
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .by_key
+            .values()
+            .flatten()
+            .map(|e| e.place.name.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
 fn words_of(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -370,6 +370,8 @@ pub struct ComplaintRouting {
     /// desa. Empty: everywhere, for its categories.
     pub places: Vec<String>,
     /// Hours within which a complaint should get its first public answer; later it is overdue.
+    /// From 1 to 8760 (a year).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 8760))]
     pub target_hours: u32,
     /// Takes the complaints no other profile owns (Humas). At most one profile may.
     pub fallback: bool,

@@ -127,9 +127,10 @@ impl Router {
         let mut r = Router::default();
         for p in profiles {
             let c = &p.complaints;
-            if c.target_hours == 0 {
+            if !(1..=8760).contains(&c.target_hours) {
                 return Err(format!(
-                    "watch profile {:?}: complaints.target_hours must be at least 1",
+                    "watch profile {:?}: complaints.target_hours must be at least 1 and at most \
+                     8760 (a year)",
                     p.id
                 ));
             }

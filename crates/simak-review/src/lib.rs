@@ -36,6 +36,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub mod complaints;
+pub mod routing;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -769,7 +770,13 @@ pub struct FeederStage {
     store: std::sync::Arc<ReviewStore>,
     topic: String,
     group: String,
-    complaints: Option<std::sync::Arc<complaints::Router>>,
+    complaints: Option<Routing>,
+}
+
+/// The feeder's routing table: fixed, or following the profile files.
+enum Routing {
+    Fixed(std::sync::Arc<complaints::Router>),
+    Live(Box<routing::LiveRouter>),
 }
 
 impl FeederStage {
@@ -785,7 +792,14 @@ impl FeederStage {
 
     /// Also opens complaint cases, routed by `router` ([`complaints`]).
     pub fn with_complaints(mut self, router: complaints::Router) -> FeederStage {
-        self.complaints = Some(std::sync::Arc::new(router));
+        self.complaints = Some(Routing::Fixed(std::sync::Arc::new(router)));
+        self
+    }
+
+    /// Also opens complaint cases, routed by the profile files as they are when each batch
+    /// comes ([`routing::LiveRouter`]): a routing edit applies to the next batch.
+    pub fn with_live_complaints(mut self, router: routing::LiveRouter) -> FeederStage {
+        self.complaints = Some(Routing::Live(Box::new(router)));
         self
     }
 }
@@ -802,7 +816,11 @@ impl Stage for FeederStage {
 
     async fn apply(&mut self, batch: Vec<simak_bus::Consumed>) -> Result<Done, StageError> {
         let store = self.store.clone();
-        let router = self.complaints.clone();
+        let router = match &mut self.complaints {
+            Some(Routing::Fixed(r)) => Some(r.clone()),
+            Some(Routing::Live(l)) => Some(l.current()),
+            None => None,
+        };
         let (added, complaints) = tokio::task::spawn_blocking(move || {
             let (mentions, _rejected) = simak_bus::decode_mentions(&batch, "review feeder");
             let added = store.add_flagged(&mentions)?;
@@ -852,10 +870,10 @@ pub async fn run_feeder(
     store: std::sync::Arc<ReviewStore>,
     attempt: &Attempt,
 ) -> Result<(), StageError> {
-    // The routing table as the profiles say now: a profile edit applies from the next attempt.
-    let router = complaints::load_router(cfg)
+    // The routing table as the profiles say now, re-read when a profile file changes.
+    let router = routing::LiveRouter::load(cfg)
         .map_err(|e| StageError::fatal(ReviewError::Invalid(format!("complaint routing: {e}"))))?;
-    let mut stage = FeederStage::new(cfg, store).with_complaints(router);
+    let mut stage = FeederStage::new(cfg, store).with_live_complaints(router);
     tracing::info!(topic = %stage.topic, db = %cfg.review_db_path().display(), "review queue feeder started");
     attempt.run(&mut stage, bus).await
 }

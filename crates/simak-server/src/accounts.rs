@@ -304,6 +304,7 @@ pub fn rank(
 /// The OPDs of the server's watch profiles.
 pub fn opds(st: &AppState) -> Vec<Opd> {
     st.profiles
+        .get()
         .iter()
         .map(|p| Opd {
             id: p.id.clone(),

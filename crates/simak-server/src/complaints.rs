@@ -49,7 +49,8 @@ fn api_error(id: &str, e: ReviewError) -> ApiError {
 
 /// The routing table of the server's watch profiles.
 fn router(st: &AppState) -> Result<Router, ApiError> {
-    Router::new(st.profiles.iter()).map_err(|e| ApiError::internal("the complaint routing", e))
+    Router::new(st.profiles.get().iter())
+        .map_err(|e| ApiError::internal("the complaint routing", e))
 }
 
 /// The query string of `GET /api/complaints`.
@@ -228,6 +229,7 @@ pub async fn detail(
     let (complaint, history) = load(&st, &caller, &id).await?;
     let opds = st
         .profiles
+        .get()
         .iter()
         .map(|p| Opd {
             id: p.id.clone(),

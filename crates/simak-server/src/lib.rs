@@ -44,8 +44,9 @@ pub struct AppState {
     pub alerts: Arc<simak_alert::AlertStore>,
     /// Where alerts are written as `.eml` files.
     pub outbox_dir: std::path::PathBuf,
-    /// The watch profiles (for the summary pages), loaded once like the analyzer's.
-    pub profiles: Arc<simak_analyze::profiles::Profiles>,
+    /// The watch profiles (for the summary pages), re-read after a routing edit
+    /// (`PUT /api/profiles/{id}/complaints`).
+    pub profiles: ProfilesHandle,
     /// Where Simak is opened (links in pages).
     pub base_url: String,
     /// Accounts, sessions, API tokens and the audit log.
@@ -62,6 +63,39 @@ pub struct AppState {
     pub sources_dir: std::path::PathBuf,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`server.trusted_proxies`).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+}
+
+/// The server's watch profiles, swapped after an admin edits a profile's complaint routing.
+#[derive(Clone)]
+pub struct ProfilesHandle {
+    pub(crate) now: Arc<std::sync::RwLock<Arc<simak_analyze::profiles::Profiles>>>,
+    /// Where they are read from and the gazetteer their places are checked against.
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) gazetteer: std::path::PathBuf,
+    /// One routing edit at a time (the at-most-one-fallback rule spans all files).
+    pub(crate) edit: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ProfilesHandle {
+    /// The profiles of `dir` (their complaint places checked against `gazetteer` on edits).
+    pub fn load(
+        dir: &std::path::Path,
+        gazetteer: &std::path::Path,
+    ) -> Result<ProfilesHandle, simak_analyze::profiles::ProfileError> {
+        Ok(ProfilesHandle {
+            now: Arc::new(std::sync::RwLock::new(Arc::new(
+                simak_analyze::profiles::Profiles::load_dir(dir)?,
+            ))),
+            dir: dir.to_path_buf(),
+            gazetteer: gazetteer.to_path_buf(),
+            edit: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// The profiles now.
+    pub fn get(&self) -> Arc<simak_analyze::profiles::Profiles> {
+        self.now.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Why a fact-check could not be published.
@@ -720,7 +754,7 @@ async fn summary_page(
     let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
     let res = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
-        let Some(p) = st.profiles.iter().find(|p| p.id == profile) else {
+        let Some(p) = st.profiles.get().iter().find(|p| p.id == profile).cloned() else {
             return Ok(None);
         };
         let s = simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)?;
@@ -828,8 +862,12 @@ async fn not_found() -> ApiError {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    let opds: Vec<String> = state.profiles.iter().map(|p| p.id.clone()).collect();
-    let doc = Arc::new(spec::with_opds(spec::document(state.max_limit), &opds).to_string());
+    let opds: Vec<String> = state.profiles.get().iter().map(|p| p.id.clone()).collect();
+    let places = simak_analyze::complaint::Gazetteer::load(&state.profiles.gazetteer)
+        .map(|g| g.names())
+        .unwrap_or_default();
+    let doc = spec::with_opds(spec::document(state.max_limit), &opds);
+    let doc = Arc::new(spec::with_places(doc, &places).to_string());
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(|| async { "ok" }))
@@ -856,6 +894,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/mentions/{id}", get(views::mention))
         .route("/api/summary/{profile}/{date}", get(views::summary))
         .route("/api/profiles", get(views::profiles))
+        .route(
+            "/api/profiles/{id}/complaints",
+            axum::routing::put(views::set_complaint_routing),
+        )
         .route(
             "/api/factchecks",
             get(views::factchecks).post(views::add_factcheck),

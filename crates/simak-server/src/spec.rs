@@ -140,6 +140,7 @@ fields an endpoint does not take answer 400 unknown_parameter."
         crate::views::mention,
         crate::views::summary,
         crate::views::profiles,
+        crate::views::set_complaint_routing,
         crate::views::factchecks,
         crate::views::add_factcheck,
         crate::sources::sources,
@@ -299,6 +300,21 @@ pub fn with_opds(mut doc: Value, ids: &[String]) -> Value {
         let mut values: Vec<Value> = ids.iter().map(|i| json!(i)).collect();
         values.push(Value::Null);
         p.insert("enum".into(), Value::Array(values));
+    }
+    doc
+}
+
+/// `doc` with the gazetteer's names as the only values of a complaint routing's `places` (another
+/// name is a 400).
+pub fn with_places(mut doc: Value, names: &[String]) -> Value {
+    if let Some(p) = doc
+        .pointer_mut("/components/schemas/ComplaintRouting/properties/places/items")
+        .and_then(Value::as_object_mut)
+    {
+        p.insert(
+            "enum".into(),
+            Value::Array(names.iter().map(|n| json!(n)).collect()),
+        );
     }
     doc
 }

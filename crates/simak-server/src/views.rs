@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use simak_analyze::factcheck::FactCheck;
 use simak_core::Mention;
 use simak_index::{Bucket, Interval, SearchRequest, Sort};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// Posts of a cluster shown on a mention's page (its timeline counts all of them).
@@ -223,7 +224,7 @@ pub async fn summary(
     caller.must_see(&profile)?;
     let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request(format!("the date must be YYYY-MM-DD, got {date:?}")))?;
-    let Some(p) = st.profiles.iter().find(|p| p.id == profile).cloned() else {
+    let Some(p) = st.profiles.get().iter().find(|p| p.id == profile).cloned() else {
         return Err(ApiError::not_found(format!("no watch profile {profile:?}")));
     };
     let s = tokio::task::spawn_blocking(move || {
@@ -313,6 +314,7 @@ pub struct ProfileView {
 pub async fn profiles(State(st): State<AppState>, caller: Caller) -> Json<ProfileList> {
     let profiles = st
         .profiles
+        .get()
         .iter()
         .filter(|p| caller.account.can_see(&p.id))
         .map(|p| ProfileView {
@@ -321,6 +323,83 @@ pub async fn profiles(State(st): State<AppState>, caller: Caller) -> Json<Profil
         })
         .collect();
     Json(ProfileList { profiles })
+}
+
+/// Set the complaint routing of a watch profile (its `[complaints]` table: categories, places,
+/// target hours, fallback). Admins only. Checked like the profile loader checks it (known
+/// categories, places from the gazetteer, a target of 1 to 8760 hours; a 409 when another
+/// profile is already the fallback); written into the profile's file (the rest of the file and its comments stay) and the
+/// audit log. New complaints follow it from the review feeder's next batch; existing cases keep
+/// their OPD.
+#[utoipa::path(put, path = "/api/profiles/{id}/complaints", operation_id = "set_complaint_routing",
+    params(("id" = String, Path, description = "The watch profile")),
+    request_body = simak_core::config::ComplaintRouting, responses(
+    (status = 200, description = "The profile after the edit", body = ProfileView),
+    (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 500),
+))]
+pub async fn set_complaint_routing(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    if caller.account.role != simak_auth::Role::Admin {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only an admin may change the complaint routing",
+        ));
+    }
+    let Json(mut raw) = body.map_err(body_error)?;
+    // JSON has one number type: 12.0 is the whole number 12.
+    if let Some(h) = raw.get_mut("target_hours") {
+        if let Some(f) = h
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 1e9)
+        {
+            *h = serde_json::json!(f as u64);
+        }
+    }
+    let new: simak_core::config::ComplaintRouting = serde_json::from_value(raw).map_err(|e| {
+        let text = format!("the body is not a complaint routing: {e}");
+        if text.contains("unknown field `") {
+            ApiError::new(ErrorCode::UnknownParameter, text)
+        } else {
+            ApiError::bad_request(text)
+        }
+    })?;
+    let handle = st.profiles.clone();
+    let _one_at_a_time = handle.edit.clone().lock_owned().await;
+    let (auth, actor) = (st.auth.clone(), caller.account.username.clone());
+    let updated = tokio::task::spawn_blocking(move || {
+        use simak_review::routing::{update, RoutingError};
+        let old = update(&handle.dir, &handle.gazetteer, &id, &new).map_err(|e| match e {
+            RoutingError::NotFound(m) => ApiError::not_found(m),
+            RoutingError::Invalid(m) => ApiError::bad_request(m),
+            RoutingError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            RoutingError::Io(m) => ApiError::internal("the watch profile files", m),
+        })?;
+        let profiles = simak_analyze::profiles::Profiles::load_dir(&handle.dir)
+            .map_err(|e| ApiError::internal("the watch profile files", e))?;
+        let p = profiles.iter().find(|p| p.id == id).cloned();
+        let fmt =
+            |r: &simak_core::config::ComplaintRouting| serde_json::to_string(r).unwrap_or_default();
+        if let Some(p) = &p {
+            let detail = format!("{} -> {}", fmt(&old), fmt(&p.complaints));
+            if let Err(e) = auth.audit(&actor, "profile.complaints", &id, &detail) {
+                tracing::error!(error = %e, "writing the audit log failed");
+            }
+        }
+        *handle.now.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(profiles);
+        tracing::info!(profile = %id, by = %actor, "complaint routing changed");
+        p.ok_or_else(|| ApiError::internal("the watch profile files", "the profile vanished"))
+    })
+    .await
+    .expect("routing task")?;
+    Ok(Json(ProfileView {
+        recipients: simak_alert::recipients(&updated.alert_recipients, &st.alerts_cfg),
+        profile: updated,
+    })
+    .into_response())
 }
 
 /// The query string of `GET /api/factchecks`.
@@ -418,7 +497,7 @@ pub async fn add_factcheck(
             "a viewer account cannot add fact-checks",
         ));
     }
-    if !st.profiles.iter().any(|p| p.id == b.profile) {
+    if !st.profiles.get().iter().any(|p| p.id == b.profile) {
         return Err(ApiError::not_found(format!(
             "no watch profile {:?}",
             b.profile

@@ -594,6 +594,47 @@ async function sourcesPage() {
     s.outages.length ? [h("h3", {}, "Gangguan"), h("ul", {}, s.outages.map((g) => h("li", {}, span(g))))] : null)));
 }
 
+// A profile's complaint routing as officers read it.
+function routingText(c) {
+  if (!c) return "–";
+  const cats = c.categories.length ? c.categories.map((k) => CCAT[k] || k).join(", ") : "tidak ada";
+  const places = c.places.length ? c.places.join(", ") : "semua wilayah";
+  return `kategori: ${cats} · wilayah: ${places} · target jawab ${c.target_hours} jam` + (c.fallback ? " · cadangan (aduan yang tidak dipegang OPD lain)" : "");
+}
+
+// The admin's form changing a profile's complaint routing (PUT /api/profiles/{id}/complaints).
+function routingForm(x) {
+  const c = x.complaints || { categories: [], places: [], target_hours: 24, fallback: false };
+  const msg = h("div", { role: "status" });
+  const f = h("form", { class: "routing-form", "data-routing": x.id },
+    h("h3", {}, "Ubah rute aduan"),
+    h("fieldset", {}, h("legend", {}, "Kategori"),
+      Object.entries(CCAT).map(([k, label]) => h("label", {}, h("input", { type: "checkbox", name: "categories", value: k, checked: c.categories.includes(k) }), " ", label, " "))),
+    h("p", {}, h("label", {}, "Wilayah (kecamatan atau desa dari gazetir, pisahkan dengan koma; kosong: semua wilayah) ",
+      h("input", { name: "places", size: 50, value: c.places.join(", ") }))),
+    h("p", { class: "bar" },
+      h("label", {}, "Target jawab (jam) ", h("input", { type: "number", name: "target_hours", min: 1, required: true, value: String(c.target_hours) })),
+      h("label", {}, h("input", { type: "checkbox", name: "fallback", checked: c.fallback }), " Cadangan (aduan yang tidak dipegang OPD lain)")),
+    h("button", { type: "submit" }, "Simpan rute aduan"), msg);
+  f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(f);
+    const body = {
+      categories: fd.getAll("categories"),
+      places: String(fd.get("places") || "").split(",").map((s) => s.trim()).filter((s) => s),
+      target_hours: Number(fd.get("target_hours")),
+      fallback: fd.get("fallback") !== null,
+    };
+    try {
+      const r = await api(`/api/profiles/${encodeURIComponent(x.id)}/complaints`, { method: "PUT", body });
+      msg.className = "ok"; msg.textContent = "Rute aduan disimpan; berlaku untuk aduan baru.";
+      const dd = f.parentElement && f.parentElement.querySelector("dd.routing");
+      if (dd) dd.textContent = routingText(r.complaints);
+    } catch (e) { msg.className = ""; msg.replaceChildren(errorBox(e)); }
+  });
+  return f;
+}
+
 async function settingsPage() {
   const out = h("div", {});
   setMain(h("h1", {}, "Pengaturan"), out);
@@ -634,7 +675,7 @@ async function settingsPage() {
   }
   out.replaceChildren(
     h("h2", {}, "Profil pantauan dan penerima peringatan"),
-    h("p", { class: "muted" }, "Profil diatur operator di berkas config/profiles/<id>.toml dan dibaca saat layanan dimulai."),
+    h("p", { class: "muted" }, "Profil diatur operator di berkas config/profiles/<id>.toml dan dibaca saat layanan dimulai; rute aduan dapat diubah admin di sini dan berlaku untuk aduan baru."),
     ...profiles.map((x) => h("div", { class: "card", "data-profile": x.id }, h("strong", {}, x.name), " ", h("code", {}, x.id),
       h("dl", { class: "kv" },
         h("dt", {}, "Nama lain"), h("dd", {}, list(x.aliases.concat(x.acronyms))),
@@ -642,7 +683,9 @@ async function settingsPage() {
         h("dt", {}, "Tokoh"), h("dd", {}, list(x.people)),
         h("dt", {}, "Kueri tambahan"), h("dd", {}, list(x.include)),
         h("dt", {}, "Pengecualian"), h("dd", {}, list(x.exclude)),
-        h("dt", {}, "Penerima peringatan"), h("dd", { class: "recipients" }, list(x.recipients))))),
+        h("dt", {}, "Penerima peringatan"), h("dd", { class: "recipients" }, list(x.recipients)),
+        h("dt", {}, "Rute aduan"), h("dd", { class: "routing" }, routingText(x.complaints))),
+      me && me.role === "admin" ? routingForm(x) : null)),
     h("h2", {}, "Cek fakta"), addForm, h("p", {}, fq), fcList);
   loadFc();
 }

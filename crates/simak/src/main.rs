@@ -559,9 +559,10 @@ fn spawn_stage(
                 review: review.clone(),
                 alerts,
                 outbox_dir: cfg.outbox_path(),
-                profiles: Arc::new(simak_analyze::profiles::Profiles::load_dir(
+                profiles: simak_server::ProfilesHandle::load(
                     &cfg.analyzer.profiles_dir,
-                )?),
+                    &cfg.analyzer.gazetteer,
+                )?,
                 base_url: cfg.alerts.base_url.clone(),
                 alerts_cfg: cfg.alerts.clone(),
                 factcheck_store: Arc::new(
