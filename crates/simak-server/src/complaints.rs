@@ -4,7 +4,7 @@
 
 use crate::auth::Caller;
 use crate::params::{body_error, ApiQuery};
-use crate::{page_limit, parse_num, spec, ApiError, AppState, ErrorCode};
+use crate::{page_limit, spec, ApiError, AppState, ErrorCode};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -134,18 +134,9 @@ pub async fn list(
         }
     };
     let (since, until) = (time("since", &p.since)?, time("until", &p.until)?);
-    let mut opds: Vec<String> = p.opd.into_iter().filter(|s| !s.is_empty()).collect();
-    for o in &opds {
-        caller.must_see(o)?;
-    }
-    if opds.is_empty() {
-        if let Some(scope) = caller.scope() {
-            if scope.is_empty() {
-                return Ok(Json(ComplaintList { complaints: vec![] }).into_response());
-            }
-            opds = scope;
-        }
-    }
+    let Some(opds) = crate::scoped_profiles(&caller, p.opd)? else {
+        return Ok(Json(ComplaintList { complaints: vec![] }).into_response());
+    };
     let f = ComplaintFilter {
         opds,
         status,
@@ -154,15 +145,7 @@ pub async fn list(
         since,
         until,
         limit: Some(page_limit(p.limit.as_deref(), 50, st.max_limit)?),
-        offset: match parse_num("offset", p.offset.as_deref(), 0)? {
-            n if n > spec::MAX_REVIEW_OFFSET => {
-                return Err(ApiError::bad_request(format!(
-                    "offset must be at most {}, got {n}",
-                    spec::MAX_REVIEW_OFFSET
-                )))
-            }
-            n => n,
-        },
+        offset: crate::review_offset(p.offset.as_deref())?,
     };
     let r = st.review.clone();
     let complaints = tokio::task::spawn_blocking(move || r.complaints(&f))

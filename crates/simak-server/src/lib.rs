@@ -438,32 +438,15 @@ pub(crate) async fn review_list(
         ),
         None => None,
     };
-    let mut profiles: Vec<String> = p.profile.into_iter().filter(|s| !s.is_empty()).collect();
-    for p in &profiles {
-        caller.must_see(p)?;
-    }
-    if profiles.is_empty() {
-        if let Some(scope) = caller.scope() {
-            if scope.is_empty() {
-                return Ok(Json(CaseList { cases: vec![] }).into_response());
-            }
-            profiles = scope;
-        }
-    }
+    let Some(profiles) = scoped_profiles(&caller, p.profile)? else {
+        return Ok(Json(CaseList { cases: vec![] }).into_response());
+    };
     let f = Filter {
         profiles,
         state,
         min_score,
         limit: Some(page_limit(p.limit.as_deref(), 50, st.max_limit)?),
-        offset: match parse_num("offset", p.offset.as_deref(), 0)? {
-            n if n > spec::MAX_REVIEW_OFFSET => {
-                return Err(ApiError::bad_request(format!(
-                    "offset must be at most {}, got {n}",
-                    spec::MAX_REVIEW_OFFSET
-                )))
-            }
-            n => n,
-        },
+        offset: review_offset(p.offset.as_deref())?,
     };
     let r = st.review.clone();
     let cases = tokio::task::spawn_blocking(move || r.list(&f))
@@ -945,6 +928,38 @@ pub async fn serve(
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await
+}
+
+/// The profiles (OPDs) a list of cases covers: the ones asked for, each checked against the
+/// caller's scope, else the caller's whole scope (empty: every profile, for a caller without a
+/// scope). None when the caller sees no profile at all: the list is empty.
+pub(crate) fn scoped_profiles(
+    caller: &Caller,
+    asked: impl IntoIterator<Item = String>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let asked: Vec<String> = asked.into_iter().filter(|s| !s.is_empty()).collect();
+    for p in &asked {
+        caller.must_see(p)?;
+    }
+    if !asked.is_empty() {
+        return Ok(Some(asked));
+    }
+    match caller.scope() {
+        Some(scope) if scope.is_empty() => Ok(None),
+        Some(scope) => Ok(Some(scope)),
+        None => Ok(Some(Vec::new())),
+    }
+}
+
+/// `offset` of a case list (review cases, complaints): at most [`spec::MAX_REVIEW_OFFSET`].
+pub(crate) fn review_offset(offset: Option<&str>) -> Result<usize, ApiError> {
+    match parse_num("offset", offset, 0)? {
+        n if n > spec::MAX_REVIEW_OFFSET => Err(ApiError::bad_request(format!(
+            "offset must be at most {}, got {n}",
+            spec::MAX_REVIEW_OFFSET
+        ))),
+        n => Ok(n),
+    }
 }
 
 #[cfg(test)]
