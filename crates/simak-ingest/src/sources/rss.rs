@@ -211,6 +211,7 @@ pub fn parse_feed_with_charset(
         }
         Prepared::Feed(b) => b,
     };
+    neutralize_late_xml_declarations(&mut body);
     let mut repairs = 0;
     let feed = loop {
         // A fresh parser per attempt: a failed parse can leave state behind in the parser.
@@ -350,5 +351,44 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         let err = parse_feed(b"<html><body>not a feed", "https://x.id", "x").unwrap_err();
         assert!(err.contains("not a valid"), "{err}");
+    }
+}
+
+/// An XML declaration is only allowed at the very start of a document. quick-xml 0.42 asserts
+/// (panics) when one that names an encoding comes later; the panic is caught below, but the
+/// feed is lost. Any later `<?xml` (followed by white space) is made an ordinary processing
+/// instruction (`<?xmL`), which feed parsers skip, so the rest of the feed still parses.
+fn neutralize_late_xml_declarations(body: &mut [u8]) {
+    let start = body
+        .iter()
+        .position(|b| !(b.is_ascii_whitespace() || [0xEF, 0xBB, 0xBF].contains(b)))
+        .unwrap_or(body.len());
+    let mut i = start + 1;
+    while i + 5 < body.len() {
+        if &body[i..i + 5] == b"<?xml" && body[i + 5].is_ascii_whitespace() {
+            body[i + 4] = b'L';
+        }
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod late_declaration {
+    #[test]
+    fn a_second_xml_declaration_does_not_lose_the_feed() {
+        let body = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\"><channel><title>t</title>\n<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<item><title>Banjir di Sukamaju</title><link>https://berita.example.id/1</link></item></channel></rss>";
+        let got = super::parse_feed_with_charset(
+            body.as_bytes(),
+            None,
+            "https://berita.example.id/rss",
+            "daerah",
+        )
+        .expect("the feed parses");
+        assert_eq!(got.len(), 1);
+        let mut b = body.as_bytes().to_vec();
+        super::neutralize_late_xml_declarations(&mut b);
+        let text = String::from_utf8(b).unwrap();
+        assert!(text.starts_with("<?xml version"), "the first stays");
+        assert_eq!(text.matches("<?xmL ").count(), 1);
     }
 }
