@@ -390,5 +390,13 @@ mod late_declaration {
         let text = String::from_utf8(b).unwrap();
         assert!(text.starts_with("<?xml version"), "the first stays");
         assert_eq!(text.matches("<?xmL ").count(), 1);
+        // The fuzzer's input (windows-1252 declared again after the start): the parser's
+        // assertion fired on it, caught as "the feed parser failed on this body".
+        let crash = include_bytes!("../../../../tests/fuzz/corpus/rss_feed/late-xml-declaration");
+        let r = super::parse_feed_with_charset(crash, None, "https://cdf.example.id/", "daerah");
+        assert_ne!(
+            r.err().as_deref(),
+            Some("the feed parser failed on this body")
+        );
     }
 }
