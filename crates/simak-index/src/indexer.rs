@@ -60,8 +60,17 @@ pub struct Checkpoint {
     pub offsets: Offsets,
 }
 
-/// Opens the index at `path`, creating it with Simak's schema if it does not exist.
+/// Opens the index at `path`, creating it with Simak's schema if it does not exist. An index
+/// of an earlier version is refused with [`IndexError::Outdated`], which names the command that
+/// rebuilds it ([`reindex`]).
 pub fn open_or_create(path: &Path) -> Result<(Index, Fields), IndexError> {
+    let aside = aside_path(path);
+    if aside.exists() {
+        return Err(IndexError::ReindexInterrupted {
+            path: path.to_path_buf(),
+            aside,
+        });
+    }
     std::fs::create_dir_all(path).map_err(|e| IndexError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -71,14 +80,187 @@ pub fn open_or_create(path: &Path) -> Result<(Index, Fields), IndexError> {
         message: e.to_string(),
     })?;
     let (schema, fields) = build_schema();
-    let index = Index::open_or_create(dir, schema).map_err(|e| IndexError::Open {
-        path: path.to_path_buf(),
-        message: format!(
-            "{e} (an index made by another version of Simak? move it away to rebuild from the log)"
-        ),
-    })?;
+    let index = match Index::open_or_create(dir.clone(), schema.clone()) {
+        Ok(index) => index,
+        Err(e) => {
+            if let Some(field) = Index::open(dir)
+                .ok()
+                .and_then(|old| missing_field(&old, &schema))
+            {
+                return Err(IndexError::Outdated {
+                    path: path.to_path_buf(),
+                    field,
+                });
+            }
+            return Err(IndexError::Open {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{e} (an index made by another version of Simak? run `simak reindex` to \
+                     rebuild it from the mentions it stores, or move it away to rebuild it from \
+                     the log)"
+                ),
+            });
+        }
+    };
     register_tokenizers(&index);
     Ok((index, fields))
+}
+
+/// The first field of `schema` that the index `old` (one of Simak's: it stores each mention
+/// whole) lacks, or None when it has them all or is not Simak's.
+fn missing_field(old: &Index, schema: &tantivy::schema::Schema) -> Option<String> {
+    let have = old.schema();
+    have.get_field("doc").ok()?;
+    schema
+        .fields()
+        .map(|(_, entry)| entry.name())
+        .find(|name| have.get_field(name).is_err())
+        .map(str::to_string)
+}
+
+/// Where [`reindex`] moves the index while it swaps the rebuilt one in.
+fn aside_path(path: &Path) -> PathBuf {
+    sibling(path, "before-reindex")
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+/// What [`reindex`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reindexed {
+    /// Mentions written into the rebuilt index.
+    pub mentions: u64,
+    /// Stored mentions that did not parse, left out.
+    pub skipped: u64,
+    /// The index already had this version's schema: nothing was done.
+    pub current: bool,
+}
+
+/// Rebuilds the index at `path` with this version's schema from the mentions it stores (each
+/// document keeps the whole mention), with the same log checkpoint, so the indexer resumes
+/// where it was and nothing is read again from the log (which may no longer hold it all).
+/// Simak must not be running on the index ([`IndexError::Locked`] otherwise).
+///
+/// The rebuilt index is written beside the old one (`<index>.reindex`) and swapped in by two
+/// renames (the old one goes to `<index>.before-reindex`, then is deleted). Interrupted before
+/// the swap, the old index is untouched and a new run starts over; interrupted between the two
+/// renames, every open refuses with [`IndexError::ReindexInterrupted`] and a new run puts the
+/// old index back and starts over.
+pub fn reindex(path: &Path) -> Result<Reindexed, IndexError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| IndexError::Io { path: p, source: e }
+    };
+    let aside = aside_path(path);
+    let fresh = sibling(path, "reindex");
+    if aside.exists() {
+        if path.join("meta.json").exists() {
+            // The swap was done; only the old copy was left.
+            std::fs::remove_dir_all(&aside).map_err(io(&aside))?;
+        } else {
+            if path.exists() {
+                std::fs::remove_dir_all(path).map_err(io(path))?;
+            }
+            std::fs::rename(&aside, path).map_err(io(path))?;
+            tracing::warn!(index = %path.display(), "an interrupted reindex was undone; starting over");
+        }
+    }
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+    }
+    let open_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: tantivy::TantivyError| IndexError::Open {
+            path: p,
+            message: e.to_string(),
+        }
+    };
+    let old = Index::open_in_dir(path).map_err(open_err(path))?;
+    let (schema, fields) = build_schema();
+    if old.schema() == schema {
+        return Ok(Reindexed {
+            mentions: 0,
+            skipped: 0,
+            current: true,
+        });
+    }
+    let doc_field = old
+        .schema()
+        .get_field("doc")
+        .map_err(|_| IndexError::Open {
+            path: path.to_path_buf(),
+            message: "this is not a Simak index (it stores no mentions)".into(),
+        })?;
+    // Held until the swap: no Simak writes the old index meanwhile.
+    let old_writer: IndexWriter =
+        old.writer_with_num_threads(1, 16 << 20)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.to_path_buf()),
+                e => IndexError::Tantivy(e),
+            })?;
+    let payload = old.load_metas()?.payload;
+    let reader = old
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    std::fs::create_dir_all(&fresh).map_err(io(&fresh))?;
+    let dir = MmapDirectory::open(&fresh).map_err(|e| IndexError::Open {
+        path: fresh.clone(),
+        message: e.to_string(),
+    })?;
+    let index = Index::create(dir, schema, Default::default()).map_err(open_err(&fresh))?;
+    register_tokenizers(&index);
+    let mut writer: IndexWriter = index.writer_with_num_threads(2, 256 << 20)?;
+    let (mut mentions, mut skipped) = (0u64, 0u64);
+    let started = Instant::now();
+    for seg in searcher.segment_readers() {
+        let store = seg.get_store_reader(64).map_err(io(path))?;
+        for doc_id in seg.doc_ids_alive() {
+            let doc: tantivy::TantivyDocument = store.get(doc_id)?;
+            let json = doc.get_first(doc_field).and_then(|v| {
+                use tantivy::schema::Value;
+                v.as_str()
+            });
+            match json.map(|j| Mention::from_json(j.as_bytes())) {
+                Some(Ok(m)) => {
+                    writer.add_document(to_document(&fields, &m))?;
+                    mentions += 1;
+                    if mentions.is_multiple_of(100_000) {
+                        tracing::info!(mentions, "reindexing");
+                    }
+                }
+                _ => skipped += 1,
+            }
+        }
+    }
+    let mut prepared = writer.prepare_commit()?;
+    if let Some(p) = &payload {
+        prepared.set_payload(p);
+    }
+    prepared.commit()?;
+    writer.wait_merging_threads()?;
+    drop(reader);
+    std::fs::rename(path, &aside).map_err(io(path))?;
+    std::fs::rename(&fresh, path).map_err(io(path))?;
+    drop(old_writer);
+    std::fs::remove_dir_all(&aside).map_err(io(&aside))?;
+    tracing::info!(
+        index = %path.display(),
+        mentions,
+        skipped,
+        secs = started.elapsed().as_secs_f64(),
+        "index rebuilt with this version's schema"
+    );
+    Ok(Reindexed {
+        mentions,
+        skipped,
+        current: false,
+    })
 }
 
 /// Writes mentions into the index with offset checkpoints.

@@ -3,6 +3,7 @@
 
 mod exclude;
 pub mod indexer;
+pub mod order;
 pub mod query;
 pub mod schema;
 pub mod search;
@@ -36,6 +37,29 @@ pub enum IndexError {
         path: PathBuf,
         /// Why.
         message: String,
+    },
+    /// The index was written by an earlier version of Simak, without a field this version needs.
+    #[error(
+        "the index at {path} was written by an earlier version of Simak (it lacks the `{field}` \
+         field): stop Simak and run `simak reindex` to rebuild it from the mentions it stores \
+         (nothing is read again from the log), then start Simak again"
+    )]
+    Outdated {
+        /// The directory.
+        path: PathBuf,
+        /// The first field it lacks.
+        field: String,
+    },
+    /// A `simak reindex` stopped halfway: the index was moved aside and not yet replaced.
+    #[error(
+        "a `simak reindex` of the index at {path} was interrupted (the index is at {aside}): \
+         run `simak reindex` again to finish it"
+    )]
+    ReindexInterrupted {
+        /// The index directory.
+        path: PathBuf,
+        /// Where the index was moved aside.
+        aside: PathBuf,
     },
     /// Another process writes this index.
     #[error(
@@ -100,6 +124,8 @@ impl From<IndexError> for StageError {
             IndexError::Tantivy(_) | IndexError::DiskFull { .. } => StageError::transient(e),
             IndexError::Io { .. }
             | IndexError::Open { .. }
+            | IndexError::Outdated { .. }
+            | IndexError::ReindexInterrupted { .. }
             | IndexError::Locked(_)
             | IndexError::Corrupt(_) => StageError::fatal(e),
         }

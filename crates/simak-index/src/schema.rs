@@ -13,7 +13,7 @@ pub const KEYWORD_TOKENIZER: &str = "simak_keyword";
 /// Handles to the schema's fields.
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
-    /// Mention id: the unique key (exact, stored).
+    /// Mention id: the unique key (exact, stored, fast for the tie-break of the order).
     pub id: Field,
     /// Source (exact, fast).
     pub source: Field,
@@ -31,6 +31,9 @@ pub struct Fields {
     pub text_exact: Field,
     /// Publication time (indexed for ranges, fast for sorting).
     pub published_at: Field,
+    /// Newest-first order key: publication second, then a hash of the id (fast, for
+    /// sorting and cursors; see [`crate::order`]).
+    pub order: Field,
     /// Reach estimate (fast, for sorting).
     pub reach: Field,
     /// Sentiment label (exact, fast for the timeline).
@@ -66,7 +69,7 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
         source: b.add_text_field("source", STRING | FAST),
         lang: b.add_text_field("lang", STRING | FAST),
         author: b.add_text_field("author", keyword),
@@ -81,6 +84,7 @@ pub fn build_schema() -> (Schema, Fields) {
                 .set_fast()
                 .set_precision(DateTimePrecision::Seconds),
         ),
+        order: b.add_u64_field(crate::order::ORDER_FIELD, FAST),
         reach: b.add_u64_field("reach", FAST),
         sentiment: b.add_text_field("sentiment", STRING | FAST),
         hoax: b.add_text_field("hoax", STRING | FAST),
@@ -126,11 +130,10 @@ pub fn to_document(f: &Fields, m: &Mention) -> TantivyDocument {
     doc.add_text(f.text_exact, &m.text);
     // tantivy keeps nanoseconds in an i64 (years 1677-2262): a date beyond is stored at the
     // range's end, not overflowed (a panic in a debug build, a wrapped date in release).
-    const MAX_SECS: i64 = i64::MAX / 1_000_000_000;
-    doc.add_date(
-        f.published_at,
-        DateTime::from_timestamp_secs(m.published_at.timestamp().clamp(-MAX_SECS, MAX_SECS)),
-    );
+    const MAX_SECS: i64 = crate::order::MAX_INDEX_SECS;
+    let secs = m.published_at.timestamp().clamp(-MAX_SECS, MAX_SECS);
+    doc.add_date(f.published_at, DateTime::from_timestamp_secs(secs));
+    doc.add_u64(f.order, crate::order::order_key(secs, &m.id));
     doc.add_u64(f.reach, m.metrics.reach());
     doc.add_facet(f.facets, facet_path("source", &m.source).as_str());
     doc.add_facet(f.facets, facet_path("lang", lang).as_str());

@@ -5,6 +5,7 @@
 //! fields `title:`, `text:`, `source:`, `lang:`, `author:`, `id:`; `*` matches everything.
 
 use crate::indexer::open_or_create;
+use crate::order::{Cursor, NewestFirst, MAX_INDEX_SECS};
 use crate::schema::{facet_path, Fields};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -114,39 +115,6 @@ pub struct SearchRequest {
     /// Order.
     pub sort: Sort,
 }
-
-/// Where a page sorted newest first ended: the publication second of its last hit, and how
-/// many hits of that second were already handed out. Written as `<secs>_<seen>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
-    secs: i64,
-    seen: usize,
-}
-
-impl Cursor {
-    fn parse(s: &str) -> Result<Cursor, SearchError> {
-        let bad = || {
-            SearchError::BadQuery(format!(
-                "cursor {s:?} is not one this server handed out (next_cursor of a search)"
-            ))
-        };
-        let (a, b) = s.split_once('_').ok_or_else(bad)?;
-        let secs = a.parse::<i64>().map_err(|_| bad())?;
-        let seen = b.parse::<usize>().map_err(|_| bad())?;
-        if seen == 0 || seen > MAX_WINDOW || secs.unsigned_abs() > MAX_INDEX_SECS as u64 {
-            return Err(bad());
-        }
-        Ok(Cursor { secs, seen })
-    }
-
-    fn render(self) -> String {
-        format!("{}_{}", self.secs, self.seen)
-    }
-}
-
-/// The widest publication time, in seconds either side of 1970, that the index's dates
-/// (nanoseconds in an i64, about the years 1677 to 2262) can hold.
-const MAX_INDEX_SECS: i64 = i64::MAX / 1_000_000_000;
 
 /// A time as an index date; times beyond what the index can hold are its first or last
 /// second (no stored mention lies beyond them), instead of overflowing.
@@ -416,7 +384,7 @@ impl MentionSearcher {
                 SearchError::BadQuery(match e {
                     tantivy::TantivyError::SchemaError(m) => format!(
                         "the index cannot answer this query ({m}); note that `field:*` works \
-                         only on source, lang, sentiment and hoax"
+                         only on source, lang, sentiment, hoax and id"
                     ),
                     e => format!("the index cannot answer this query: {e}"),
                 })
@@ -549,52 +517,37 @@ impl MentionSearcher {
                 (scored, n, f)
             }
             Sort::Newest => {
-                // With a cursor, the page is read from the hits at or before the cursor's
-                // second, past the ones of it already handed out; counts and facets still
+                // Newest first in the order of `crate::order`, the same on every replica. With
+                // a cursor, the page starts after the cursor's place; counts and facets still
                 // cover the whole query.
-                let paged: Box<dyn Query> = match cursor {
-                    None => query.box_clone(),
-                    Some(c) => Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, query.box_clone()),
-                        (
-                            Occur::Must,
-                            Box::new(RangeQuery::new(
-                                Bound::Unbounded,
-                                Bound::Included(self.date_term(c.secs)),
-                            )),
-                        ),
-                    ])),
-                };
-                let start = cursor.map_or(req.offset, |c| c.seen);
-                // One more than the page, to know whether another follows.
-                let by_date = TopDocs::with_limit(limit + 1)
-                    .and_offset(start)
-                    .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc);
-                let (mut docs, n, f) = match cursor {
-                    None => searcher.search(&query, &(by_date, Count, facets))?,
-                    Some(_) => {
-                        let (n, f) = searcher.search(&query, &(Count, facets))?;
-                        (searcher.search(&paged, &by_date)?, n, f)
+                let (after, start) = match &cursor {
+                    None => (None, req.offset),
+                    Some(c) => {
+                        let (after, skip) = c.start();
+                        (Some(after), skip)
                     }
                 };
-                if docs.len() > limit {
-                    docs.truncate(limit);
-                    if let Some(secs) = docs
-                        .last()
-                        .and_then(|(t, _)| t.map(|t| t.into_timestamp_secs()))
-                    {
-                        // The hits of that second start right after the newer ones.
-                        let newer = self.count_newer(&searcher, &*paged, secs)?;
+                // One more than the page, to know whether another follows.
+                let by_order = NewestFirst {
+                    k: start + limit + 1,
+                    after,
+                };
+                let (ranked, n, f) = searcher.search(&query, &(by_order, Count, facets))?;
+                let mut ranked: Vec<_> = ranked.into_iter().skip(start).collect();
+                if ranked.len() > limit {
+                    ranked.truncate(limit);
+                    if let Some(last) = ranked.last() {
                         next_cursor = Some(
-                            Cursor {
-                                secs,
-                                seen: (start + docs.len()).saturating_sub(newer),
-                            }
+                            Cursor::At(crate::order::After {
+                                key: last.key,
+                                id: last.id.resolve(),
+                            })
                             .render(),
                         );
                     }
                 }
-                (unscored(docs), n, f)
+                let page = ranked.into_iter().map(|r| (None, r.addr)).collect();
+                (page, n, f)
             }
             Sort::Reach => {
                 let by_reach = top.order_by_fast_field::<u64>("reach", Order::Desc);
@@ -673,30 +626,6 @@ impl MentionSearcher {
             .first()
             .and_then(|(t, _)| *t)
             .and_then(|t| DateTime::<Utc>::from_timestamp(t.into_timestamp_secs() + 1, 0)))
-    }
-
-    fn date_term(&self, secs: i64) -> Term {
-        Term::from_field_date(self.fields.published_at, index_date(secs))
-    }
-
-    /// How many matches of `query` were published after second `secs`.
-    fn count_newer(
-        &self,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        secs: i64,
-    ) -> Result<usize, SearchError> {
-        let q = BooleanQuery::new(vec![
-            (Occur::Must, query.box_clone()),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(self.date_term(secs + 1)),
-                    Bound::Unbounded,
-                )),
-            ),
-        ]);
-        Ok(searcher.search(&q, &Count)?)
     }
 
     /// Matches of `query` per `iv` bucket and sentiment, oldest first, with empty buckets.
@@ -825,11 +754,13 @@ impl MentionSearcher {
         }
         let docs = searcher.search(
             &query,
-            &TopDocs::with_limit(total)
-                .order_by_fast_field::<tantivy::DateTime>("published_at", Order::Desc),
+            &NewestFirst {
+                k: total,
+                after: None,
+            },
         )?;
         let mut n = 0;
-        for (_, addr) in docs {
+        for addr in docs.into_iter().map(|r| r.addr) {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let json = doc
                 .get_first(self.fields.doc)
@@ -983,21 +914,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_and_dates_beyond_the_index_do_not_overflow() {
-        // Found by fuzzing (search_query): cursor 7000000000000032968_2 overflowed the
-        // index date (seconds times 10^9) and panicked.
-        assert!(matches!(
-            Cursor::parse("7000000000000032968_2"),
-            Err(SearchError::BadQuery(_))
-        ));
-        assert!(Cursor::parse(&format!("{}_1", MAX_INDEX_SECS + 1)).is_err());
-        assert_eq!(
-            Cursor::parse("1790000000_2").unwrap(),
-            Cursor {
-                secs: 1_790_000_000,
-                seen: 2
-            }
-        );
+    fn dates_beyond_the_index_do_not_overflow() {
         // since/until in the year 9999 are the index's last second.
         let far = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").unwrap();
         assert_eq!(index_date(far.timestamp()), index_date(i64::MAX));

@@ -118,6 +118,10 @@ enum Command {
         /// A new (or empty) directory.
         dir: PathBuf,
     },
+    /// Rebuild the index with this version's schema from the mentions it stores, keeping its
+    /// place in the log (after an upgrade that changed the index format; Simak must be
+    /// stopped).
+    Reindex,
     /// Restore a backup made by `simak backup` into the data directory (which must be empty,
     /// unless --force; Simak must not be running on it).
     Restore {
@@ -309,6 +313,45 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Bench(a) => simak_bench::run(cfg, a).await,
         Command::Backup { dir } => backup_cmd(cfg, dir, None).await,
         Command::Restore { dir, force } => backup_cmd(cfg, dir, Some(force)).await,
+        Command::Reindex => reindex(cfg).await,
+    }
+}
+
+/// `simak reindex`.
+async fn reindex(cfg: Config) -> Result<ExitCode> {
+    let path = cfg.index_path();
+    let p = path.clone();
+    let r = tokio::task::spawn_blocking(move || simak_index::indexer::reindex(&p))
+        .await
+        .context("reindex task")?;
+    match r {
+        Ok(r) if r.current => {
+            println!(
+                "the index at {} already has this version's format: nothing to do",
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(r) => {
+            println!(
+                "rebuilt the index at {}: {} mentions{}",
+                path.display(),
+                r.mentions,
+                if r.skipped > 0 {
+                    format!(
+                        " ({} stored mentions did not parse and were left out)",
+                        r.skipped
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("simak reindex: {e}");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 
