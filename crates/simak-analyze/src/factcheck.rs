@@ -236,11 +236,16 @@ fn fnv(chars: &[char]) -> u32 {
 /// Analyzes a text for matching: one analysis gives the normalized words (trigrams, 4-grams
 /// and near-duplicate hashing); their stems, stop words left out, are the matching terms.
 pub fn view(text: &str) -> TextView {
-    let tokens = analyze(text, Options::FEATURES);
+    view_from_tokens(text, &analyze(text, Options::FEATURES))
+}
+
+/// [`view`] of `text` from its tokens ([`simak_text::analyze`] with [`Options::FEATURES`]),
+/// for a caller that has them already.
+pub fn view_from_tokens(text: &str, tokens: &[simak_text::Token]) -> TextView {
     // Capitals mark names only in ordinarily written text: not in all capitals, not in title case.
     let first_char = |from: usize, to: usize| text.get(from..to).and_then(|s| s.chars().next());
     let (mut cap, mut alpha) = (0usize, 0usize);
-    for t in &tokens {
+    for t in tokens {
         if t.kind == TokenKind::Word {
             if let Some(c) = first_char(t.offset_from, t.offset_to) {
                 if c.is_alphabetic() {
@@ -297,7 +302,7 @@ pub fn view(text: &str) -> TextView {
                 names.push(name);
             }
         }
-        words.push(t.text);
+        words.push(t.text.clone());
     }
     grams.sort_unstable();
     grams.dedup();

@@ -598,7 +598,10 @@ pub fn score_ranked(
     ranker: Ranker<'_>,
     exclude: &[u32],
 ) -> HoaxVerdict {
-    let v = view(text);
+    let v = crate::factcheck::view_from_tokens(
+        text,
+        &simak_text::analyzed(text, simak_text::Options::FEATURES),
+    );
     let words = v.words().len();
     let matches: Vec<ClaimMatch> = kb
         .rank(&v, 3, ranker, exclude)

@@ -14,8 +14,8 @@
 
 use serde::Deserialize;
 use simak_core::Mention;
-use simak_text::{analyze, Options, TokenKind};
-use std::collections::{HashMap, HashSet};
+use simak_text::{analyze, analyzed, Options, TokenKind};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tantivy::query_grammar::{parse_query, Delimiter, Occur, UserInputAst, UserInputLeaf};
 
@@ -180,22 +180,35 @@ fn compile_query(q: &str) -> Result<Expr, String> {
     compile(&ast).map_err(|e| format!("query {q:?}: {e}"))
 }
 
+/// Term → positions of one mention (built per mention and only looked up: a fast hash).
+type Positions = rustc_hash::FxHashMap<String, Vec<usize>>;
+
+/// Adds `pos` to the positions of `term`.
+fn add_position(map: &mut Positions, term: &str, pos: usize) {
+    match map.get_mut(term) {
+        Some(v) => v.push(pos),
+        None => {
+            map.insert(term.to_string(), vec![pos]);
+        }
+    }
+}
+
 /// The analyzed forms of one mention, built once and matched against every profile.
 pub struct MentionTokens<'a> {
     mention: &'a Mention,
     /// token → positions, full analysis (slang, stems).
-    search: HashMap<String, Vec<usize>>,
+    search: Positions,
     /// token → positions, exact (lowercase only).
-    exact: HashMap<String, Vec<usize>>,
-    handles: HashSet<String>,
+    exact: Positions,
+    handles: rustc_hash::FxHashSet<String>,
 }
 
 impl<'a> MentionTokens<'a> {
     /// Analyzes the mention's title and text.
     pub fn new(mention: &'a Mention) -> MentionTokens<'a> {
-        let mut search: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut handles = HashSet::new();
+        let mut search = Positions::default();
+        let mut exact = Positions::default();
+        let mut handles = rustc_hash::FxHashSet::default();
         // Title and text are one stream with a gap, so a phrase never spans them.
         let mut base = 0;
         for part in [
@@ -203,16 +216,17 @@ impl<'a> MentionTokens<'a> {
             mention.text.as_str(),
         ] {
             let mut last = 0;
-            for t in analyze(part, Options::SEARCH) {
+            // Shared with the other enrichers and the indexer (one scan of the text).
+            for t in analyzed(part, Options::SEARCH).iter() {
                 if t.kind == TokenKind::Mention {
                     handles.insert(t.text.trim_start_matches('@').to_string());
                 }
                 last = last.max(t.position);
-                search.entry(t.text).or_default().push(base + t.position);
+                add_position(&mut search, &t.text, base + t.position);
             }
-            for t in analyze(part, Options::EXACT) {
+            for t in analyzed(part, Options::EXACT).iter() {
                 last = last.max(t.position);
-                exact.entry(t.text).or_default().push(base + t.position);
+                add_position(&mut exact, &t.text, base + t.position);
             }
             base += last + 10;
         }

@@ -61,7 +61,7 @@
 //! counted as wrong.
 
 use simak_text::analyzer::stem;
-use simak_text::{analyze, Options, TokenKind};
+use simak_text::{Options, TokenKind};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -88,6 +88,70 @@ fn fnv(parts: &[&[u8]]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// The FNV-1a state after the part `c` (the character n-grams' namespace), from which
+/// [`fnv`]`(&[b"c", gram])` goes on over the gram.
+const FNV_AFTER_C: u64 = {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    h ^= b'c' as u64;
+    h = h.wrapping_mul(0x0100_0000_01b3);
+    h ^= 0xff;
+    h.wrapping_mul(0x0100_0000_01b3)
+};
+
+/// Calls `f` with the hash of each character n-gram (`g.char_min` to `g.char_max` characters)
+/// of `<w>`, as [`fnv`]`(&[b"c", gram])`, smallest n first, left to right; `chars` and `bytes`
+/// are scratch space.
+fn char_grams(
+    w: &str,
+    g: &Groups,
+    chars: &mut Vec<char>,
+    bytes: &mut Vec<u8>,
+    mut f: impl FnMut(u64),
+) {
+    let gram = |b: &[u8]| {
+        let mut h = FNV_AFTER_C;
+        for &x in b {
+            h ^= u64::from(x);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h.wrapping_mul(0x0100_0000_01b3)
+    };
+    if w.is_ascii() {
+        // One byte a character: the grams are windows of the bytes.
+        bytes.clear();
+        bytes.push(b'<');
+        bytes.extend_from_slice(w.as_bytes());
+        bytes.push(b'>');
+        for n in usize::from(g.char_min)..=usize::from(g.char_max) {
+            if bytes.len() < n {
+                break;
+            }
+            for win in bytes.windows(n) {
+                f(gram(win));
+            }
+        }
+        return;
+    }
+    chars.clear();
+    chars.push('<');
+    chars.extend(w.chars());
+    chars.push('>');
+    let mut buf = [0u8; 4 * 6];
+    for n in usize::from(g.char_min)..=usize::from(g.char_max) {
+        if chars.len() < n {
+            break;
+        }
+        for win in chars.windows(n) {
+            let mut len = 0;
+            for c in win {
+                len += c.encode_utf8(&mut buf[len..]).len();
+            }
+            f(gram(&buf[..len]));
+        }
+    }
 }
 
 /// Sparse feature vector: (bucket, value), buckets ascending, L2 norm 1.
@@ -159,6 +223,7 @@ pub fn features_with(text: &str, bits: u32, g: &Groups) -> Features {
     let mut prev: Option<&str> = None;
     let mut neg_left = 0u8;
     let mut chars: Vec<char> = Vec::with_capacity(32);
+    let mut bytes: Vec<u8> = Vec::with_capacity(32);
     for t in tokens.iter() {
         match t.kind {
             TokenKind::Emoji => push(fnv(&[b"e", t.text.as_bytes()]), g.word),
@@ -178,22 +243,8 @@ pub fn features_with(text: &str, bits: u32, g: &Groups) -> Features {
                 if g.stem > 0.0 {
                     push(fnv(&[b"s", stem(w).as_bytes()]), g.stem);
                 }
-                chars.clear();
-                chars.push('<');
-                chars.extend(w.chars());
-                chars.push('>');
-                let mut buf = [0u8; 4 * 6];
-                for n in usize::from(g.char_min)..=usize::from(g.char_max) {
-                    if chars.len() < n {
-                        break;
-                    }
-                    for win in chars.windows(n) {
-                        let mut len = 0;
-                        for c in win {
-                            len += c.encode_utf8(&mut buf[len..]).len();
-                        }
-                        push(fnv(&[b"c", &buf[..len]]), g.chars);
-                    }
+                if g.chars > 0.0 {
+                    char_grams(w, g, &mut chars, &mut bytes, |h| push(h, g.chars));
                 }
                 prev = Some(w);
             }
@@ -224,26 +275,11 @@ pub fn features_with(text: &str, bits: u32, g: &Groups) -> Features {
     out
 }
 
-/// `text` analyzed for features, kept for the next call on this thread: the sentiment and the
-/// complaint models read the same text one after the other, so the second one skips the
-/// analysis (normalization, slang, tokens). It saved about 5% of the analyzer's time in
-/// `simak bench hoax`; hashing the features and allocating their vectors cost more.
+/// `text` analyzed for features, shared with the other readers of the same text on this
+/// thread ([`simak_text::analyzed`]): the sentiment and the complaint models, the hoax view
+/// and the profiles read the same text one after the other, so it is analyzed once.
 fn analyzed(text: &str) -> std::rc::Rc<Vec<simak_text::Token>> {
-    type Last = Option<(String, std::rc::Rc<Vec<simak_text::Token>>)>;
-    thread_local! {
-        static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
-    }
-    LAST.with(|cell| {
-        let mut last = cell.borrow_mut();
-        if let Some((t, tokens)) = &*last {
-            if t == text {
-                return tokens.clone();
-            }
-        }
-        let tokens = std::rc::Rc::new(analyze(text, Options::FEATURES));
-        *last = Some((text.to_string(), tokens.clone()));
-        tokens
-    })
+    simak_text::analyzed(text, Options::FEATURES)
 }
 
 /// Calls `f` with the name of each shape feature of `text` (analyzed as `tokens`): `ask` for a
@@ -1103,6 +1139,28 @@ mod tests {
     }
 
     #[test]
+    fn character_grams_hash_as_their_utf8() {
+        let g = Groups::default();
+        let (mut chars, mut bytes) = (Vec::new(), Vec::new());
+        for w in ["layan", "di", "a", "café", "ééé", "😡x", "covid19", ""] {
+            let mut got = Vec::new();
+            char_grams(w, &g, &mut chars, &mut bytes, |h| got.push(h));
+            let marked: Vec<char> = std::iter::once('<')
+                .chain(w.chars())
+                .chain(std::iter::once('>'))
+                .collect();
+            let mut want = Vec::new();
+            for n in 3..=5 {
+                for win in marked.windows(n) {
+                    let s: String = win.iter().collect();
+                    want.push(fnv(&[b"c", s.as_bytes()]));
+                }
+            }
+            assert_eq!(got, want, "{w}");
+        }
+    }
+
+    #[test]
     fn features_are_normalized_and_sorted() {
         let f = features("Pelayanannya gak ramah bangeeet 😡", BITS);
         assert!(!f.is_empty());
@@ -1385,7 +1443,7 @@ mod tests {
         );
         let names = |t: &str| {
             let mut v = Vec::new();
-            shape(t, &analyze(t, Options::FEATURES), |n| {
+            shape(t, &simak_text::analyze(t, Options::FEATURES), |n| {
                 v.push(String::from_utf8_lossy(n).into_owned())
             });
             v

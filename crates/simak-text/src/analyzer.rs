@@ -19,7 +19,9 @@
 //! [`Options`] turns steps 3–6 on or off: the index's exact fields use only 1–2, so a phrase
 //! in quotes matches exactly that phrase.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
@@ -97,16 +99,18 @@ pub const NEGATORS: &[&str] = &[
     "tidak", "bukan", "tak", "belum", "jangan", "kurang", "tanpa",
 ];
 
+/// Looked up for every word of every text, never iterated: a fast hash, not a DoS-resistant one
+/// (the keys are the shipped lexicons', not the input's).
 struct Lexicons {
-    slang: HashMap<&'static str, Vec<&'static str>>,
-    stop: HashSet<&'static str>,
+    slang: rustc_hash::FxHashMap<&'static str, Vec<&'static str>>,
+    stop: rustc_hash::FxHashSet<&'static str>,
     stemmer: frostem::Stemmer,
 }
 
 fn lexicons() -> &'static Lexicons {
     static L: OnceLock<Lexicons> = OnceLock::new();
     L.get_or_init(|| {
-        let mut slang = HashMap::new();
+        let mut slang = rustc_hash::FxHashMap::default();
         for line in include_str!("../data/indocollex.tsv").lines().skip(1) {
             if let Some((informal, formal)) = line.split_once('\t') {
                 let formal: Vec<&'static str> = formal.split_whitespace().collect();
@@ -141,6 +145,19 @@ pub fn is_stopword(word: &str) -> bool {
 /// The Snowball Indonesian stem of a lowercase word.
 pub fn stem(word: &str) -> String {
     lexicons().stemmer.stem(word).into_owned()
+}
+
+/// [`fold_repeats`], borrowing `word` when it has no run to fold.
+fn fold_repeats_cow(word: &str) -> Cow<'_, str> {
+    let b = word.as_bytes();
+    if word.is_ascii()
+        && !b
+            .windows(3)
+            .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic())
+    {
+        return Cow::Borrowed(word);
+    }
+    Cow::Owned(fold_repeats(word))
 }
 
 /// Folds runs of three or more identical letters to one (`bangeeet` → `banget`).
@@ -186,8 +203,7 @@ fn leet_letter(d: u8) -> Option<char> {
 /// letters or more (`penjar4` → `penjara`). The word is left alone when it has fewer than three
 /// letters, two digits in a row or a digit no letter is written as (`covid19`, `ps4`, `hati2`,
 /// `trans7`, `g20`), so numbers, codes and reduplication keep their meaning.
-pub fn unleet(word: &str) -> std::borrow::Cow<'_, str> {
-    use std::borrow::Cow;
+pub fn unleet(word: &str) -> Cow<'_, str> {
     let b = word.as_bytes();
     if !b.iter().any(u8::is_ascii_digit) {
         return Cow::Borrowed(word);
@@ -242,9 +258,18 @@ fn is_url_terminator(c: char) -> bool {
     c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`')
 }
 
-/// Raw tokens of normalized text: (kind, text, byte range in `s`).
-fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
-    let mut out = Vec::new();
+/// A raw token of normalized text: its kind, its text (`norm[text.0..text.1]`; a URL's host),
+/// and its byte range in the normalized text.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    kind: TokenKind,
+    text: (usize, usize),
+    from: usize,
+    to: usize,
+}
+
+/// Raw tokens of normalized text, appended to `out`.
+fn scan(s: &str, out: &mut Vec<Raw>) {
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
@@ -261,7 +286,14 @@ fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
                 .unwrap_or("")
                 .trim_start_matches("www.");
             if !host.is_empty() {
-                out.push((TokenKind::Url, host.to_string(), i, i + url.len()));
+                // `host` is a slice of `s`.
+                let at = host.as_ptr() as usize - s.as_ptr() as usize;
+                out.push(Raw {
+                    kind: TokenKind::Url,
+                    text: (at, at + host.len()),
+                    from: i,
+                    to: i + url.len(),
+                });
             }
             i += url.len().max(1);
             continue;
@@ -278,8 +310,14 @@ fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
                 } else {
                     TokenKind::Hashtag
                 };
-                out.push((kind, format!("{c}{name}"), i, i + 1 + name.len()));
-                i += 1 + name.len();
+                let to = i + 1 + name.len();
+                out.push(Raw {
+                    kind,
+                    text: (i, to),
+                    from: i,
+                    to,
+                });
+                i = to;
                 continue;
             }
             i += 1;
@@ -298,32 +336,47 @@ fn scan(s: &str) -> Vec<(TokenKind, String, usize, usize)> {
             }
             // Digits glued to letters (k212, covid19, 2x) are one word.
             let tail = rest[end..].chars().next();
-            if tail.is_some_and(|t| t.is_alphabetic()) {
+            let (kind, end) = if tail.is_some_and(|t| t.is_alphabetic()) {
                 let wend = rest
                     .find(|ch: char| !ch.is_alphanumeric())
                     .unwrap_or(rest.len());
-                out.push((TokenKind::Word, rest[..wend].to_string(), i, i + wend));
-                i += wend;
+                (TokenKind::Word, wend)
             } else {
-                out.push((TokenKind::Number, rest[..end].to_string(), i, i + end));
-                i += end;
-            }
+                (TokenKind::Number, end)
+            };
+            out.push(Raw {
+                kind,
+                text: (i, i + end),
+                from: i,
+                to: i + end,
+            });
+            i += end;
             continue;
         }
         if c.is_alphabetic() {
             let end = rest
                 .find(|ch: char| !(ch.is_alphanumeric() || is_mark(ch)))
                 .unwrap_or(rest.len());
-            out.push((TokenKind::Word, rest[..end].to_string(), i, i + end));
+            out.push(Raw {
+                kind: TokenKind::Word,
+                text: (i, i + end),
+                from: i,
+                to: i + end,
+            });
             i += end;
             continue;
         }
         if is_emoji(c) {
-            out.push((TokenKind::Emoji, c.to_string(), i, i + c.len_utf8()));
+            let to = i + c.len_utf8();
+            out.push(Raw {
+                kind: TokenKind::Emoji,
+                text: (i, to),
+                from: i,
+                to,
+            });
         }
         i += c.len_utf8();
     }
-    out
 }
 
 fn is_mark(c: char) -> bool {
@@ -334,58 +387,83 @@ fn is_mark(c: char) -> bool {
 
 /// Lowercased NFKC form of `text`.
 pub fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    normalize_into(text, &mut out);
+    out
+}
+
+/// [`normalize`], appended to `out`.
+fn normalize_into(text: &str, out: &mut String) {
     if text.is_ascii() {
         // NFKC is the identity on ASCII.
-        return text.to_ascii_lowercase();
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+        return;
     }
-    text.nfkc().flat_map(char::to_lowercase).collect()
+    out.extend(text.nfkc().flat_map(char::to_lowercase));
 }
 
 /// Analyzes `text` with `opts`. Byte offsets refer to the normalized text, which has the same
 /// length as the original for almost all input (NFKC rarely changes lengths); they are clamped.
 pub fn analyze(text: &str, opts: Options) -> Vec<Token> {
     let norm = normalize(text);
+    let mut raw = Vec::new();
+    scan(&norm, &mut raw);
+    tokens(text.len(), &norm, &raw, opts)
+}
+
+/// The tokens of a text of `len` bytes, normalized as `norm` and scanned as `raw`, with `opts`.
+fn tokens(len: usize, norm: &str, raw: &[Raw], opts: Options) -> Vec<Token> {
     let lex = lexicons();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 4);
     let mut pos = 0usize;
-    let clamp = |o: usize| o.min(text.len());
-    for (kind, raw, from, to) in scan(&norm) {
-        let (from, to) = (clamp(from), clamp(to));
+    let clamp = |o: usize| o.min(len);
+    for r in raw {
+        let (from, to) = (clamp(r.from), clamp(r.to));
+        let kind = r.kind;
+        let raw = &norm[r.text.0..r.text.1];
         match kind {
             TokenKind::Word => {
-                let w = if opts.fold_repeats {
-                    fold_repeats(&unleet(&raw))
+                let w: Cow<'_, str> = if opts.fold_repeats {
+                    match unleet(raw) {
+                        Cow::Borrowed(b) => fold_repeats_cow(b),
+                        Cow::Owned(o) => Cow::Owned(fold_repeats(&o)),
+                    }
                 } else {
-                    raw
+                    Cow::Borrowed(raw)
                 };
-                let words: Vec<String> =
-                    match opts.slang.then(|| lex.slang.get(w.as_str())).flatten() {
-                        Some(formal) => formal.iter().map(|s| s.to_string()).collect(),
-                        None => vec![w],
-                    };
-                for w in words {
-                    if opts.stopwords && lex.stop.contains(w.as_str()) {
-                        pos += 1;
-                        continue;
+                let mut word = |w: Cow<'_, str>, pos: &mut usize| {
+                    if opts.stopwords && lex.stop.contains(w.as_ref()) {
+                        *pos += 1;
+                        return;
                     }
                     let text = if opts.stem {
-                        lex.stemmer.stem(&w).into_owned()
+                        stem_owned(&lex.stemmer, w)
                     } else {
-                        w
+                        w.into_owned()
                     };
                     out.push(Token {
                         text,
                         kind,
-                        position: pos,
+                        position: *pos,
                         offset_from: from,
                         offset_to: to,
                     });
-                    pos += 1;
+                    *pos += 1;
+                };
+                match opts.slang.then(|| lex.slang.get(w.as_ref())).flatten() {
+                    Some(formal) => {
+                        for f in formal {
+                            word(Cow::Borrowed(*f), &mut pos);
+                        }
+                    }
+                    None => word(w, &mut pos),
                 }
             }
             TokenKind::Hashtag => {
                 out.push(Token {
-                    text: raw.clone(),
+                    text: raw.to_string(),
                     kind,
                     position: pos,
                     offset_from: from,
@@ -393,14 +471,14 @@ pub fn analyze(text: &str, opts: Options) -> Vec<Token> {
                 });
                 let bare = raw.trim_start_matches('#');
                 let bare = if opts.fold_repeats {
-                    fold_repeats(bare)
+                    fold_repeats_cow(bare)
                 } else {
-                    bare.to_string()
+                    Cow::Borrowed(bare)
                 };
                 let bare = if opts.stem {
-                    lex.stemmer.stem(&bare).into_owned()
+                    stem_owned(&lex.stemmer, bare)
                 } else {
-                    bare
+                    bare.into_owned()
                 };
                 out.push(Token {
                     text: bare,
@@ -413,7 +491,7 @@ pub fn analyze(text: &str, opts: Options) -> Vec<Token> {
             }
             _ => {
                 out.push(Token {
-                    text: raw,
+                    text: raw.to_string(),
                     kind,
                     position: pos,
                     offset_from: from,
@@ -424,6 +502,71 @@ pub fn analyze(text: &str, opts: Options) -> Vec<Token> {
         }
     }
     out
+}
+
+/// The stem of `w`, reusing `w` when it is its own stem.
+fn stem_owned(stemmer: &frostem::Stemmer, w: Cow<'_, str>) -> String {
+    if let Cow::Owned(s) = stemmer.stem(&w) {
+        return s;
+    }
+    w.into_owned()
+}
+
+/// A text scanned once, and its tokens for each option set asked so far.
+struct Scanned {
+    text: String,
+    norm: String,
+    raw: Vec<Raw>,
+    done: Vec<(Options, Rc<Vec<Token>>)>,
+}
+
+/// Texts kept per thread by [`analyzed`].
+const KEPT: usize = 4;
+
+/// [`analyze`], shared: the tokens of `text` with `opts`, kept with the last few texts this
+/// thread analyzed. Every enricher of a mention reads the same text (sentiment, complaint,
+/// profiles, hoax, and the indexer's two fields), some with the same options, so the text is
+/// normalized and scanned once and each option set is built once; the tokens are those
+/// [`analyze`] gives.
+pub fn analyzed(text: &str, opts: Options) -> Rc<Vec<Token>> {
+    thread_local! {
+        static KEPT_TEXTS: RefCell<Vec<Scanned>> = const { RefCell::new(Vec::new()) };
+    }
+    KEPT_TEXTS.with(|cell| {
+        let mut kept = cell.borrow_mut();
+        let at = match kept.iter().position(|s| s.text == text) {
+            Some(i) => i,
+            None => {
+                // The oldest entry's buffers are reused for the new text.
+                let mut s = if kept.len() >= KEPT {
+                    kept.remove(0)
+                } else {
+                    Scanned {
+                        text: String::new(),
+                        norm: String::new(),
+                        raw: Vec::new(),
+                        done: Vec::new(),
+                    }
+                };
+                s.text.clear();
+                s.text.push_str(text);
+                s.norm.clear();
+                normalize_into(text, &mut s.norm);
+                s.raw.clear();
+                scan(&s.norm, &mut s.raw);
+                s.done.clear();
+                kept.push(s);
+                kept.len() - 1
+            }
+        };
+        let s = &mut kept[at];
+        if let Some((_, t)) = s.done.iter().find(|(o, _)| *o == opts) {
+            return t.clone();
+        }
+        let t = Rc::new(tokens(text.len(), &s.norm, &s.raw, opts));
+        s.done.push((opts, t.clone()));
+        t
+    })
 }
 
 #[cfg(test)]
@@ -510,6 +653,45 @@ mod tests {
         let t = analyze("jalan yang tidak rusak", Options::SEARCH);
         let got: Vec<(&str, usize)> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
         assert_eq!(got, [("jalan", 0), ("tidak", 2), ("rusak", 3)]);
+    }
+
+    #[test]
+    fn shared_analyses_are_the_analyses() {
+        let texts = [
+            "Pelayanan yg gak ramah bangeeet, J0K0WI PASR4H #BanjirSukamajuuu @Humas_Pemkab",
+            "Cek https://www.Detik.com/berita/123?x=1, 2.500 warga 😡😡 covid19 hati2 k212",
+            "ＰＥＭＫＡＢ Sukamaju: jalan yang tidak rusak... kerennn!!! #gakjelas",
+            "",
+            "yang dan di",
+            "Ça va? Émile ééé naïve café",
+        ];
+        let all = [Options::SEARCH, Options::EXACT, Options::FEATURES];
+        // Interleaved, more texts than are kept, each asked several times.
+        for round in 0..3 {
+            for (i, t) in texts.iter().enumerate() {
+                for o in all.iter().cycle().skip(i + round).take(4) {
+                    assert_eq!(*analyzed(t, *o), analyze(t, *o), "{t:?} {o:?}");
+                }
+            }
+        }
+        // The same text in another allocation, and a text that only shares a prefix.
+        let owned = texts[0].to_string();
+        assert_eq!(
+            *analyzed(&owned, Options::SEARCH),
+            analyze(&owned, Options::SEARCH)
+        );
+        let prefix = &texts[0][..20];
+        assert_eq!(
+            *analyzed(prefix, Options::SEARCH),
+            analyze(prefix, Options::SEARCH)
+        );
+    }
+
+    #[test]
+    fn folding_borrows_only_what_has_nothing_to_fold() {
+        for w in ["maaf", "bangeeet", "111", "aaa", "ééé", "kerennn", "x", ""] {
+            assert_eq!(fold_repeats_cow(w), fold_repeats(w), "{w}");
+        }
     }
 
     #[test]

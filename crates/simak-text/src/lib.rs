@@ -6,7 +6,7 @@ pub mod analyzer;
 pub mod lang;
 pub mod tokenizer;
 
-pub use analyzer::{analyze, Options, Token, TokenKind};
+pub use analyzer::{analyze, analyzed, Options, Token, TokenKind};
 pub use lang::detect_language;
 
 /// Tokenizer of the search fields: the full analyzer (slang, stop words, stemming).

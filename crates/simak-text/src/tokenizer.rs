@@ -1,6 +1,6 @@
 //! The analyzer as tantivy tokenizers.
 
-use crate::analyzer::{analyze, Options};
+use crate::analyzer::{analyzed, Options};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Tokens longer than this (in bytes) are dropped: they are junk, not words.
@@ -29,14 +29,15 @@ impl Tokenizer for SimakTokenizer {
     type TokenStream<'a> = SimakTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SimakTokenStream {
-        let tokens = analyze(text, self.opts)
-            .into_iter()
+        // A document's search and exact fields hold the same text: it is scanned once.
+        let tokens = analyzed(text, self.opts)
+            .iter()
             .filter(|t| t.text.len() <= MAX_TOKEN)
             .map(|t| Token {
                 offset_from: t.offset_from,
                 offset_to: t.offset_to,
                 position: t.position,
-                text: t.text,
+                text: t.text.clone(),
                 position_length: 1,
             })
             .collect();
