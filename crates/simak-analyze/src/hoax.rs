@@ -395,9 +395,13 @@ struct ClusterState {
 }
 
 /// Near-duplicate clusters over a sliding window, by SimHash with LSH bands (4 × 16 bits) and a
-/// Hamming distance of at most 6. Posts older than the window expire (swept every
-/// [`SWEEP_EVERY`] additions), so memory follows the window, not the history. In memory: a
-/// restart starts the window afresh.
+/// Hamming distance of at most 6. A post joins a cluster of posts published within the window
+/// of it (before or after). Every [`SWEEP_EVERY`] additions, the posts that no later post can
+/// join any more are dropped: those outside the window of the post just added and older than
+/// the window before the newest post seen. So memory follows the window, not the history,
+/// whatever order posts arrive in: oldest first (a live stream), newest first (an export or a
+/// search API's pages imported as they come), shuffled, or an old backfill beside a live
+/// stream (both windows are kept). In memory: a restart starts the window afresh.
 pub struct Clusters {
     window_s: i64,
     inner: Mutex<ClusterInner>,
@@ -415,6 +419,8 @@ struct ClusterInner {
     states: HashMap<usize, ClusterState>,
     next_key: usize,
     since_sweep: usize,
+    /// The newest publication time seen.
+    newest: Option<i64>,
 }
 
 fn band(hash: u64, i: usize) -> u16 {
@@ -422,13 +428,14 @@ fn band(hash: u64, i: usize) -> u16 {
 }
 
 impl ClusterInner {
-    /// Drops posts seen before `cutoff`, and clusters left empty; rebuilds the band index.
-    fn sweep(&mut self, cutoff: i64) {
-        self.members.retain(|m| m.2 >= cutoff);
+    /// Keeps the posts published within `window` of `ts` or at most `window` before the newest
+    /// post, and the clusters left with one; rebuilds the band index.
+    fn sweep(&mut self, ts: i64, window: i64) {
+        let newest = self.newest.unwrap_or(ts);
+        let keep = |t: i64| t.abs_diff(ts) <= window as u64 || t >= newest.saturating_sub(window);
+        self.members.retain(|m| keep(m.2));
         self.states.retain(|_, st| {
-            while st.times.front().is_some_and(|t| *t < cutoff) {
-                st.times.pop_front();
-            }
+            st.times.retain(|t| keep(*t));
             !st.times.is_empty()
         });
         self.bands = Default::default();
@@ -460,16 +467,17 @@ impl Clusters {
     pub fn add(&self, hash: u64, ts: i64) -> Cluster {
         let mut g = self.inner.lock().expect("clusters lock");
         let cutoff = ts - self.window_s;
+        g.newest = Some(g.newest.map_or(ts, |n| n.max(ts)));
         g.since_sweep += 1;
         if g.since_sweep >= SWEEP_EVERY {
-            g.sweep(cutoff);
+            g.sweep(ts, self.window_s);
         }
         let mut found = None;
         'bands: for i in 0..4 {
             if let Some(list) = g.bands[i].get(&band(hash, i)) {
                 for &k in list {
                     let (h, key, seen) = g.members[k];
-                    if seen >= cutoff && (h ^ hash).count_ones() <= 6 {
+                    if seen.abs_diff(ts) <= self.window_s as u64 && (h ^ hash).count_ones() <= 6 {
                         found = Some(key);
                         break 'bands;
                     }
@@ -885,6 +893,86 @@ mod tests {
         }
         // The window holds 360 posts of 10 s; a sweep keeps at most the window plus a batch.
         assert!(c.held() <= 360 + SWEEP_EVERY, "held {}", c.held());
+    }
+
+    /// Posts `0..n` of 10 s each, in the order `order` gives; the most posts held at once.
+    fn most_held(order: impl Iterator<Item = usize>) -> usize {
+        let c = Clusters::new(3600);
+        let mut most = 0;
+        for i in order {
+            c.add(
+                (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                i as i64 * 10,
+            );
+            most = most.max(c.held());
+        }
+        most
+    }
+
+    #[test]
+    fn memory_follows_the_window_in_any_order() {
+        let n = 20 * SWEEP_EVERY;
+        // Oldest first, newest first (an export, a search API's pages), and shuffled: each
+        // sweep keeps the hour on both sides of the post and the hour before the newest (at most
+        // 3 × 361 posts), plus the batch since the last sweep.
+        let bound = 3 * 361 + SWEEP_EVERY;
+        let oldest_first = most_held(0..n);
+        let newest_first = most_held((0..n).rev());
+        let mut next = simak_core::xorshift::xorshift();
+        let mut shuffled: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            shuffled.swap(i, next() as usize % (i + 1));
+        }
+        let shuffled = most_held(shuffled.into_iter());
+        for (what, held) in [
+            ("oldest first", oldest_first),
+            ("newest first", newest_first),
+            ("shuffled", shuffled),
+        ] {
+            assert!(held <= bound, "{what}: held {held} of {n}");
+        }
+    }
+
+    #[test]
+    fn newest_first_still_clusters() {
+        let c = Clusters::default();
+        let base = "Besok pemadaman listrik total se-Kabupaten Sukamaju selama tiga hari, siapkan lilin dan air";
+        let mut last = None;
+        // Six copies over an hour, newest first, among enough other posts to sweep twice.
+        for i in 0..(2 * SWEEP_EVERY + 6) {
+            let ts = 100_000 - i as i64 * 10;
+            if i % SWEEP_EVERY == 0 || i < 6 {
+                last = Some(c.add(simhash(&format!("{base} {}", "!".repeat(i % 7))), ts));
+            } else {
+                c.add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15), ts);
+            }
+        }
+        // The copies 0..6 and 4096, 8192 are within a day of each other: one cluster.
+        assert_eq!(last.map(|c| c.size), Some(8));
+    }
+
+    #[test]
+    fn a_backfill_beside_a_live_stream_keeps_both_windows() {
+        let c = Clusters::new(3600);
+        let live = "Besok pemadaman listrik total se-Kabupaten Sukamaju selama tiga hari, siapkan lilin dan air";
+        let old = "Festival budaya Sukamaju ramai dikunjungi wisatawan dari luar kota tahun lalu";
+        let now = 10_000_000;
+        c.add(simhash(live), now);
+        // A month-old archive imported while the live stream runs: its posts expire around
+        // their own time, the live post stays for the live stream.
+        for i in 0..(3 * SWEEP_EVERY) {
+            let ts = now - 30 * 86_400 + i as i64;
+            if i % 1000 == 0 {
+                c.add(simhash(old), ts);
+            } else {
+                c.add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15), ts);
+            }
+        }
+        assert_eq!(c.add(simhash(live), now + 60).size, 2);
+        // The archive's copies are 1000 s apart: four within the hour before the last, and it.
+        let last = c.add(simhash(old), now - 30 * 86_400 + 3 * SWEEP_EVERY as i64);
+        assert_eq!(last.size, 5);
+        assert!(c.held() <= 2 * 3601 + SWEEP_EVERY, "held {}", c.held());
     }
 
     #[test]

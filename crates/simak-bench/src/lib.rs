@@ -7,11 +7,13 @@
 //! | `pipeline`, `classify`, `hoax`, `alerts` | [`pipeline`] |
 //! | `sources` | [`sources`] |
 //! | `search` | [`search`] |
+//! | `memory` | [`memory`] |
 //!
 //! The binary only parses [`BenchArgs`] and calls [`run`]; phases that must be measured in a
 //! process of their own start the `simak` binary again (`std::env::current_exe`).
 
 mod data;
+pub mod memory;
 pub mod pipeline;
 pub mod search;
 pub mod sources;

@@ -3,11 +3,10 @@
 //!
 //! Each measured phase runs in its own child process, so each one's peak RSS is its own.
 
-use crate::data::corpus_texts;
+use crate::data::{corpus_texts, mention_lines};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use simak_bus::Bus;
-use simak_core::xorshift::xorshift;
 use simak_core::{Config, Mention};
 use simak_index::MentionSearcher;
 use std::collections::HashMap;
@@ -52,6 +51,17 @@ pub struct BenchArgs {
     /// Python with scikit-learn, for the classify baseline.
     #[arg(long, default_value = "/opt/simak-venv/bin/python")]
     python: PathBuf,
+    /// Where `bench memory` keeps the run's data (log and index: about 1.4 GB per million
+    /// mentions); a new directory under $TMPDIR or /var/tmp if not given. Deleted at the end
+    /// unless --keep.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Keep `bench memory`'s data directory.
+    #[arg(long)]
+    keep: bool,
+    /// `bench memory`: print a row every this many mentions indexed (default: n / 10).
+    #[arg(long)]
+    every: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,6 +78,10 @@ enum BenchWhat {
     Sources,
     /// Search latency over HTTP on a large index (use --n 1000000), vs the searcher in-process.
     Search,
+    /// Resident memory of `simak run` (a child process) while `n` mentions are imported into
+    /// it, indexed and searched: peak and current RssAnon, RssFile and VmHWM every --every
+    /// mentions (use --n 10000000 --dir /var/tmp/...).
+    Memory,
 }
 
 pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
@@ -103,6 +117,17 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
     }
     if let BenchWhat::Search = a.what {
         return crate::search::run(&a.corpus, a.n, 20).await;
+    }
+    if let BenchWhat::Memory = a.what {
+        return crate::memory::run(crate::memory::MemoryArgs {
+            corpus: a.corpus.clone(),
+            n: a.n,
+            every: a.every.unwrap_or((a.n / 10).max(1)),
+            dir: a.dir.clone(),
+            keep: a.keep,
+            factchecks: a.factchecks,
+        })
+        .await;
     }
     let tmp = tempfile::Builder::new().prefix("simak-bench").tempdir()?;
     let input = tmp.path().join("mentions.jsonl");
@@ -175,36 +200,9 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
 /// Writes `n` mentions built from the corpus texts; returns the file size.
 fn generate(corpus: &Path, out: &Path, n: usize) -> Result<u64> {
     let texts = corpus_texts(corpus)?;
-    let sources = ["x", "bluesky", "mastodon", "rss", "youtube", "telegram"];
-    let tags = [
-        "#pemkab",
-        "#banjir",
-        "#pelayanan",
-        "#jalanrusak",
-        "#bansos",
-        "",
-    ];
     let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
-    let mut next = xorshift();
-    let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
-    for i in 0..n {
-        let a = &texts[next() as usize % texts.len()];
-        let b = &texts[next() as usize % texts.len()];
-        let text = if next().is_multiple_of(3) {
-            format!("{a} {b}")
-        } else {
-            a.clone()
-        };
-        let tag = tags[next() as usize % tags.len()];
-        let line = serde_json::json!({
-            "id": format!("bench:{i}"),
-            "source": sources[i % sources.len()],
-            "author": {"handle": format!("warga{}", next() % 5000), "followers": next() % 20000},
-            "text": format!("{text} {tag}").trim(),
-            "published_at": (start + chrono::Duration::seconds((i as i64 * 7) % (14 * 86400))).to_rfc3339(),
-            "metrics": {"likes": next() % 500, "shares": next() % 100, "replies": next() % 50},
-        });
-        serde_json::to_writer(&mut w, &line)?;
+    for line in mention_lines(&texts, n, None) {
+        w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
     w.flush()?;
@@ -437,7 +435,10 @@ fn classify_bench(a: &BenchArgs) -> Result<ExitCode> {
 /// A knowledge base of `n` fact-checks: the hoax test set's 36 claims, then claims built from
 /// the corpus (one sentence, or the first half of one joined to the second half of another,
 /// so the vocabulary and lengths are those of real Indonesian posts).
-fn synthetic_factchecks(texts: &[String], n: usize) -> Vec<simak_analyze::factcheck::FactCheck> {
+pub(crate) fn synthetic_factchecks(
+    texts: &[String],
+    n: usize,
+) -> Vec<simak_analyze::factcheck::FactCheck> {
     use simak_analyze::factcheck::FactCheck;
     let mut out = simak_analyze::hoax_eval::TestSet::shipped().factchecks;
     let mut seen: std::collections::HashSet<String> = out.iter().map(|f| f.claim.clone()).collect();

@@ -64,7 +64,7 @@ fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
 }
 
 /// The queries: (kind, query string for the API, request for the searcher).
-fn queries() -> Vec<(&'static str, String, SearchRequest)> {
+pub(crate) fn queries() -> Vec<(&'static str, String, SearchRequest)> {
     let terms = [
         "pelayanan",
         "jalan",
@@ -136,11 +136,11 @@ fn queries() -> Vec<(&'static str, String, SearchRequest)> {
     out
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
