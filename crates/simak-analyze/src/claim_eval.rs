@@ -4,7 +4,9 @@
 //! The input is JSONL, one fact-check a line: `id`, `date` (`2 Jan 2024`, or ISO `2024-01-02`),
 //! `claim` (the fact-check's title) and `narrative` (the hoax as it spread; a trailing
 //! explanation after `PENJELASAN` or after a `= = =` separator, which a real post does not
-//! have, is cut). The knowledge base
+//! have, is cut; a fact-checker's note that the narrative is not shown, such as
+//! `(Narasi tidak ditampilkan)`, is no post: that fact-check is in the base only, see
+//! [`is_placeholder`]). The knowledge base
 //! holds every claim, titles only; the queries are the narratives. Months are split in time:
 //! the earlier ones train the matcher, the next ones calibrate its thresholds, the later ones
 //! are reported (by default a third each). `simak train matcher` cross-fits the first two
@@ -125,6 +127,33 @@ pub fn cut_explanation(narrative: &str) -> String {
         .to_string()
 }
 
+/// Whether a narrative is a fact-checker's note that the hoax is not shown ("(Narasi tidak
+/// ditampilkan)", "(Tidak terdapat narasi)", "Narasi tidak tersedia"): a short text, in
+/// parentheses or dashes or bare, made only of the words such notes use. No post reads like
+/// that, and no matcher can find a fact-check from it.
+pub fn is_placeholder(narrative: &str) -> bool {
+    const NOTE: [&str; 9] = [
+        "narasi",
+        "pesan",
+        "tidak",
+        "ditampilkan",
+        "terdapat",
+        "tersedia",
+        "dipublikasikan",
+        "ada",
+        "tanpa",
+    ];
+    let words: Vec<String> = narrative
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    !words.is_empty()
+        && words.len() <= 5
+        && words.iter().all(|w| NOTE.contains(&w.as_str()))
+        && words.iter().any(|w| w == "tidak" || w == "tanpa")
+}
+
 /// Parses the labelled JSONL (see the module docs); a line without a narrative is a knowledge
 /// base entry only.
 pub fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
@@ -147,7 +176,9 @@ pub fn parse_rows(text: &str) -> Result<Vec<Row>, String> {
             id,
             month,
             claim,
-            narrative: cut_explanation(&field("narrative").unwrap_or_default()),
+            narrative: Some(cut_explanation(&field("narrative").unwrap_or_default()))
+                .filter(|n| !is_placeholder(n))
+                .unwrap_or_default(),
             url: field("url"),
             same_as: v
                 .get("same_as")
@@ -950,6 +981,29 @@ mod tests {
             "Pesan soal air"
         );
         assert_eq!(cut_explanation("1 + 1 = 2"), "1 + 1 = 2");
+        for note in [
+            "(Narasi tidak ditampilkan)",
+            "-Narasi tidak ditampilkan-",
+            "(TIDAK DITAMPILKAN)",
+            "(Tidak terdapat narasi)",
+            "(Narasi pesan tidak dipublikasikan)",
+            "Narasi tidak tersedia",
+        ] {
+            assert!(is_placeholder(note), "{note}");
+        }
+        for post in [
+            "Narasi tidak benar, jangan percaya",
+            "Tidak ada bansos",
+            "Video Jokowi Mengancam Rakyat",
+            "",
+        ] {
+            assert!(!is_placeholder(post), "{post}");
+        }
+        let rows = parse_rows(
+            r#"{"id":"a","date":"2 Jan 2024","claim":"Akun WhatsApp Sekda","narrative":"(Narasi tidak ditampilkan)"}"#,
+        )
+        .unwrap();
+        assert_eq!(rows[0].narrative, "");
     }
 
     #[test]

@@ -90,6 +90,10 @@ pub struct TrainMatcher {
     /// L2 regularization of the logistic model.
     #[arg(long, default_value_t = 1.0)]
     l2: f64,
+    /// Leave a feature out (held at 0, so its weight is 0): an ablation, to measure what the
+    /// feature adds with everything else the same. Repeatable.
+    #[arg(long, value_name = "FEATURE")]
+    without: Vec<String>,
 }
 
 /// A labelled claim-matching set and its negatives, split in time.
@@ -960,8 +964,26 @@ fn train_matcher(a: TrainMatcher) -> Result<ExitCode> {
     let t0 = Instant::now();
     // Cross-fitting: one matcher per fold (the training months, the calibration months), each
     // scoring the other fold's negatives for the thresholds; the shipped one is fitted on both.
-    let fold_a = data.training_pairs(Part::Train);
-    let fold_b = data.training_pairs(Part::Calibrate);
+    let mut off = Vec::new();
+    for f in &a.without {
+        match simak_analyze::matcher::FEATURES.iter().position(|x| x == f) {
+            Some(0) | None => anyhow::bail!(
+                "--without {f:?}: no such feature to leave out (there are {})",
+                simak_analyze::matcher::FEATURES[1..].join(", ")
+            ),
+            Some(i) => off.push(i),
+        }
+    }
+    let without = |mut p: Vec<([f32; simak_analyze::matcher::NFM], bool)>| {
+        for (x, _) in &mut p {
+            for &i in &off {
+                x[i] = 0.0;
+            }
+        }
+        p
+    };
+    let fold_a = without(data.training_pairs(Part::Train));
+    let fold_b = without(data.training_pairs(Part::Calibrate));
     let count = |p: &[([f32; simak_analyze::matcher::NFM], bool)]| p.iter().filter(|x| x.1).count();
     for (name, p) in [("training", &fold_a), ("calibration", &fold_b)] {
         let pos = count(p);
@@ -994,6 +1016,7 @@ fn train_matcher(a: TrainMatcher) -> Result<ExitCode> {
     ]
     .iter()
     .filter_map(|(flag, v)| v.as_ref().map(|v| format!(" {flag} {v}")))
+    .chain(a.without.iter().map(|f| format!(" --without {f}")))
     .collect::<String>();
     let mut model = MatcherModel::fit(
         &pairs,
