@@ -132,7 +132,7 @@ async fn accounts_scope_and_protect_the_api() {
         (format!("/api/search?q={nots}"), "bad_query"),
         (format!("/api/export?q={deep}"), "bad_query"),
         ("/api/search?q=profiles:*".to_string(), "bad_query"),
-        ("/api/search?q=id:*".to_string(), "bad_query"),
+        ("/api/search?q=text:*".to_string(), "bad_query"),
         ("/api/search?cursor=zz".to_string(), "bad_query"),
         (
             "/api/search?timeline=hour&since=2000-01-01&until=2026-01-01".to_string(),
