@@ -251,17 +251,7 @@ async fn measure(a: &MemoryArgs, texts: &[String], dir: &Path) -> Result<ExitCod
     let cfg = Config::load(Some(&cfg_path), None)?;
 
     // An account for the searches.
-    let auth = simak_auth::AuthStore::open(&cfg.accounts_db_path())?;
-    auth.add(
-        "bench",
-        "bench",
-        "bench",
-        simak_auth::Role::Admin,
-        &[],
-        &simak_auth::random_password(),
-    )?;
-    let token = auth.create_token("bench", "bench", "bench")?;
-    drop(auth);
+    let token = crate::search::bench_token(&cfg.accounts_db_path())?;
 
     let bus = Bus::open(&cfg)?;
     if a.factchecks > 0 {

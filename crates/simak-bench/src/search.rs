@@ -169,17 +169,7 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
     );
 
     // An account for the bench's requests.
-    let auth = simak_auth::AuthStore::open(&data.join("accounts.sqlite"))?;
-    auth.add(
-        "bench",
-        "bench",
-        "bench",
-        simak_auth::Role::Admin,
-        &[],
-        &simak_auth::random_password(),
-    )?;
-    let token = auth.create_token("bench", "bench", "bench")?;
-    drop(auth);
+    let token = bench_token(&data.join("accounts.sqlite"))?;
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -277,4 +267,19 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
     let _ = child.kill();
     let _ = child.wait();
     Ok(ExitCode::SUCCESS)
+}
+
+/// An admin account `bench` in the accounts database at `db`, and an API token for it (the
+/// benches' requests).
+pub(crate) fn bench_token(db: &std::path::Path) -> anyhow::Result<String> {
+    let auth = simak_auth::AuthStore::open(db)?;
+    auth.add(
+        "bench",
+        "bench",
+        "bench",
+        simak_auth::Role::Admin,
+        &[],
+        &simak_auth::random_password(),
+    )?;
+    Ok(auth.create_token("bench", "bench", "bench")?)
 }
