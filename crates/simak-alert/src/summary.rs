@@ -6,7 +6,7 @@
 use crate::compose::{esc, link, wib, Email};
 use chrono::{DateTime, Duration as CDuration, NaiveDate, Utc};
 use simak_core::Mention;
-use simak_index::{MentionSearcher, SearchRequest, Sort};
+use simak_index::{MentionSearcher, SearchRequest, Searcher, Sort};
 use simak_review::{Filter, ReviewStore};
 use std::collections::{BTreeMap, HashMap};
 
@@ -75,7 +75,7 @@ const MAX_DAY: usize = 20_000;
 
 /// Builds the summary of `date` for `profile` from the index and the review queue.
 pub fn build(
-    searcher: &MentionSearcher,
+    searcher: &dyn Searcher,
     review: Option<&ReviewStore>,
     profile: &str,
     profile_name: &str,
@@ -118,7 +118,7 @@ pub fn build(
     // The day's newest MAX_DAY mentions, read past the search page window.
     let mut day = Vec::new();
     searcher
-        .export(&day_request(profile, date, 1), |m| {
+        .export(&day_request(profile, date, 1), &mut |m| {
             day.push(m);
             day.len() < MAX_DAY
         })
@@ -513,7 +513,7 @@ pub fn page(s: &Summary, base_url: &str) -> Result<String, String> {
 pub fn queue(
     cfg: &simak_core::Config,
     store: &crate::AlertStore,
-    searcher: &MentionSearcher,
+    searcher: &dyn Searcher,
     review: Option<&ReviewStore>,
     profile: &simak_analyze::profiles::WatchProfile,
     date: NaiveDate,

@@ -1,6 +1,7 @@
 //! The mention index: schema, the exactly-once indexer stage, and search.
 #![warn(missing_docs)]
 
+pub mod backend;
 mod exclude;
 pub mod indexer;
 pub mod order;
@@ -8,6 +9,7 @@ pub mod query;
 pub mod schema;
 pub mod search;
 
+pub use backend::Searcher;
 pub use indexer::{Checkpoint, Indexer};
 pub use search::{
     Bucket, Hit, Interval, MentionSearcher, SearchError, SearchRequest, SearchResponse, Sort,

@@ -395,7 +395,7 @@ pub async fn ranking(
     let opds = tokio::task::spawn_blocking(move || -> Result<Vec<OpdRank>, ApiError> {
         let mut posts = Vec::new();
         searcher
-            .by_authors(&handles, since, until, |m| posts.push(m))
+            .by_authors(&handles, since, until, &mut |m| posts.push(m))
             .map_err(|e| ApiError::internal("the official accounts' posts", e))?;
         let cases = if since < until {
             review

@@ -154,7 +154,7 @@ pub async fn export(
         {
             return;
         }
-        let r = searcher.export(&req, |mut m| {
+        let r = searcher.export(&req, &mut |mut m| {
             caller.redact(&mut m);
             let line = if csv {
                 csv_line(&csv_row(&m))

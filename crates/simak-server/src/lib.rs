@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use simak_index::{MentionSearcher, SearchError, SearchRequest, Sort};
+use simak_index::{SearchError, SearchRequest, Searcher, Sort};
 use simak_review::{Filter, ReviewError, ReviewStore};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -35,7 +35,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Clone)]
 pub struct AppState {
     /// The index reader.
-    pub searcher: Arc<MentionSearcher>,
+    pub searcher: Arc<dyn Searcher>,
     /// Largest page size.
     pub max_limit: usize,
     /// The review queue.
@@ -740,7 +740,13 @@ async fn summary_page(
         let Some(p) = st.profiles.get().iter().find(|p| p.id == profile).cloned() else {
             return Ok(None);
         };
-        let s = simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)?;
+        let s = simak_alert::summary::build(
+            st.searcher.as_ref(),
+            Some(&st.review),
+            &p.id,
+            &p.name,
+            date,
+        )?;
         simak_alert::summary::page(&s, &st.base_url).map(Some)
     })
     .await

@@ -228,7 +228,7 @@ pub async fn summary(
         return Err(ApiError::not_found(format!("no watch profile {profile:?}")));
     };
     let s = tokio::task::spawn_blocking(move || {
-        simak_alert::summary::build(&st.searcher, Some(&st.review), &p.id, &p.name, date)
+        simak_alert::summary::build(st.searcher.as_ref(), Some(&st.review), &p.id, &p.name, date)
     })
     .await
     .map_err(|e| ApiError::internal("the summary", e))?
