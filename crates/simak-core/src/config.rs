@@ -280,6 +280,13 @@ pub struct IndexConfig {
     /// its own segments, so more threads than that make more segments to merge, not more
     /// mentions indexed).
     pub writer_threads: usize,
+    /// A segment holding more mentions than this is not merged again (0: tantivy's default,
+    /// 10 million). A merge reads every segment it merges and holds part of them in memory, so
+    /// this bounds the largest merge, hence the peak memory of the indexer, at about eight
+    /// times this many mentions; an index of N mentions then keeps about N / this many large
+    /// segments (searched in parallel). Segments that lose mentions (the horizon, a replaced
+    /// mention) fall under it and are merged again.
+    pub max_merge_docs: usize,
     /// Query-time synonyms: lines of equivalent words or phrases, `pemkab, pemerintah kabupaten`.
     /// Re-read when the file changes; no reindexing needed. Empty or missing file: none.
     pub synonyms: PathBuf,
@@ -297,6 +304,7 @@ impl Default for IndexConfig {
             commit_ms: 1_000,
             writer_memory_mb: 256,
             writer_threads: 0,
+            max_merge_docs: 250_000,
             synonyms: PathBuf::from("config/synonyms.txt"),
             horizon: String::new(),
         }

@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::LogMergePolicy;
 use tantivy::query::RangeQuery;
 use tantivy::{Index, IndexWriter, Term};
 
@@ -140,6 +141,17 @@ pub struct Reindexed {
     pub current: bool,
 }
 
+/// The merge policy of the mention index: tantivy's log merge policy, with segments of more
+/// than `max_docs` mentions left out of merges (0: tantivy's default). Bounds the largest merge,
+/// which is what sets the indexer's peak memory on a large index.
+pub fn merge_policy(max_docs: usize) -> LogMergePolicy {
+    let mut p = LogMergePolicy::default();
+    if max_docs > 0 {
+        p.set_max_docs_before_merge(max_docs);
+    }
+    p
+}
+
 /// Rebuilds the index at `path` with this version's schema from the mentions it stores (each
 /// document keeps the whole mention), with the same log checkpoint, so the indexer resumes
 /// where it was and nothing is read again from the log (which may no longer hold it all).
@@ -216,6 +228,9 @@ pub fn reindex(path: &Path) -> Result<Reindexed, IndexError> {
     let index = Index::create(dir, schema, Default::default()).map_err(open_err(&fresh))?;
     register_tokenizers(&index);
     let mut writer: IndexWriter = index.writer_with_num_threads(2, 256 << 20)?;
+    writer.set_merge_policy(Box::new(merge_policy(
+        simak_core::config::IndexConfig::default().max_merge_docs,
+    )));
     let (mut mentions, mut skipped) = (0u64, 0u64);
     let started = Instant::now();
     for seg in searcher.segment_readers() {
@@ -317,12 +332,13 @@ impl Indexer {
             cfg.writer_threads
         };
         let memory = (cfg.writer_memory_mb.max(16 * threads)) * 1024 * 1024;
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(threads, memory)
             .map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => IndexError::Locked(path.to_path_buf()),
                 e => IndexError::Tantivy(e),
             })?;
+        writer.set_merge_policy(Box::new(merge_policy(cfg.max_merge_docs)));
         let checkpoint = read_checkpoint(&index)?;
         let offsets = match checkpoint {
             Some(c) if c.log == log || aliases.contains(&c.log) => c.offsets,
@@ -592,6 +608,56 @@ mod tests {
     fn count(index: &Index) -> u64 {
         let reader = index.reader().unwrap();
         reader.searcher().num_docs()
+    }
+
+    /// Segment sizes of an index built from 8 commits of 30 documents then 8 of 10, with
+    /// `policy`, once its merges are done.
+    fn segments_after_merges(policy: LogMergePolicy) -> Vec<u32> {
+        let mut b = tantivy::schema::Schema::builder();
+        let f = b.add_u64_field("n", tantivy::schema::INDEXED);
+        let index = Index::create_in_ram(b.build());
+        let mut w: IndexWriter = index.writer_with_num_threads(1, 15 << 20).unwrap();
+        w.set_merge_policy(Box::new(policy));
+        for size in [30u64, 10] {
+            for _ in 0..8 {
+                for n in 0..size {
+                    w.add_document(tantivy::doc!(f => n)).unwrap();
+                }
+                w.commit().unwrap();
+            }
+        }
+        w.wait_merging_threads().unwrap();
+        let mut sizes: Vec<u32> = index
+            .searchable_segment_metas()
+            .unwrap()
+            .iter()
+            .map(|m| m.num_docs())
+            .collect();
+        sizes.sort_unstable();
+        sizes
+    }
+
+    #[test]
+    fn segments_over_the_cap_are_not_merged_again() {
+        // Capped at 20: the eight segments of 30 stay as they are, the eight of 10 merge.
+        let capped = segments_after_merges(merge_policy(20));
+        assert_eq!(capped.iter().filter(|&&n| n == 30).count(), 8, "{capped:?}");
+        assert_eq!(capped.iter().sum::<u32>(), 320);
+        assert!(capped.len() < 16, "the small segments merge: {capped:?}");
+        // Uncapped (tantivy's default), the segments of 30 merge too.
+        let default = segments_after_merges(merge_policy(0));
+        assert!(default.len() < 8, "{default:?}");
+        // The indexer uses the configured cap.
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = IndexConfig {
+            writer_threads: 1,
+            writer_memory_mb: 16,
+            max_merge_docs: 1234,
+            ..Default::default()
+        };
+        let ix = Indexer::open(dir.path(), &cfg, "embedded:t").unwrap();
+        let policy = format!("{:?}", ix.writer.get_merge_policy());
+        assert!(policy.contains("max_docs_before_merge: 1234"), "{policy}");
     }
 
     #[test]
