@@ -155,14 +155,15 @@ pub fn merge_policy(max_docs: usize) -> LogMergePolicy {
 /// Rebuilds the index at `path` with this version's schema from the mentions it stores (each
 /// document keeps the whole mention), with the same log checkpoint, so the indexer resumes
 /// where it was and nothing is read again from the log (which may no longer hold it all).
-/// Simak must not be running on the index ([`IndexError::Locked`] otherwise).
+/// Simak must not be running on the index ([`IndexError::Locked`] otherwise). Merges follow
+/// [`merge_policy`] with `max_merge_docs` (`index.max_merge_docs`).
 ///
 /// The rebuilt index is written beside the old one (`<index>.reindex`) and swapped in by two
 /// renames (the old one goes to `<index>.before-reindex`, then is deleted). Interrupted before
 /// the swap, the old index is untouched and a new run starts over; interrupted between the two
 /// renames, every open refuses with [`IndexError::ReindexInterrupted`] and a new run puts the
 /// old index back and starts over.
-pub fn reindex(path: &Path) -> Result<Reindexed, IndexError> {
+pub fn reindex(path: &Path, max_merge_docs: usize) -> Result<Reindexed, IndexError> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| IndexError::Io { path: p, source: e }
@@ -228,9 +229,7 @@ pub fn reindex(path: &Path) -> Result<Reindexed, IndexError> {
     let index = Index::create(dir, schema, Default::default()).map_err(open_err(&fresh))?;
     register_tokenizers(&index);
     let mut writer: IndexWriter = index.writer_with_num_threads(2, 256 << 20)?;
-    writer.set_merge_policy(Box::new(merge_policy(
-        simak_core::config::IndexConfig::default().max_merge_docs,
-    )));
+    writer.set_merge_policy(Box::new(merge_policy(max_merge_docs)));
     let (mut mentions, mut skipped) = (0u64, 0u64);
     let started = Instant::now();
     for seg in searcher.segment_readers() {

@@ -123,7 +123,7 @@ fn an_index_of_the_previous_format_is_refused_then_rebuilt_by_reindex() {
     }
 
     // Rebuilt from what it stores; the mention that does not parse is counted, left out.
-    let r = reindex(&path).unwrap();
+    let r = reindex(&path, cfg().max_merge_docs).unwrap();
     assert_eq!(
         r,
         Reindexed {
@@ -157,7 +157,7 @@ fn an_index_of_the_previous_format_is_refused_then_rebuilt_by_reindex() {
     drop(s);
 
     // Once current, a second run does nothing.
-    assert!(reindex(&path).unwrap().current);
+    assert!(reindex(&path, cfg().max_merge_docs).unwrap().current);
 }
 
 #[test]
@@ -171,7 +171,10 @@ fn reindex_waits_for_simak_and_finishes_an_interrupted_run() {
     {
         let old = tantivy::Index::open_in_dir(&path).unwrap();
         let _w: tantivy::IndexWriter = old.writer_with_num_threads(1, 16 << 20).unwrap();
-        assert!(matches!(reindex(&path), Err(IndexError::Locked(_))));
+        assert!(matches!(
+            reindex(&path, cfg().max_merge_docs),
+            Err(IndexError::Locked(_))
+        ));
         assert!(!root.path().join("index.reindex").exists());
     }
 
@@ -184,7 +187,7 @@ fn reindex_waits_for_simak_and_finishes_an_interrupted_run() {
     assert!(matches!(e, IndexError::ReindexInterrupted { .. }), "{e}");
     assert!(e.to_string().contains("simak reindex"), "{e}");
     assert!(!path.exists());
-    assert_eq!(reindex(&path).unwrap().mentions, 5);
+    assert_eq!(reindex(&path, cfg().max_merge_docs).unwrap().mentions, 5);
     assert!(!aside.exists());
     assert_eq!(MentionSearcher::open(&path).unwrap().num_docs(), 5);
 }

@@ -320,8 +320,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode> {
 /// `simak reindex`.
 async fn reindex(cfg: Config) -> Result<ExitCode> {
     let path = cfg.index_path();
-    let p = path.clone();
-    let r = tokio::task::spawn_blocking(move || simak_index::indexer::reindex(&p))
+    let (p, cap) = (path.clone(), cfg.index.max_merge_docs);
+    let r = tokio::task::spawn_blocking(move || simak_index::indexer::reindex(&p, cap))
         .await
         .context("reindex task")?;
     match r {
