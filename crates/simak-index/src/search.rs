@@ -125,6 +125,14 @@ fn index_date(secs: i64) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_secs(secs.clamp(-MAX_INDEX_SECS, MAX_INDEX_SECS))
 }
 
+/// The first second a period ending at `until` (exclusive) leaves out of the index, which
+/// keeps whole seconds: `until` inside a second takes that whole second, so a post of this very
+/// second is not lost to a period ending now (its stored second is before `until`), and
+/// `since` takes its whole second too; periods that meet may share a second, never lose one.
+fn end_second(until: DateTime<Utc>) -> i64 {
+    until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0)
+}
+
 /// Checks the length and nesting of a query before any parser sees it.
 pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
     let n = q.chars().count();
@@ -462,15 +470,14 @@ impl MentionSearcher {
             }
         }
         if req.since.is_some() || req.until.is_some() {
-            let term = |t: DateTime<Utc>| {
-                Term::from_field_date(self.fields.published_at, index_date(t.timestamp()))
-            };
+            let term =
+                |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
             let lo = req
                 .since
-                .map_or(Bound::Unbounded, |t| Bound::Included(term(t)));
+                .map_or(Bound::Unbounded, |t| Bound::Included(term(t.timestamp())));
             let hi = req
                 .until
-                .map_or(Bound::Unbounded, |t| Bound::Excluded(term(t)));
+                .map_or(Bound::Unbounded, |t| Bound::Excluded(term(end_second(t))));
             clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
         }
         Ok(if clauses.len() == 1 {
@@ -820,7 +827,7 @@ impl MentionSearcher {
         // The index keeps whole seconds: `until` inside a second takes that whole second, so a
         // post of this very second is not lost to a period ending now.
         let term = |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
-        let end = until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0);
+        let end = end_second(until);
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,

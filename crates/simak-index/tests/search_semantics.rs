@@ -148,3 +148,56 @@ fn excluding_a_phrase_keeps_everything_else() {
     );
     assert_eq!(ids(&s, r#"pemkab^2 -"jalan rusak"^3"#), ["b", "c", "f"]);
 }
+
+#[test]
+fn a_period_ending_inside_a_second_keeps_that_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = IndexConfig {
+        writer_threads: 1,
+        writer_memory_mb: 16,
+        ..Default::default()
+    };
+    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
+    for (id, at) in [
+        ("a", "2026-11-20T08:00:00Z"),
+        ("b", "2026-11-20T08:00:01.700Z"),
+        ("c", "2026-11-20T08:00:02Z"),
+    ] {
+        let mut m = mention(id, "jalan rusak");
+        m.published_at = at.parse().unwrap();
+        ix.add(&m).unwrap();
+    }
+    ix.commit().unwrap();
+    let s = MentionSearcher::open(dir.path()).unwrap();
+    s.reload().unwrap();
+    let t = |x: &str| Some(x.parse().unwrap());
+    let period = |since: Option<_>, until: Option<_>| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .search(&SearchRequest {
+                q: "jalan".into(),
+                limit: 100,
+                since,
+                until,
+                ..Default::default()
+            })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.mention.id)
+            .collect();
+        v.sort();
+        v
+    };
+    // `b` is stored as 08:00:01: a period ending at 08:00:01.900 (or at .500, before its
+    // fraction: the index no longer knows it) keeps it; one ending at 08:00:01 does not.
+    assert_eq!(period(None, t("2026-11-20T08:00:01.900Z")), ["a", "b"]);
+    assert_eq!(period(None, t("2026-11-20T08:00:01.500Z")), ["a", "b"]);
+    assert_eq!(period(None, t("2026-11-20T08:00:01Z")), ["a"]);
+    // `since` inside a second takes the whole second as well: nothing falls between two
+    // periods that meet.
+    assert_eq!(period(t("2026-11-20T08:00:01.900Z"), None), ["b", "c"]);
+    assert_eq!(
+        period(t("2026-11-20T08:00:00.500Z"), t("2026-11-20T08:00:01.500Z")),
+        ["a", "b"]
+    );
+}
