@@ -116,7 +116,7 @@ pub async fn run(cfg: Config, a: BenchArgs) -> Result<ExitCode> {
         return crate::sources::run(a.n).await;
     }
     if let BenchWhat::Search = a.what {
-        return crate::search::run(&a.corpus, a.n, 20).await;
+        return crate::search::run(&a.corpus, a.n, 20, cfg.index.max_merge_docs).await;
     }
     if let BenchWhat::Memory = a.what {
         return crate::memory::run(crate::memory::MemoryArgs {

@@ -18,9 +18,12 @@ const PROFILES: [&str; 3] = ["pemkab-sukamaju", "dinkes-sukamaju", "dishub-sukam
 const SOURCES: [&str; 6] = ["x", "bluesky", "mastodon", "rss", "youtube", "telegram"];
 const LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
-fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
+/// Indexes `n` mentions at `dir`, merging as the indexer does with `max_merge_docs`
+/// (`index.max_merge_docs`; 0: tantivy's default policy); returns the number of segments.
+fn build(texts: &[String], dir: &Path, n: usize, max_merge_docs: usize) -> Result<usize> {
     let (index, fields) = simak_index::indexer::open_or_create(dir)?;
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 512 << 20)?;
+    writer.set_merge_policy(Box::new(simak_index::indexer::merge_policy(max_merge_docs)));
     let mut next = simak_core::xorshift::xorshift();
     let start: chrono::DateTime<chrono::Utc> = "2026-11-01T00:00:00Z".parse()?;
     let now = chrono::Utc::now();
@@ -60,7 +63,7 @@ fn build(texts: &[String], dir: &Path, n: usize) -> Result<()> {
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
-    Ok(())
+    Ok(index.searchable_segment_ids()?.len())
 }
 
 /// The queries: (kind, query string for the API, request for the searcher).
@@ -145,7 +148,12 @@ pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
+pub async fn run(
+    corpus: &Path,
+    n: usize,
+    rounds: usize,
+    max_merge_docs: usize,
+) -> Result<ExitCode> {
     let texts = crate::data::corpus_texts(corpus)?;
     let tmp = tempfile::Builder::new()
         .prefix("simak-bench-search")
@@ -155,7 +163,7 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
     std::fs::create_dir_all(&index_dir)?;
     eprintln!("indexing {n} mentions ...");
     let t0 = Instant::now();
-    build(&texts, &index_dir, n)?;
+    let segments = build(&texts, &index_dir, n, max_merge_docs)?;
     let build_s = t0.elapsed().as_secs_f64();
     let size: u64 = std::fs::read_dir(&index_dir)?
         .flatten()
@@ -163,7 +171,8 @@ pub async fn run(corpus: &Path, n: usize, rounds: usize) -> Result<ExitCode> {
         .map(|m| m.len())
         .sum();
     eprintln!(
-        "indexed in {build_s:.1} s ({:.0}/s), {:.0} MB on disk",
+        "indexed in {build_s:.1} s ({:.0}/s), {:.0} MB on disk, {segments} segments \
+         (index.max_merge_docs {max_merge_docs})",
         n as f64 / build_s,
         size as f64 / 1e6
     );
