@@ -14,14 +14,20 @@ fn mention(id: &str, text: &str) -> Mention {
 
 /// Indexes `docs` (id, text) at `path` and commits.
 fn index(path: &std::path::Path, docs: &[(&str, &str)]) {
+    let ms: Vec<Mention> = docs.iter().map(|(id, text)| mention(id, text)).collect();
+    index_mentions(path, &ms);
+}
+
+/// Indexes `ms` at `path` and commits.
+fn index_mentions(path: &std::path::Path, ms: &[Mention]) {
     let cfg = IndexConfig {
         writer_threads: 1,
         writer_memory_mb: 16,
         ..Default::default()
     };
     let mut ix = Indexer::open(path, &cfg, "test").unwrap();
-    for (id, text) in docs {
-        ix.add(&mention(id, text)).unwrap();
+    for m in ms {
+        ix.add(m).unwrap();
     }
     ix.commit().unwrap();
 }
@@ -152,22 +158,18 @@ fn excluding_a_phrase_keeps_everything_else() {
 #[test]
 fn a_period_ending_inside_a_second_keeps_that_second() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = IndexConfig {
-        writer_threads: 1,
-        writer_memory_mb: 16,
-        ..Default::default()
-    };
-    let mut ix = Indexer::open(dir.path(), &cfg, "test").unwrap();
-    for (id, at) in [
+    let ms: Vec<Mention> = [
         ("a", "2026-11-20T08:00:00Z"),
         ("b", "2026-11-20T08:00:01.700Z"),
         ("c", "2026-11-20T08:00:02Z"),
-    ] {
-        let mut m = mention(id, "jalan rusak");
-        m.published_at = at.parse().unwrap();
-        ix.add(&m).unwrap();
-    }
-    ix.commit().unwrap();
+    ]
+    .into_iter()
+    .map(|(id, at)| Mention {
+        published_at: at.parse().unwrap(),
+        ..mention(id, "jalan rusak")
+    })
+    .collect();
+    index_mentions(dir.path(), &ms);
     let s = MentionSearcher::open(dir.path()).unwrap();
     s.reload().unwrap();
     let t = |x: &str| Some(x.parse().unwrap());
