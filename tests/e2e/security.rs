@@ -296,7 +296,14 @@ async fn an_officer_of_one_opd_reads_nothing_of_another_and_cannot_be_forged() {
                 .text()
                 .await
                 .unwrap();
-            assert!(!csv.contains(&pemkab_only), "{who} csv {q}");
+            // The id is each row's first cell; a substring test would also find `x:demo-c1`
+            // inside `x:demo-c12`, a mention of the caller's own.
+            assert!(
+                !csv.lines()
+                    .any(|l| l.split(',').next() == Some(pemkab_only.as_str())),
+                "{who} csv {q}"
+            );
+            assert!(csv.starts_with("id,"), "{who} csv {q}: {csv:.200}");
             for other in ["pemkab-sukamaju", "dpupr-sukamaju", "disdukcapil-sukamaju"] {
                 if csv.contains(other) {
                     leaks.insert(format!("{who}: the CSV export names {other}"));
