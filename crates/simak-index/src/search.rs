@@ -125,14 +125,6 @@ fn index_date(secs: i64) -> tantivy::DateTime {
     tantivy::DateTime::from_timestamp_secs(secs.clamp(-MAX_INDEX_SECS, MAX_INDEX_SECS))
 }
 
-/// The first second a period ending at `until` (exclusive) leaves out of the index, which
-/// keeps whole seconds: `until` inside a second takes that whole second, so a post of this very
-/// second is not lost to a period ending now (its stored second is before `until`), and
-/// `since` takes its whole second too; periods that meet may share a second, never lose one.
-fn end_second(until: DateTime<Utc>) -> i64 {
-    until.timestamp() + i64::from(until.timestamp_subsec_nanos() > 0)
-}
-
 /// Checks the length and nesting of a query before any parser sees it.
 pub fn check_query_shape(q: &str) -> Result<(), SearchError> {
     let n = q.chars().count();
@@ -470,21 +462,28 @@ impl MentionSearcher {
             }
         }
         if req.since.is_some() || req.until.is_some() {
-            let term =
-                |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
-            let lo = req
-                .since
-                .map_or(Bound::Unbounded, |t| Bound::Included(term(t.timestamp())));
-            let hi = req
-                .until
-                .map_or(Bound::Unbounded, |t| Bound::Excluded(term(end_second(t))));
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+            clauses.push((Occur::Must, Box::new(self.period(req.since, req.until))));
         }
         Ok(if clauses.len() == 1 {
             clauses.pop().unwrap().1
         } else {
             Box::new(BooleanQuery::new(clauses))
         })
+    }
+
+    /// The mentions published in `since..until` (either end open when `None`). The index
+    /// keeps whole seconds, so each end takes the whole second it falls in: `until` inside a
+    /// second keeps that second (a post of this very second is not lost to a period ending
+    /// now), and periods that meet inside a second may share its posts, never lose them.
+    fn period(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> RangeQuery {
+        let term = |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
+        let lo = since.map_or(Bound::Unbounded, |t| Bound::Included(term(t.timestamp())));
+        let hi = until.map_or(Bound::Unbounded, |t| {
+            Bound::Excluded(term(
+                t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0),
+            ))
+        });
+        RangeQuery::new(lo, hi)
     }
 
     /// Runs a search.
@@ -824,22 +823,12 @@ impl MentionSearcher {
         if any.is_empty() || since >= until {
             return Ok(0);
         }
-        // The index keeps whole seconds: `until` inside a second takes that whole second, so a
-        // post of this very second is not lost to a period ending now.
-        let term = |secs: i64| Term::from_field_date(self.fields.published_at, index_date(secs));
-        let end = end_second(until);
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,
                 Box::new(BooleanQuery::new(any)) as Box<dyn Query>,
             ),
-            (
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(term(since.timestamp())),
-                    Bound::Excluded(term(end)),
-                )),
-            ),
+            (Occur::Must, Box::new(self.period(Some(since), Some(until)))),
         ]);
         let searcher = self.reader.searcher();
         let addrs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;

@@ -33,11 +33,23 @@ fn index_mentions(path: &std::path::Path, ms: &[Mention]) {
 }
 
 fn ids(s: &MentionSearcher, q: &str) -> Vec<String> {
+    ids_in(s, q, None, None)
+}
+
+/// The ids of the mentions matching `q` published in `since..until`, sorted.
+fn ids_in(
+    s: &MentionSearcher,
+    q: &str,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> Vec<String> {
     let mut v: Vec<String> = s
         .search(&SearchRequest {
             q: q.into(),
             limit: 100,
             sort: Sort::Relevance,
+            since,
+            until,
             ..Default::default()
         })
         .unwrap_or_else(|e| panic!("{q}: {e}"))
@@ -173,23 +185,7 @@ fn a_period_ending_inside_a_second_keeps_that_second() {
     let s = MentionSearcher::open(dir.path()).unwrap();
     s.reload().unwrap();
     let t = |x: &str| Some(x.parse().unwrap());
-    let period = |since: Option<_>, until: Option<_>| -> Vec<String> {
-        let mut v: Vec<String> = s
-            .search(&SearchRequest {
-                q: "jalan".into(),
-                limit: 100,
-                since,
-                until,
-                ..Default::default()
-            })
-            .unwrap()
-            .hits
-            .into_iter()
-            .map(|h| h.mention.id)
-            .collect();
-        v.sort();
-        v
-    };
+    let period = |since, until| ids_in(&s, "jalan", since, until);
     // `b` is stored as 08:00:01: a period ending at 08:00:01.900 (or at .500, before its
     // fraction: the index no longer knows it) keeps it; one ending at 08:00:01 does not.
     assert_eq!(period(None, t("2026-11-20T08:00:01.900Z")), ["a", "b"]);
